@@ -1,0 +1,33 @@
+# Two commands on a fresh machine (Python >= 3.10): `make lab` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.pglab-installed
+
+.PHONY: setup lab test lint typecheck pytest clean-db
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup  ## set everything up and open the course in JupyterLab
+	$(BIN)/pglab lab $(LAB_ARGS)
+
+test: setup lint typecheck pytest  ## set everything up and run the whole test suite
+
+lint: setup
+	$(BIN)/ruff check pglab tests grader benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-db:  ## stop the embedded server and delete its data (notebooks are kept)
+	-$(BIN)/pglab db stop
+	rm -rf .pglab

@@ -1,0 +1,132 @@
+"""The ``pglab`` command: run the course database and JupyterLab, and (later) grade.
+
+Every expected failure is a :class:`~pglab.errors.PglabError` whose one-line message is printed
+as ``pglab: <message>`` with exit status 1; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from pglab import course_db
+from pglab.errors import PglabError
+from pglab.provision import embedded_server, ensure_course_database
+from pglab.settings import load_settings, mask_password
+
+
+def _external_note(action: str) -> str:
+    settings = load_settings()
+    return (
+        f"{settings.describe_external()} is set, so pglab does not {action} a server of its own; "
+        "unset it to use the embedded server"
+    )
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.external:
+        course = ensure_course_database(settings)
+        print(f"using {mask_password(course.url)} (not managed by pglab)")
+        return 0
+    course = ensure_course_database(settings)
+    assert course.embedded is not None
+    note = " (course data loaded)" if course.loaded_now else ""
+    print(f"PostgreSQL is running on localhost:{course.embedded.port}{note}")
+    print(f"DATABASE_URL={course.url}")
+    return 0
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.external:
+        print(_external_note("stop"))
+        return 0
+    stopped = embedded_server(settings).stop()
+    print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.external:
+        url = settings.database_url or ""
+        conn = course_db.connect(url)
+        version = conn.server_version
+        conn.close()
+        print(f"external server {mask_password(url)}: reachable (server version {version})")
+        return 0
+    status = embedded_server(settings).status()
+    if status.running:
+        print(f"running: pid {status.pid}, localhost:{status.port}, data in {status.data_dir}")
+        return 0
+    state = "stopped" if status.initialised else "not created yet"
+    print(f"{state}: data directory {status.data_dir} - `pglab db start` starts it")
+    return 3  # like `pg_ctl status`: non-zero when not running
+
+
+def cmd_db_url(args: argparse.Namespace) -> int:
+    print(ensure_course_database().url)
+    return 0
+
+
+def cmd_db_reset(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    course = ensure_course_database(settings)
+    if course.loaded_now:
+        print("course database created and loaded")
+        return 0
+    ended, loaded = course_db.reset_course_database(course.url, settings.data_dir)
+    extra = f"; ended {ended} other session(s), which reconnect on their next query" if ended else ""
+    print(f"course database rebuilt from {settings.data_dir}: {loaded} products{extra}")
+    print("(notebooks and other files were not touched)")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from pglab.lab import run_lab
+
+    return run_lab(no_browser=args.no_browser, port=args.port, extra=args.jupyter_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pglab", description="PostgreSQL with Python: the course's database, lab and grader."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the course database server")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    handlers: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "start": (cmd_db_start, "start the embedded server and load the course data if needed"),
+        "stop": (cmd_db_stop, "stop the embedded server"),
+        "status": (cmd_db_status, "say whether the server is running (exit 3 when it is not)"),
+        "url": (cmd_db_url, "print the course database URL (starting the server if needed)"),
+        "reset": (cmd_db_reset, "rebuild the course database from data/ (never touches notebooks)"),
+    }
+    for name, (handler, help_text) in handlers.items():
+        sub = db_commands.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+
+    lab = commands.add_parser("lab", help="start the database and open JupyterLab on notebooks/")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser (headless)")
+    lab.add_argument("--port", type=int, default=None, help="JupyterLab port (default 8888 or next free)")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    lab.set_defaults(handler=cmd_lab)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except PglabError as err:
+        print(f"pglab: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

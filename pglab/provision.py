@@ -1,0 +1,47 @@
+"""One answer to "where is the course database?", making it exist when pglab owns the server.
+
+With ``DATABASE_URL`` (or ``PG*``) set, that server is used as it is: pglab only checks it answers
+and loads the catalogue into it if the ``products`` table is missing. Otherwise the embedded server
+is started, the learner role and ``catalogue`` database created, and the data loaded, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pglab import course_db
+from pglab.server import EmbeddedServer, ServerInfo
+from pglab.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class CourseDatabase:
+    url: str
+    embedded: ServerInfo | None
+    loaded_now: bool
+
+
+def embedded_server(settings: Settings) -> EmbeddedServer:
+    return EmbeddedServer(settings.home, preferred_port=settings.preferred_port)
+
+
+def ensure_course_database(settings: Settings | None = None) -> CourseDatabase:
+    settings = settings or load_settings()
+    course_db.check_data_files(settings.data_dir)
+    if settings.external:
+        url = settings.database_url or ""
+        info = None
+    else:
+        info = embedded_server(settings).start()
+        course_db.ensure_course_role_and_database(info.admin_url(), info.course_password)
+        url = info.url()
+    loaded_now = False
+    if not course_db.products_loaded(url):
+        course_db.reset_course_database(url, settings.data_dir)
+        loaded_now = True
+    return CourseDatabase(url=url, embedded=info, loaded_now=loaded_now)
+
+
+def database_url() -> str:
+    """The URL notebooks and scripts connect with (starting the embedded server if needed)."""
+    return ensure_course_database().url

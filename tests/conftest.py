@@ -1,0 +1,84 @@
+"""Test fixtures: one real PostgreSQL for the session, chosen by the environment.
+
+Like psycopg's ``tests/fix_db.py``: set ``PGLAB_TEST_DATABASE_URL`` to run the suite against a server
+you already have (it must allow dropping and recreating the ``public`` schema); otherwise the suite
+starts its own embedded server in a temporary ``PGLAB_HOME`` and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from pglab.provision import CourseDatabase, ensure_course_database
+from pglab.server import EmbeddedServer
+from pglab.settings import LIBPQ_SERVER_VARIABLES, PROJECT_ROOT, load_settings
+
+_suite_started = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    elapsed = time.monotonic() - _suite_started
+    terminalreporter.write_line(f"pglab suite time: {elapsed:.1f} s (budget: well under 900 s)")
+
+
+def clean_environ(**overrides: str) -> dict[str, str]:
+    """The process environment without any database settings, plus ``overrides``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "PGLAB_HOME", "PGLAB_PORT", *LIBPQ_SERVER_VARIABLES)
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(scope="session")
+def pglab_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pglab-home")
+
+
+@pytest.fixture(scope="session")
+def course_database(pglab_home: Path) -> Iterator[CourseDatabase]:
+    """The course database every test may read; tests that write reset it or use their own copy."""
+    external = os.environ.get("PGLAB_TEST_DATABASE_URL")
+    saved = dict(os.environ)
+    for name in ("DATABASE_URL", *LIBPQ_SERVER_VARIABLES):
+        os.environ.pop(name, None)
+    if external:
+        os.environ["DATABASE_URL"] = external
+    else:
+        os.environ["PGLAB_HOME"] = str(pglab_home)
+        os.environ["PGLAB_PORT"] = "5432"
+    course = ensure_course_database(load_settings())
+    os.environ["DATABASE_URL"] = course.url
+    yield course
+    os.environ.clear()
+    os.environ.update(saved)
+    if not external:
+        EmbeddedServer(pglab_home).stop()
+
+
+@pytest.fixture(scope="session")
+def course_url(course_database: CourseDatabase) -> str:
+    return course_database.url
+
+
+@pytest.fixture()
+def conn(course_url: str) -> Iterator[psycopg2.extensions.connection]:
+    connection = psycopg2.connect(course_url)
+    yield connection
+    connection.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
