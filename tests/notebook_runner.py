@@ -1,0 +1,46 @@
+"""Run a notebook top to bottom in a real kernel, then run every cell again in the same kernel.
+
+The second pass is what a learner does when they press "Run All" twice or re-run a cell: a
+notebook that only works once (a CREATE TABLE without IF NOT EXISTS, a pool closed twice) fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+    return found
+
+
+def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300) -> nbformat.NotebookNode:
+    """Execute ``path`` twice in one kernel; raise CellExecutionError on the first failing cell."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        with client.setup_kernel():
+            for run in (1, 2):
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type == "code":
+                        client.execute_cell(cell, index)
+                if run == 1:
+                    first_pass = nbformat.from_dict(nb)  # outputs of the clean top-to-bottom run
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return first_pass
