@@ -90,6 +90,36 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return run_lab(no_browser=args.no_browser, port=args.port, extra=args.jupyter_args)
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pglab.grading.batch import grade_folder
+    from pglab.grading.kernel_session import Limits
+
+    limits = Limits(cell_timeout_s=args.cell_timeout, call_timeout_s=args.cell_timeout,
+                    submission_timeout_s=args.notebook_timeout)
+    summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
+                           progress=not args.quiet)
+    graded = [o for o in summary.outcomes if o.seconds]
+    per = sorted(o.seconds for o in graded)
+    median = per[len(per) // 2] if per else 0.0
+    print(f"graded {len(summary.outcomes)} notebook(s) of {len({o.student for o in summary.outcomes})} "
+          f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
+          f"{len(summary.problems)} problem(s) noted")
+    print(f"wrote {args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/")
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pglab.bundle import make_bundle
+
+    target = make_bundle(Path(args.out))
+    print(f"learner bundle written to {target} (no solutions/, hidden checks or gradebook)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pglab", description="PostgreSQL with Python: the course's database, lab and grader."
@@ -114,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, default=None, help="JupyterLab port (default 8888 or next free)")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
     lab.set_defaults(handler=cmd_lab)
+
+    grade = commands.add_parser("grade", help="grade a folder of submissions (nbgrader submitted/ layout)")
+    grade.add_argument("submitted", help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--out", required=True, help="where grades.csv, checks.csv and feedback/ go")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: number of cores)")
+    grade.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per cell and per check call")
+    grade.add_argument("--notebook-timeout", type=float, default=120.0, help="seconds per notebook in all")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(handler=cmd_grade)
+
+    bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")
+    bundle.add_argument("out", help="target folder (must not exist or be empty)")
+    bundle.set_defaults(handler=cmd_bundle)
     return parser
 
 

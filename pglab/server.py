@@ -45,10 +45,16 @@ SERVER_OPTIONS = {
     "log_min_messages": "warning",
 }
 PG_HBA = """\
-# Written by pglab: every login needs a password, over the socket and over TCP.
-local   all   all                  scram-sha-256
-host    all   all   127.0.0.1/32   scram-sha-256
-host    all   all   ::1/128        scram-sha-256
+# Written by pglab at every start. Every login needs a password, over the socket and over TCP.
+# Grading roles (members of pglab_submissions) may reach only the database named like themselves.
+local   sameuser  +pglab_submissions                 scram-sha-256
+local   all       +pglab_submissions                 reject
+host    sameuser  +pglab_submissions  127.0.0.1/32   scram-sha-256
+host    sameuser  +pglab_submissions  ::1/128        scram-sha-256
+host    all       +pglab_submissions  all            reject
+local   all       all                                scram-sha-256
+host    all       all                 127.0.0.1/32   scram-sha-256
+host    all       all                 ::1/128        scram-sha-256
 """
 
 
@@ -209,13 +215,18 @@ class EmbeddedServer:
             raise ServerError(f"initdb failed in {self.pgdata}: {_last_line(err.stderr)}") from None
         finally:
             pwfile.unlink(missing_ok=True)
+
+    def _write_hba(self) -> None:
         hba = self.pgdata / "pg_hba.conf"
+        if hba.exists() and hba.read_text() == PG_HBA:
+            return
         hba.write_text(PG_HBA)
         if self.system_user is not None:
             entry = _ensure_system_user(self.system_user)
             os.chown(hba, entry.pw_uid, entry.pw_gid)
 
     def _pg_ctl_start(self, port: int) -> None:
+        self._write_hba()
         self.socket_dir.mkdir(exist_ok=True)
         self._hand_to_server_user(self.socket_dir)
         options = " ".join(f"-c {key}={value}" for key, value in SERVER_OPTIONS.items())
@@ -302,13 +313,13 @@ class EmbeddedServer:
             return
         entry = _ensure_system_user(self.system_user)
         for path in paths:
-            _open_parents(path)
+            open_parents(path)
             os.chown(path, entry.pw_uid, entry.pw_gid)
             if path.is_dir():
                 for child in path.rglob("*"):
                     os.chown(child, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
         bin_dir = _binaries()
-        _open_parents(bin_dir / "postgres")
+        open_parents(bin_dir / "postgres")
         for tree in (bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"):
             for item in [tree, *tree.rglob("*")]:
                 mode = item.stat().st_mode
@@ -365,7 +376,7 @@ def _ensure_system_user(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
-def _open_parents(path: Path) -> None:
+def open_parents(path: Path) -> None:
     """Let other users traverse every directory above ``path`` (the server user must reach it)."""
     for parent in path.resolve().parents:
         mode = parent.stat().st_mode

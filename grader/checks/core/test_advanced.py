@@ -1,0 +1,206 @@
+"""Hidden checks for the advanced challenge (`MonitoredPool`).
+
+Each check runs a small scenario in the learner's kernel against their class (threads, a pool of
+one, a database that is not there) and judges what the scenario observed, here.
+"""
+
+from pglab.grading.checks import check, expect
+
+DEAD_DSN = "postgresql://nobody:nothing@127.0.0.1:9/none?connect_timeout=1"
+
+
+def _table(sub, name):
+    sub.sql(f"DROP TABLE IF EXISTS {name}; CREATE TABLE {name} (note text)")
+
+
+@check(points=1)
+def test_commits_when_the_block_succeeds(sub):
+    """commits when the with-block succeeds"""
+    _table(sub, "zz_grader_commit")
+    sub.run("""
+p = MonitoredPool(1, 2, dsn=DATABASE_URL)
+try:
+    with p.connection() as conn:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO zz_grader_commit VALUES ('kept')")
+finally:
+    p.close()
+""")
+    rows = sub.sql("SELECT note FROM zz_grader_commit")
+    expect(rows == [{"note": "kept"}], "a row inserted in a successful block was not committed")
+
+
+@check(points=2)
+def test_rolls_back_counts_and_reraises_on_error(sub):
+    """rolls back, counts the error and re-raises when the block raises"""
+    _table(sub, "zz_grader_rollback")
+    got = sub.run("""
+p = MonitoredPool(1, 2, dsn=DATABASE_URL)
+raised = None
+try:
+    try:
+        with p.connection() as conn:
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO zz_grader_rollback VALUES ('lost')")
+            raise ValueError("boom")
+    except Exception as exc:
+        raised = type(exc).__name__
+    errors = p.health_check()["error_count"]
+finally:
+    p.close()
+result = {"raised": raised, "errors": errors}
+""")
+    expect(got["raised"] == "ValueError",
+           f"the exception from the block must propagate; got {got['raised'] or 'nothing'}")
+    expect(sub.sql("SELECT count(*) AS n FROM zz_grader_rollback")[0]["n"] == 0,
+           "the insert of a block that raised was committed: roll back on exception")
+    expect(got["errors"] == 1, f"error_count should be 1 after one failed block, got {got['errors']}")
+
+
+@check(points=1)
+def test_always_returns_the_connection(sub):
+    """returns the connection to the pool after every block, failed or not"""
+    got = sub.run("""
+p = MonitoredPool(1, 2, dsn=DATABASE_URL)
+failures = []
+try:
+    for i in range(12):
+        try:
+            with p.connection() as conn:
+                if i % 3 == 0:
+                    raise RuntimeError("planned")
+        except RuntimeError:
+            pass
+        except Exception as exc:
+            failures.append(type(exc).__name__)
+finally:
+    p.close()
+result = failures
+""")
+    expect(got == [], f"after a dozen blocks on a pool of 2, checkouts failed with {got}: "
+                      "return the connection in a finally block")
+
+
+@check(points=2)
+def test_retries_with_backoff_when_exhausted(sub):
+    """waits and retries (50/100/200 ms) when the pool is momentarily exhausted"""
+    got = sub.run("""
+p = MonitoredPool(1, 1, dsn=DATABASE_URL)
+held = threading.Event()
+def hold():
+    with p.connection():
+        held.set()
+        time.sleep(0.12)
+t = threading.Thread(target=hold)
+t.start()
+held.wait(5)
+outcome = "ok"
+try:
+    with p.connection() as conn:
+        pass
+except Exception as exc:
+    outcome = type(exc).__name__
+t.join()
+health = p.health_check()
+p.close()
+result = {"outcome": outcome, "wait": health["total_wait_ms"]}
+""")
+    expect(got["outcome"] == "ok",
+           f"a checkout while the only connection is busy for 120 ms failed with {got['outcome']}: "
+           "retry getconn() after 50, 100 and 200 ms")
+    expect(got["wait"] >= 40, f"total_wait_ms should include the ~50-150 ms spent retrying, got {got['wait']}")
+
+
+@check(points=1)
+def test_gives_up_after_three_retries(sub):
+    """raises PoolError after three retries (about 350 ms), not sooner and not never"""
+    got = sub.run("""
+p = MonitoredPool(1, 1, dsn=DATABASE_URL)
+held, release = threading.Event(), threading.Event()
+def hold():
+    with p.connection():
+        held.set()
+        release.wait(5)
+t = threading.Thread(target=hold)
+t.start()
+held.wait(5)
+start = time.perf_counter()
+outcome = "ok"
+try:
+    with p.connection():
+        pass
+except Exception as exc:
+    outcome = type(exc).__name__
+elapsed = time.perf_counter() - start
+release.set()
+t.join()
+p.close()
+result = {"outcome": outcome, "elapsed": elapsed}
+""", timeout=15)
+    expect(got["outcome"] == "PoolError",
+           f"when the pool stays exhausted, connection() should raise PoolError; got {got['outcome']}")
+    expect(got["elapsed"] >= 0.3,
+           f"it gave up after {got['elapsed'] * 1000:.0f} ms: retry three times, after 50, 100 and 200 ms")
+    expect(got["elapsed"] < 2.0, f"it took {got['elapsed']:.1f} s to give up: three retries are ~350 ms")
+
+
+@check(points=1)
+def test_metrics_are_exact_under_threads(sub):
+    """checkout_count is exact with 8 threads doing 25 checkouts each"""
+    got = sub.run("""
+p = MonitoredPool(2, 8, dsn=DATABASE_URL)
+def work():
+    for _ in range(25):
+        with p.connection():
+            pass
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+health = p.health_check()
+p.close()
+result = health
+""", timeout=30)
+    expect(got["checkout_count"] in (200, 201),
+           f"8 threads x 25 checkouts should count 200, got {got['checkout_count']}: guard the counters with a lock")
+    expect(got["error_count"] == 0, f"no block failed, but error_count is {got['error_count']}")
+    count = got["checkout_count"]
+    expect(abs(got["avg_wait_ms"] - got["total_wait_ms"] / count) < 0.05,
+           "avg_wait_ms should be total_wait_ms / checkout_count")
+
+
+@check(points=1)
+def test_health_check_reports_a_dead_database(sub):
+    """health_check() says degraded, without raising, when the database is unreachable"""
+    got = sub.run(f"""
+p = MonitoredPool(0, 2, dsn={DEAD_DSN!r})
+try:
+    result = p.health_check()
+finally:
+    p.close()
+""", timeout=20)
+    expect(isinstance(got, dict), "health_check() should return a dict even when the database is down")
+    expect(got.get("status") == "degraded" and got.get("db_reachable") is False,
+           f"with the database unreachable: status 'degraded', db_reachable False; got {got}")
+
+
+@check(points=1)
+def test_close_closes_every_connection(sub):
+    """close() closes the pool's connections"""
+    got = sub.run("""
+p = MonitoredPool(3, 5, dsn=DATABASE_URL, application_name="zz_grader_close")
+with p.connection():
+    pass
+p.close()
+result = True
+""")
+    del got
+    import time
+
+    for _ in range(20):
+        left = sub.sql("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'zz_grader_close'")
+        if left[0]["n"] == 0:
+            return
+        time.sleep(0.1)
+    expect(False, f"{left[0]['n']} connection(s) are still open after close(): call closeall()")

@@ -1,0 +1,47 @@
+"""``pglab bundle``: the copy of the course a learner gets, without anything instructor-only.
+
+It is made from the files git tracks (so nothing local leaks in) minus ``solutions/`` (reference
+answers), ``grader/`` (hidden checks, course config, gradebook), ``tests/`` (the graded sample
+submissions) and CI files; then it is scanned, and refused, if any solution or hidden-test marker
+slipped through.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from pglab.errors import PglabError
+from pglab.settings import PROJECT_ROOT
+
+EXCLUDED_TOP = {"solutions", "grader", "tests", ".ci", ".git", ".github"}
+FORBIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "### BEGIN SOLUTION", "gradebook.db")
+
+
+def tracked_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        raise PglabError(f"{root} is not a git checkout: make the bundle from a clone of the course") from None
+    return [Path(name) for name in listed.decode().split("\0") if name]
+
+
+def learner_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    return [p for p in tracked_files(root) if p.parts[0] not in EXCLUDED_TOP and (root / p).is_file()]
+
+
+def make_bundle(target: Path, root: Path = PROJECT_ROOT) -> Path:
+    if target.exists() and any(target.iterdir()):
+        raise PglabError(f"{target} is not empty: choose a new folder for the bundle")
+    files = learner_files(root)
+    for relative in files:
+        text = (root / relative).read_bytes()
+        for marker in FORBIDDEN_MARKERS:
+            if marker.encode() in text and relative.suffix in (".ipynb", ".py"):
+                raise PglabError(f"{relative} contains '{marker}': refusing to bundle instructor material")
+    for relative in files:
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / relative, destination)
+    return target

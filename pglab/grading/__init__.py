@@ -1,0 +1,1 @@
+"""The autograder: checks with points, sandboxed kernels, one fresh database per submission."""

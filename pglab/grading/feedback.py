@@ -1,0 +1,57 @@
+"""Feedback a learner reads: per check, what passed and what to fix. Never the checks' code.
+
+The page shows each check's one-line description and message, notes about the run (a cell that
+timed out, a kernel that died), and the learner's own answer cells' output. Hidden checks appear
+only by their description and message; their source is never read, let alone rendered.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from pglab.grading.grade_notebook import NotebookOutcome
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto; color: #222; }
+h1 { font-size: 1.5em; } .score { font-size: 1.2em; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: 6px; }
+.pass { color: #137333; } .fail { color: #b3261e; } pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
+.note { background: #fff4e5; padding: 6px 10px; border-left: 3px solid #f29900; }
+"""
+
+
+def render(outcome: NotebookOutcome) -> str:
+    e = html.escape
+    rows = []
+    for result in outcome.results:
+        css = "pass" if result.passed else "fail"
+        mark = "✔" if result.passed else "✘"
+        kind = "hidden check" if result.hidden else "visible check"
+        detail = "" if result.passed else e(result.message)
+        rows.append(
+            f"<tr><td class='{css}'>{mark}</td><td>{e(result.description)}<br><small>{kind}</small></td>"
+            f"<td>{result.points:g} / {result.max_points:g}</td><td>{detail}</td></tr>")
+    notes = "".join(f"<p class='note'>{e(n)}</p>" for n in outcome.notes)
+    cells = "".join(
+        f"<h3>{e(c.label)}: {e(c.status)}</h3>"
+        + (f"<pre>{e(c.output[:4000])}</pre>" if c.output.strip() else "")
+        + (f"<p class='fail'>{e(c.error)}</p>" if c.error else "")
+        for c in outcome.cells if c.label.startswith("cell "))
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{e(outcome.assignment)}/{e(outcome.notebook)}: feedback</title><style>{STYLE}</style></head>"
+        f"<body><h1>{e(outcome.assignment)} / {e(outcome.notebook)}</h1>"
+        f"<p class='score'>Score: <b>{outcome.score:g} / {outcome.max_points:g}</b></p>{notes}"
+        "<table><tr><th></th><th>check</th><th>points</th><th>what to fix</th></tr>"
+        f"{''.join(rows)}</table>"
+        + (f"<h2>Your cells, as the grader ran them</h2>{cells}" if cells else "")
+        + "</body></html>")
+
+
+def write(outcome: NotebookOutcome, feedback_root: Path) -> Path:
+    folder = feedback_root / outcome.student / outcome.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{outcome.notebook}.html"
+    path.write_text(render(outcome), encoding="utf-8")
+    return path

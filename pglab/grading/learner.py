@@ -1,0 +1,87 @@
+"""What a check sees of the learner's work: call their functions, run a snippet, query their database.
+
+Two implementations behind one interface, so a check module runs unchanged in three places:
+:class:`KernelSubmission` (``pglab grade``: the learner's code lives in a sandboxed kernel),
+:class:`LocalSubmission` (the learner's own self-check, and nbgrader's in-kernel autograde), both
+returning JSON-shaped values (see :mod:`pglab.grading.wire`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+
+from pglab.grading.checks import CheckFailed, LearnerError
+from pglab.grading.kernel_session import KernelSession
+from pglab.grading.wire import to_jsonable
+
+
+class Submission:
+    """Base: database access shared by both kinds; subclasses reach the learner's code."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    # -- the learner's code -------------------------------------------------------------------
+
+    def has(self, name: str) -> bool:
+        return bool(self.run(f"result = callable(globals().get({name!r}))"))
+
+    def call(self, function: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Call the learner's ``function`` with JSON-able arguments; return its result as JSON."""
+        if not self.has(function):
+            raise CheckFailed(f"`{function}` is not defined: run its cell, and keep the name and signature")
+        payload = json.dumps([args, kwargs])
+        return self.run(
+            f"import json as _json\n_a, _k = _json.loads({payload!r})\nresult = {function}(*_a, **_k)",
+            timeout=timeout,
+        )
+
+    def run(self, code: str, timeout: float | None = None) -> Any:
+        raise NotImplementedError
+
+    # -- the submission's database, from the trusted side ----------------------------------
+
+    def sql(self, query: str, params: Any = None) -> list[dict]:
+        """Run ``query`` on the submission's database as its role; commit; return rows as dicts."""
+        conn = psycopg2.connect(self.database_url, connect_timeout=5)
+        try:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                cur.execute(query, params)
+                rows = [to_jsonable(dict(r)) for r in cur.fetchall()] if cur.description else []
+            conn.commit()
+            return rows
+        finally:
+            conn.close()
+
+
+class LocalSubmission(Submission):
+    """The learner's namespace in this very process (self-check; nbgrader's in-kernel grading)."""
+
+    def __init__(self, namespace: dict[str, Any], database_url: str) -> None:
+        super().__init__(database_url)
+        self.namespace = namespace
+
+    def run(self, code: str, timeout: float | None = None) -> Any:
+        scope = dict(self.namespace)
+        try:
+            exec(code, scope)
+        except (CheckFailed, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            raise LearnerError(type(err).__name__, str(err)[:500]) from None
+        return to_jsonable(scope.get("result"))
+
+
+class KernelSubmission(Submission):
+    """The learner's code in a sandboxed kernel; only JSON comes back."""
+
+    def __init__(self, session: KernelSession, database_url: str) -> None:
+        super().__init__(database_url)
+        self.session = session
+
+    def run(self, code: str, timeout: float | None = None) -> Any:
+        return self.session.evaluate(code, timeout=timeout)

@@ -1,0 +1,106 @@
+"""What of a submitted notebook gets executed: the learner's answers, our own locked cells.
+
+Cells are matched to the source notebook by nbgrader ``grade_id``. Locked cells (set-up, checks)
+are always taken from the source, so editing or deleting them changes nothing; a learner's extra
+cells run in order; a second cell claiming an id that was already seen is ignored (and said so).
+The submitted file itself is only read, never modified.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+SELF_CHECK_MARKER = "check_my_work("
+
+
+class UnreadableNotebook(Exception):
+    """The file is not a notebook the grader can read; the message says why."""
+
+
+@dataclass
+class GradingPlan:
+    code_cells: list[tuple[str, str]] = field(default_factory=list)  # (label, source)
+    notes: list[str] = field(default_factory=list)
+
+
+def nbgrader_meta(cell: dict) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def read_submission(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise UnreadableNotebook(f"the file could not be read ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UnreadableNotebook(f"the file is not UTF-8 text (byte {err.start} is invalid)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UnreadableNotebook(f"the file is not valid notebook JSON (line {err.lineno}: {err.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise UnreadableNotebook("the file is JSON but not a notebook (no list of cells)")
+    if not data["cells"]:
+        raise UnreadableNotebook("the notebook has no cells")
+    return data
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
+    """The cells to run, in order: the source's set-up first, then the learner's work."""
+    source = nbformat.read(source_path, as_version=4)
+    plan = GradingPlan()
+    locked: dict[str, dict] = {}
+    answers: set[str] = set()
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if not grade_id:
+            continue
+        if meta.get("solution"):
+            answers.add(grade_id)
+        elif meta.get("locked") or meta.get("grade"):
+            locked[grade_id] = cell
+    seen: set[str] = set()
+    setup_done = False
+    for cell in source.cells:  # locked set-up cells come first, from the source
+        meta = nbgrader_meta(cell)
+        is_setup = meta.get("locked") and not meta.get("grade") and SELF_CHECK_MARKER not in _source(cell)
+        if cell.cell_type == "code" and is_setup:
+            plan.code_cells.append((f"set-up cell '{meta.get('grade_id')}'", _source(cell)))
+            setup_done = True
+    found_answers: set[str] = set()
+    for index, cell in enumerate(submitted["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        text = _source(cell)
+        if grade_id in seen:
+            plan.notes.append(f"cell {index + 1} repeats the id '{grade_id}' of an earlier cell: ignored")
+            continue
+        if grade_id:
+            seen.add(grade_id)
+        if grade_id in locked:
+            continue  # set-up ran from the source; checks run in the grader, not here
+        if SELF_CHECK_MARKER in text:
+            continue
+        if grade_id in answers:
+            found_answers.add(grade_id)
+        plan.code_cells.append((f"cell {index + 1}", text))
+    for missing in sorted(answers - found_answers):
+        plan.notes.append(f"the answer cell '{missing}' is missing from the submission")
+    if not setup_done:
+        plan.notes.append("the source notebook has no set-up cell")
+    return plan
