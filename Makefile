@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.pglab-installed
 
-.PHONY: setup lab test lint typecheck pytest clean-db
+.PHONY: setup lab test lint typecheck pytest clean-db release
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ pytest: setup
 clean-db:  ## stop the embedded server and delete its data (notebooks are kept)
 	-$(BIN)/pglab db stop
 	rm -rf .pglab
+
+release: setup  ## regenerate notebooks/challenges/ from solutions/ with nbgrader (commit the result)
+	cd grader && for a in $$(ls ../solutions); do \
+	  PATH="$(abspath $(BIN)):$$PATH" nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done
