@@ -59,6 +59,10 @@ def course_database(pglab_home: Path) -> Iterator[CourseDatabase]:
         os.environ["PGLAB_PORT"] = "5432"
     course = ensure_course_database(load_settings())
     os.environ["DATABASE_URL"] = course.url
+    if course.embedded is not None:  # grading creates a database per submission: it needs the admin
+        os.environ["PGLAB_ADMIN_URL"] = course.embedded.admin_url()
+    elif os.environ.get("PGLAB_TEST_ADMIN_URL"):
+        os.environ["PGLAB_ADMIN_URL"] = os.environ["PGLAB_TEST_ADMIN_URL"]
     yield course
     os.environ.clear()
     os.environ.update(saved)

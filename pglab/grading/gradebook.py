@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -21,10 +23,18 @@ from pglab.grading.grade_notebook import NotebookOutcome
 GRADE_CELL = "checks"
 
 
+def _alembic_on_path() -> None:
+    """nbgrader migrates a new gradebook by running ``alembic``: find ours even without an activated venv."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
 class GradebookWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.url = f"sqlite:///{path}"
+        _alembic_on_path()
 
     def register(self, assignments: dict[str, list[ChallengeNotebook]]) -> None:
         """The assignments, notebooks and one graded cell per notebook (its max = sum of checks)."""

@@ -1,0 +1,36 @@
+"""`pglab bundle`: the learner copy has the course and nothing instructor-only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import clean_environ
+
+
+def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path) -> None:
+    target = tmp_path / "learner-copy"
+    done = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)],
+                          env=clean_environ(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    for needed in ("README.md", "pyproject.toml", "Makefile", "data/products.csv", "data/schema.sql",
+                   "pglab/cli.py", "pglab/challenge_setup.py", "docker-compose.yml", "environment.yml"):
+        assert needed in files, needed
+    assert any(f.startswith("notebooks/challenges/core/") for f in files)
+    assert any(f.startswith("pglab/challenge_checks/core/test_") for f in files), "visible checks ship"
+    assert not any(f.startswith(("solutions/", "grader/", "tests/", ".git/")) for f in files)
+    for path in target.rglob("*"):
+        if path.is_file() and path.suffix in (".ipynb", ".py", ".md", ".csv", ".db"):
+            text = path.read_bytes()
+            assert b"BEGIN HIDDEN TESTS" not in text and b"### BEGIN SOLUTION" not in text, path
+    assert not list(target.rglob("gradebook*.db"))
+
+
+def test_bundle_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("keep me")
+    done = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(tmp_path)],
+                          env=clean_environ(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "not empty" in done.stderr
+    assert (tmp_path / "x").read_text() == "keep me"
