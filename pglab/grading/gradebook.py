@@ -11,11 +11,13 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from datetime import datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
+from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.grade_notebook import NotebookOutcome
@@ -49,7 +51,9 @@ class GradebookWriter:
 
     def record(self, student: str, assignment: str, timestamp: datetime | None,
                outcomes: list[NotebookOutcome]) -> None:
-        with Gradebook(self.url) as gb:
+        # nbgrader's own API trips SQLAlchemy 2's autoflush warnings when it replaces a submission.
+        with warnings.catch_warnings(), Gradebook(self.url) as gb:
+            warnings.simplefilter("ignore", SAWarning)
             gb.update_or_create_student(student)
             with contextlib.suppress(MissingEntry):  # first grading of this student: nothing to replace
                 gb.remove_submission(assignment, student)

@@ -217,7 +217,8 @@ AT_OR_BELOW = SEED_INTERMEDIATE.replace("HAVING SUM(p.stock) < %s", "HAVING SUM(
 NO_DEFAULT_THRESHOLD = SEED_INTERMEDIATE.replace("threshold: int = 100", "threshold: int = 500")
 HIGHEST_NOT_LOWEST = SEED_INTERMEDIATE.replace("ORDER BY p2.stock ASC", "ORDER BY p2.stock DESC")
 UNORDERED_REPORT = SEED_INTERMEDIATE.replace("ORDER BY total_stock ASC", "ORDER BY category DESC")
-FORMATTED_THRESHOLD = SEED_INTERMEDIATE.replace("HAVING SUM(p.stock) < %s", "HAVING SUM(p.stock) < {threshold}").replace(
+FORMATTED_THRESHOLD = SEED_INTERMEDIATE.replace(
+    "HAVING SUM(p.stock) < %s", "HAVING SUM(p.stock) < {threshold}").replace(
     '''                """,
                 (threshold,),''', '''                """.format(threshold=threshold),''')
 
