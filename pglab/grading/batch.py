@@ -88,9 +88,10 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for folder in sorted(p for p in student_dir.iterdir() if p.is_dir()):
             if folder.name not in course:
-                problem(student_dir.name, folder.name, "",
-                        f"there is no assignment '{folder.name}' in this course "
-                        f"(known: {', '.join(course)}): not graded")
+                for stem in sorted(p.stem for p in folder.glob("*.ipynb")) or [""]:
+                    problem(student_dir.name, folder.name, stem,
+                            f"there is no assignment '{folder.name}' in this course "
+                            f"(known: {', '.join(course)}): not graded")
                 continue
             files = {p.stem: p for p in folder.glob("*.ipynb")}
             expected = {c.notebook: c for c in course[folder.name]}

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+import psycopg2
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -106,7 +108,11 @@ def run_check(item: Check, sub: Any) -> CheckResult:
     except CheckFailed as failed:
         return _result(item, 0.0, str(failed))
     except LearnerError as err:
-        return _result(item, 0.0, f"your code raised {err.type_name}: {err.message}")
+        return _result(item, 0.0, f"your code raised {err.type_name}: {' '.join(err.message.split())}")
+    except psycopg2.Error as err:  # the check's own query, on the submission's database
+        reason = " ".join(str(err).split()) or type(err).__name__
+        return _result(item, 0.0, f"the check's own query failed on your database ({type(err).__name__}: "
+                                  f"{reason}): did your code drop, change or lock a table?")
     except Exception as err:  # a fault in the check or the sandbox, reported as such
         return _result(item, 0.0, f"the check could not run ({type(err).__name__}: {err})")
     return _result(item, item.points, "passed")

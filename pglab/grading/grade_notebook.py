@@ -147,6 +147,11 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
                 outcome.notes.append(f"{label} printed more than {context.limits.output_chars} characters: cut")
         sub = KernelSubmission(session, database.url)
         for item in challenge.checks():
+            if time.monotonic() > deadline:
+                outcome.results.append(CheckResult(
+                    item.name, item.description, 0.0, item.points, item.hidden,
+                    f"not run: the notebook used up its {context.limits.submission_timeout_s:.0f} s"))
+                continue
             if not session.alive:
                 reason = session.death_reason or "the kernel is not running"
                 outcome.results.append(CheckResult(item.name, item.description, 0.0, item.points,

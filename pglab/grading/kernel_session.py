@@ -25,6 +25,8 @@ from jupyter_client.manager import KernelManager
 
 from pglab.grading.checks import LearnerError
 
+INTERRUPT_GRACE_S = 10.0
+
 
 class SandboxError(Exception):
     """The kernel could not answer: it timed out, died, or refused to start."""
@@ -37,7 +39,7 @@ class Limits:
     submission_timeout_s: float = 120.0
     cpu_s: int = 120
     memory_mb: int = 2048
-    nproc: int = 256
+    nproc: int = 128
     fsize_mb: int = 64
     output_chars: int = 20_000
 
@@ -190,7 +192,9 @@ class KernelSession:
                     break
                 interrupted = True
                 self._interrupt()
-                deadline = now + 3.0
+                # A query in progress only sees the interrupt when it returns; the role's
+                # statement_timeout (8 s) bounds that, so wait a little longer before giving up.
+                deadline = now + INTERRUPT_GRACE_S
             try:
                 msg = client.get_iopub_msg(timeout=0.05)
                 if msg["parent_header"].get("msg_id") == msg_id:

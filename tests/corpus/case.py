@@ -26,6 +26,8 @@ class Case:
     edit: Callable[[dict], dict] | None = None
     reasons: tuple[str, ...] = ()  # substrings that must appear in this notebook's checks.csv rows
     failing: tuple[str, ...] = field(default=())  # checks that must fail (names), others of note pass
+    requires_root: bool = False  # the protection it tests (hidden folders, a sandbox user) needs root
+    problem: bool = False  # not gradable as a notebook of that assignment: a "(submission)" row says why
 
     def write(self, submitted: Path) -> Path:
         folder = submitted / self.student / self.assignment
