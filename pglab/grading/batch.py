@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import queue
 import shutil
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pglab.grading import feedback
 from pglab.grading.checks import CheckResult
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import drop_leftovers, ensure_template
-from pglab.grading.grade_notebook import GradingContext, NotebookOutcome, grade_notebook
+from pglab.grading.grade_notebook import GradingContext, NotebookOutcome, SandboxPool, grade_notebook
 from pglab.grading.gradebook import GradebookWriter
 from pglab.grading.kernel_session import Limits
 from pglab.settings import PROJECT_ROOT, load_settings
@@ -144,18 +143,13 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
     context = GradingContext(admin_url=url, workspace=workspace, limits=limits or Limits(),
                              hidden_paths=hidden)
     workers = max(1, jobs or os.cpu_count() or 1)
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(workers):
-        slots.put(slot)
+    needs_kernel = sum(1 for job in work if job.path is not None)
+    sandboxes = SandboxPool(context, min(workers, max(needs_kernel, 1))) if needs_kernel else None
 
     def run(job: Job) -> NotebookOutcome:
-        if job.path is None:
+        if job.path is None or sandboxes is None:
             return _missing(job)
-        slot = slots.get()
-        try:
-            return grade_notebook(job.student, job.challenge, job.path, context, slot)
-        finally:
-            slots.put(slot)
+        return grade_notebook(job.student, job.challenge, job.path, context, sandboxes)
 
     outcomes: list[NotebookOutcome] = []
     pending: dict[tuple[str, str], int] = defaultdict(int)
@@ -185,6 +179,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
                                     f"{outcome.score:g}/{outcome.max_points:g}")
     finally:
         bar.close()
+        if sandboxes is not None:
+            sandboxes.close()
         shutil.rmtree(workspace, ignore_errors=True)
     _write_checks_csv(out / "checks.csv", outcomes, problems)
     gradebook.export_csv(out / "grades.csv")

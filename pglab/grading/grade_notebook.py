@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import os
 import pwd
+import queue
 import secrets
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglab.grading.checks import CheckResult, run_check
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.database_copies import create_submission_database, drop_submission_database
+from pglab.grading.database_copies import (
+    SubmissionDatabase,
+    create_submission_database,
+    drop_submission_database,
+)
 from pglab.grading.kernel_session import KernelSession, Limits, SandboxError
 from pglab.grading.learner import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
@@ -59,7 +65,7 @@ class GradingContext:
 
 
 def slot_user(slot: int) -> str:
-    """As root, each parallel worker's kernels run as their own unprivileged user."""
+    """As root, each sandbox runs as its own unprivileged user (so limits and kills are per sandbox)."""
     if os.geteuid() != 0:
         return ""
     name = f"pglab-grade{slot}"
@@ -88,6 +94,89 @@ def kernel_environment(database_url: str, workdir: Path) -> dict[str, str]:
     }
 
 
+@dataclass
+class Sandbox:
+    """A started kernel in an empty private folder, and a fresh database, waiting for a notebook."""
+
+    workdir: Path
+    user: str
+    database: SubmissionDatabase
+    session: KernelSession
+
+
+def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
+    workdir = context.workspace / f"sandbox-{secrets.token_hex(4)}"
+    workdir.mkdir(mode=0o700, parents=True)
+    if user:
+        entry = pwd.getpwnam(user)
+        open_parents(workdir)
+        open_parents(Path(os.path.realpath(sys.executable)))  # e.g. a pyenv Python under /root
+        os.chown(workdir, entry.pw_uid, entry.pw_gid)
+    database = create_submission_database(context.admin_url, secrets.token_hex(2))
+    session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
+                            limits=context.limits, user=user, hidden_paths=context.hidden_paths)
+    try:
+        session.start()
+    except BaseException:
+        drop_submission_database(context.admin_url, database.name)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return Sandbox(workdir=workdir, user=user, database=database, session=session)
+
+
+def dispose_sandbox(context: GradingContext, sandbox: Sandbox) -> None:
+    sandbox.session.shutdown()
+    drop_submission_database(context.admin_url, sandbox.database.name)
+    shutil.rmtree(sandbox.workdir, ignore_errors=True)
+
+
+class SandboxPool:
+    """Sandboxes made ahead of need, so a kernel boots while another notebook is being graded.
+
+    Each sandbox has a user of its own from a fixed set (twice the workers: one grading, one
+    warming up per worker), returned only after everything that user ran has been killed.
+    """
+
+    def __init__(self, context: GradingContext, workers: int) -> None:
+        self.context = context
+        self.users: queue.Queue[str] = queue.Queue()
+        for index in range(workers * 2):
+            self.users.put(slot_user(index))
+        self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
+        self.preparer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-sandbox")
+        self.closed = False
+        for _ in range(workers):
+            self.preparer.submit(self._prepare)
+
+    def _prepare(self) -> None:
+        user = self.users.get()
+        try:
+            self.ready.put(prepare_sandbox(self.context, user))
+        except BaseException as err:
+            self.users.put(user)
+            self.ready.put(err)
+
+    def take(self) -> Sandbox:
+        item = self.ready.get()
+        if not self.closed:
+            self.preparer.submit(self._prepare)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def give_back(self, sandbox: Sandbox) -> None:
+        dispose_sandbox(self.context, sandbox)
+        self.users.put(sandbox.user)
+
+    def close(self) -> None:
+        self.closed = True
+        self.preparer.shutdown(wait=True)
+        while not self.ready.empty():
+            item = self.ready.get()
+            if isinstance(item, Sandbox):
+                dispose_sandbox(self.context, item)
+
+
 def _zero(challenge: ChallengeNotebook, student: str, reason: str) -> NotebookOutcome:
     outcome = NotebookOutcome(student, challenge.assignment, challenge.notebook, challenge.max_points())
     outcome.notes.append(reason)
@@ -100,7 +189,7 @@ def _zero(challenge: ChallengeNotebook, student: str, reason: str) -> NotebookOu
 
 
 def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
-                   context: GradingContext, slot: int = 0) -> NotebookOutcome:
+                   context: GradingContext, sandboxes: SandboxPool) -> NotebookOutcome:
     started = time.monotonic()
     try:
         data = read_submission(submitted)
@@ -111,57 +200,16 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
     plan = plan_execution(challenge.source, data)
     outcome = NotebookOutcome(student, challenge.assignment, challenge.notebook, challenge.max_points())
     outcome.notes.extend(plan.notes)
-    user = slot_user(slot)
-    workdir = context.workspace / f"{challenge.notebook}-{secrets.token_hex(4)}"
-    workdir.mkdir(mode=0o700, parents=True)
-    shutil.copyfile(submitted, workdir / submitted.name)
-    if user:
-        entry = pwd.getpwnam(user)
-        open_parents(workdir)
-        open_parents(Path(os.path.realpath(sys.executable)))  # e.g. a pyenv Python under /root
-        for path in (workdir, workdir / submitted.name):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-    database = create_submission_database(context.admin_url, f"{slot}")
-    session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
-                            limits=context.limits, user=user,
-                            hidden_paths=context.hidden_paths)
+    sandbox = sandboxes.take()
+    started = time.monotonic()  # the budget starts when this notebook's kernel is handed over
     try:
-        session.start()
-        deadline = started + context.limits.submission_timeout_s
-        for label, code in plan.code_cells:
-            if time.monotonic() > deadline:
-                outcome.notes.append(
-                    f"stopped before {label}: the notebook used up its {context.limits.submission_timeout_s:.0f} s")
-                break
-            run = session.run_cell(code)
-            outcome.cells.append(CellLog(label, run.status, run.output, run.error))
-            if run.status == "timeout":
-                outcome.notes.append(
-                    f"{label} ran longer than {context.limits.cell_timeout_s:.0f} s and was interrupted")
-            elif run.status == "died":
-                outcome.notes.append(f"{label}: {run.error}")
-                break
-            elif run.status == "error":
-                outcome.notes.append(f"{label} raised {run.error}")
-            if run.truncated:
-                outcome.notes.append(f"{label} printed more than {context.limits.output_chars} characters: cut")
-        sub = KernelSubmission(session, database.url)
-        for item in challenge.checks():
-            if time.monotonic() > deadline:
-                outcome.results.append(CheckResult(
-                    item.name, item.description, 0.0, item.points, item.hidden,
-                    f"not run: the notebook used up its {context.limits.submission_timeout_s:.0f} s"))
-                continue
-            if not session.alive:
-                reason = session.death_reason or "the kernel is not running"
-                outcome.results.append(CheckResult(item.name, item.description, 0.0, item.points,
-                                                   item.hidden, f"not run: {reason}"))
-                continue
-            result = run_check(item, sub)
-            if result.message.startswith("the check could not run (SandboxError"):
-                result = CheckResult(result.name, result.description, 0.0, result.max_points,
-                                     result.hidden, result.message.split(": ", 1)[1].rstrip(")"))
-            outcome.results.append(result)
+        copy = sandbox.workdir / submitted.name
+        shutil.copyfile(submitted, copy)
+        if sandbox.user:
+            entry = pwd.getpwnam(sandbox.user)
+            os.chown(copy, entry.pw_uid, entry.pw_gid)
+        run_learner_cells(sandbox.session, plan.code_cells, context.limits, outcome, started)
+        run_checks(sandbox, challenge, context.limits, outcome, started)
     except SandboxError as err:
         outcome.notes.append(str(err))
         done = {r.name for r in outcome.results}
@@ -169,8 +217,47 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
             CheckResult(c.name, c.description, 0.0, c.points, c.hidden, f"not run: {err}")
             for c in challenge.checks() if c.name not in done)
     finally:
-        session.shutdown()
-        drop_submission_database(context.admin_url, database.name)
-        shutil.rmtree(workdir, ignore_errors=True)
+        sandboxes.give_back(sandbox)
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limits: Limits,
+                      outcome: NotebookOutcome, started: float) -> None:
+    deadline = started + limits.submission_timeout_s
+    for label, code in cells:
+        if time.monotonic() > deadline:
+            outcome.notes.append(
+                f"stopped before {label}: the notebook used up its {limits.submission_timeout_s:.0f} s")
+            return
+        run = session.run_cell(code)
+        outcome.cells.append(CellLog(label, run.status, run.output, run.error))
+        if run.status == "timeout":
+            outcome.notes.append(f"{label} ran longer than {limits.cell_timeout_s:.0f} s and was interrupted")
+        elif run.status == "died":
+            outcome.notes.append(f"{label}: {run.error}")
+            return
+        elif run.status == "error":
+            outcome.notes.append(f"{label} raised {run.error}")
+        if run.truncated:
+            outcome.notes.append(f"{label} printed more than {limits.output_chars} characters: cut")
+
+
+def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, limits: Limits, outcome: NotebookOutcome,
+               started: float) -> None:
+    deadline = started + limits.submission_timeout_s
+    sub = KernelSubmission(sandbox.session, sandbox.database.url)
+    for item in challenge.checks():
+        reason = ""
+        if time.monotonic() > deadline:
+            reason = f"not run: the notebook used up its {limits.submission_timeout_s:.0f} s"
+        elif not sandbox.session.alive:
+            reason = f"not run: {sandbox.session.death_reason or 'the kernel is not running'}"
+        if reason:
+            outcome.results.append(CheckResult(item.name, item.description, 0.0, item.points, item.hidden, reason))
+            continue
+        result = run_check(item, sub)
+        if result.message.startswith("the check could not run (SandboxError"):
+            result = CheckResult(result.name, result.description, 0.0, result.max_points,
+                                 result.hidden, result.message.split(": ", 1)[1].rstrip(")"))
+        outcome.results.append(result)
