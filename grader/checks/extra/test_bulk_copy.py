@@ -13,6 +13,12 @@ from pglab.grading.checks import CheckFailed, LearnerError, check, expect
 CATEGORY = "zz-grader-bulk"
 
 
+def _first_line(message: str, limit: int) -> str:
+    """The first line of a learner-side error, short enough for a one-line reason."""
+    lines = message.strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 def _row(name: str, **extra: Any) -> dict:
     return {"name": name, "price": 5.0, "category": CATEGORY, **extra}
 
@@ -29,7 +35,7 @@ def _load(sub: Any, rows: list[dict], what: str, fix: str) -> Any:
     try:
         return sub.call("load_products", rows)
     except LearnerError as err:
-        raise CheckFailed(f"loading {what} raised {err.type_name} ({err.message[:120]}): {fix}") from None
+        raise CheckFailed(f"loading {what} raised {err.type_name} ({_first_line(err.message, 120)}): {fix}") from None
 
 
 TAG_FIX = ("write every element of the array literal in double quotes, with \\ and \" escaped by a backslash, "
@@ -48,6 +54,7 @@ TRICKY_TAGS = [
 def test_tags_come_back_exactly_as_sent(sub):
     """tags with commas, quotes, braces, backslashes, NULL, spaces and unicode come back as sent"""
     rows = [_row(f"grader tags {i}", tags=tags, metadata={}, stock=1) for i, tags in enumerate(TRICKY_TAGS)]
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _load(sub, rows, "tags such as 'kids, 3+', 'say \"hi\"' and 'back\\slash'", TAG_FIX)
         stored = {r["name"]: r["tags"] for r in _stored(sub)}
@@ -63,6 +70,7 @@ def test_tags_come_back_exactly_as_sent(sub):
 def test_an_empty_tag_list_stays_empty(sub):
     """an empty tag list, or none given, is stored as no tags, with {} metadata and stock 0 by default"""
     rows = [_row("grader empty a", tags=[], metadata={"k": "v"}, stock=2), _row("grader empty b")]
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _load(sub, rows, "a row with tags=[] and a row without tags, metadata or stock",
               "an empty list is the array literal {}; a missing key means its default (row.get('tags', []))")
@@ -90,6 +98,7 @@ def test_metadata_round_trips(sub):
     """metadata dicts (nested, true/false/null, quotes, unicode) come back equal to what was sent"""
     rows = [_row(f"grader meta {i}", tags=["meta"], metadata=m) for i, m in enumerate(METADATA)]
     fix = "write metadata as JSON text with json.dumps(metadata), not str(metadata)"
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _load(sub, rows, "metadata with nested objects, true/false/null and quotes", fix)
         stored = {r["name"]: r["metadata"] for r in _stored(sub)}
@@ -103,6 +112,7 @@ def test_metadata_round_trips(sub):
 @check(points=2)
 def test_one_bad_row_loads_nothing_and_raises(sub):
     """a batch with one refused row (a negative price) loads nothing and raises"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         loaded = _load(sub, [_row("grader ordinary")], "one ordinary row", "make an ordinary load work first")
         expect(loaded == 1, f"loading one ordinary row returned {loaded!r}: make an ordinary load work first")
@@ -147,6 +157,7 @@ def test_the_batch_arrives_in_one_statement(sub):
     rows = [_row(f"grader bulk {i:03d}", price=1 + i / 100, tags=["bulk"], metadata={"i": i}, stock=i)
             for i in range(300)]
     sub.sql(UNCOUNT + COUNTER)
+    _cleanup(sub)  # left over from an interrupted check
     try:
         got = _load(sub, rows, "300 ordinary rows", "make an ordinary load work first")
         expect(got == 300, f"loading 300 rows returned {got!r}: return the number of rows loaded")

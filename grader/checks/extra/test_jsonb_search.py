@@ -12,6 +12,7 @@ from typing import Any
 from pglab.grading.checks import CheckFailed, LearnerError, check, expect
 
 CATEGORY = "zz-grader-search"
+
 REFERENCE = """
 SELECT id::text AS id FROM products
 WHERE metadata @> %(metadata)s::jsonb
@@ -19,6 +20,12 @@ WHERE metadata @> %(metadata)s::jsonb
   AND (%(cap)s::numeric IS NULL OR price <= %(cap)s::numeric)
 ORDER BY name, id
 """
+
+
+def _first_line(message: str, limit: int) -> str:
+    """The first line of a learner-side error, short enough for a one-line reason."""
+    lines = message.strip().splitlines()
+    return lines[0][:limit] if lines else ""
 
 
 def _add(sub: Any, products: list[tuple[str, float, list[str], dict]]) -> None:
@@ -61,6 +68,7 @@ def _ordinary_search_works(sub: Any) -> None:
 @check(points=2)
 def test_any_one_of_the_tags_is_enough(sub):
     """a product needs only one of any_tags (overlap &&), not all of them"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _add(sub, [("zz grader only x", 10, ["zz-grader-x"], {"zz_grader": "overlap"}),
                    ("zz grader only y", 10, ["zz-grader-y", "zz-grader-w"], {"zz_grader": "overlap"}),
@@ -81,6 +89,7 @@ def test_any_one_of_the_tags_is_enough(sub):
 @check(points=2)
 def test_metadata_containment_reaches_nested_keys(sub):
     """metadata {"specs": {"color": "red"}} matches nested objects that contain it (@>)"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _add(sub, [("zz grader red l", 10, ["zz-grader-n"],
                     {"zz_grader": "nested", "brand": "acme", "specs": {"color": "red", "size": "L"}}),
@@ -100,6 +109,7 @@ def test_metadata_containment_reaches_nested_keys(sub):
 @check(points=1)
 def test_the_price_cap_is_inclusive_and_optional(sub):
     """max_price includes a product priced exactly at it; None means no cap"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _add(sub, [("zz grader cheap", 10.00, ["zz-grader-p"], {"zz_grader": "price"}),
                    ("zz grader at cap", 20.00, ["zz-grader-p"], {"zz_grader": "price"}),
@@ -120,6 +130,7 @@ def test_the_price_cap_is_inclusive_and_optional(sub):
 @check(points=1)
 def test_an_empty_tag_list_does_not_filter(sub):
     """any_tags=[] means no tag filter: every product whose metadata matches comes back"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _add(sub, [("zz grader untagged", 10, [], {"zz_grader": "no tags"}),
                    ("zz grader tagged", 10, ["zz-grader-e"], {"zz_grader": "no tags"})])
@@ -138,6 +149,7 @@ def test_values_with_quotes_are_parameters(sub):
     """a tag and a metadata value with quotes find their product: values are parameters"""
     tag = "zz-grader-o'reilly \"fan\""
     criteria = {"zz_grader": "quotes", "note": "it's \"quoted\"; -- not SQL"}
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _ordinary_search_works(sub)
         _add(sub, [("zz grader quoted", 10, [tag], criteria),
@@ -145,9 +157,9 @@ def test_values_with_quotes_are_parameters(sub):
         try:
             got = _search(sub, [tag], criteria)
         except LearnerError as err:
-            raise CheckFailed(f"a tag or metadata value with a quote raised {err.type_name} ({err.message[:80]}): "
-                              "the value was pasted into the SQL text; pass values as parameters, "
-                              "Json(metadata) for the dict and the list as it is") from None
+            raise CheckFailed(f"a tag or metadata value with a quote raised {err.type_name} "
+                              f"({_first_line(err.message, 80)}): the value was pasted into the SQL text; "
+                              "pass values as parameters, Json(metadata) for the dict and the list as it is") from None
         expected = _expected(sub, [tag], criteria)
         expect(got == expected, f"tag {tag!r} with note {criteria['note']!r} should find {_names(sub, expected)}, "
                                 f"got {_names(sub, got)}: pass values as parameters, Json(metadata) for the dict")

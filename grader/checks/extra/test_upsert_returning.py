@@ -15,6 +15,12 @@ from pglab.grading.checks import CheckFailed, LearnerError, check, expect
 CATEGORY = "zz-grader-upsert"
 
 
+def _first_line(message: str, limit: int) -> str:
+    """The first line of a learner-side error, short enough for a one-line reason."""
+    lines = message.strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 def _product(sub: Any, name: str) -> str:
     rows = sub.sql("INSERT INTO products (name, price, category) VALUES (%s, 50, %s) RETURNING id::text AS id",
                    (name, CATEGORY))
@@ -47,6 +53,7 @@ def _moment(value: object, key: str) -> datetime:
 @check(points=2)
 def test_second_call_updates_the_same_watch(sub):
     """a second call for the same product updates its watch and says inserted=False"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         product = _product(sub, "grader watch update")
         _first_call_works(sub, product, 50.0)
@@ -70,6 +77,7 @@ def test_second_call_updates_the_same_watch(sub):
 @check(points=1)
 def test_update_keeps_created_at_and_moves_updated_at(sub):
     """an update keeps created_at and sets updated_at to the time of the update"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         product = _product(sub, "grader watch timestamps")
         first = _first_call_works(sub, product)
@@ -89,6 +97,7 @@ def test_update_keeps_created_at_and_moves_updated_at(sub):
 @check(points=2)
 def test_unknown_product_raises(sub):
     """an unknown product_id raises (the foreign key), and the next call still works"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         product = _product(sub, "grader watch unknown")
         _first_call_works(sub, product)
@@ -117,14 +126,15 @@ def test_unknown_product_raises(sub):
 def test_a_note_with_quotes_is_stored_as_sent(sub):
     """a note with quotes and SQL-looking text is stored exactly: values are parameters"""
     note = "O'Brien's \"birthday\" list; -- 10% off, then DROP TABLE price_watch"
+    _cleanup(sub)  # left over from an interrupted check
     try:
         _first_call_works(sub, _product(sub, "grader watch ordinary"))
         product = _product(sub, "grader watch note")
         try:
             got = sub.call("set_price_watch", product, 25.0, note)
         except LearnerError as err:
-            raise CheckFailed(f"a note with a quote raised {err.type_name} ({err.message[:80]}): the value was "
-                              "pasted into the SQL text; pass it as a parameter, "
+            raise CheckFailed(f"a note with a quote raised {err.type_name} ({_first_line(err.message, 80)}): "
+                              "the value was pasted into the SQL text; pass it as a parameter, "
                               "cur.execute(sql, (product_id, target_price, note))") from None
         stored = [row["note"] for row in _stored(sub, product)]
         expect(stored == [note], f"the note {note!r} was stored as {stored}: pass it as a parameter")
@@ -170,6 +180,7 @@ result = {"value": _box.get("value"), "error": _box.get("error"), "finished": no
 @check(points=2)
 def test_holds_up_when_another_session_inserts_first(sub):
     """a watch another session inserts at the same moment is updated, not a duplicate-key error"""
+    _cleanup(sub)  # left over from an interrupted check
     try:
         product = _product(sub, "grader watch race")
         got = sub.run(RACE.replace("PRODUCT", repr(product)), timeout=20)
