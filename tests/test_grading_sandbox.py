@@ -11,7 +11,8 @@ import pytest
 
 from pglab.grading.batch import admin_url
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
-from pglab.grading.grade_notebook import kernel_environment, slot_user
+from pglab.grading.grade_notebook import UserLease, kernel_environment
+from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import KernelSession, Limits
 from pglab.server import open_parents
 from pglab.settings import PROJECT_ROOT, load_settings
@@ -27,18 +28,22 @@ def sandbox(course_database, tmp_path: Path):
     workdir = workspace / "submission"
     workdir.mkdir(mode=0o700)
     (workdir / "mine.ipynb").write_text("{}")
-    user = slot_user(7)
+    lease = UserLease()
+    user = lease.name
     if user:
         entry = pwd.getpwnam(user)
         open_parents(workdir)
         for path in (workdir, workdir / "mine.ipynb"):
             os.chown(path, entry.pw_uid, entry.pw_gid)
+    forkserver = ForkServer()
     session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
-                            limits=Limits(memory_mb=1500, cpu_s=60, nproc=100, fsize_mb=8), user=user,
-                            hidden_paths=(PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader"))
+                            limits=Limits(memory_mb=1500, cpu_s=60, nproc=100, fsize_mb=8), forkserver=forkserver,
+                            user=user, hidden_paths=(PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader"))
     session.start()
     yield session, database
     session.shutdown()
+    forkserver.close()
+    lease.release()
     drop_submission_database(url, database.name)
 
 

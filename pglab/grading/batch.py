@@ -27,6 +27,7 @@ from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import drop_leftovers, ensure_template
 from pglab.grading.grade_notebook import GradingContext, NotebookOutcome, SandboxPool, grade_notebook
 from pglab.grading.gradebook import GradebookWriter
+from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import Limits
 from pglab.settings import PROJECT_ROOT, load_settings
 
@@ -140,8 +141,9 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
     hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
                                PROJECT_ROOT / "tests", settings.home, out.resolve(), submitted.resolve())
                    if p.is_dir())
+    forkserver = ForkServer()
     context = GradingContext(admin_url=url, workspace=workspace, limits=limits or Limits(),
-                             hidden_paths=hidden)
+                             forkserver=forkserver, hidden_paths=hidden)
     workers = max(1, jobs or os.cpu_count() or 1)
     needs_kernel = sum(1 for job in work if job.path is not None)
     sandboxes = SandboxPool(context, min(workers, max(needs_kernel, 1))) if needs_kernel else None
@@ -181,6 +183,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
         bar.close()
         if sandboxes is not None:
             sandboxes.close()
+        forkserver.close()
         shutil.rmtree(workspace, ignore_errors=True)
     _write_checks_csv(out / "checks.csv", outcomes, problems)
     gradebook.export_csv(out / "grades.csv")

@@ -7,6 +7,7 @@ database server is gone) escapes as an exception, and the batch reports that too
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import queue
@@ -14,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from pglab.grading.database_copies import (
     create_submission_database,
     drop_submission_database,
 )
+from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import KernelSession, Limits, SandboxError
 from pglab.grading.learner import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
@@ -61,20 +64,45 @@ class GradingContext:
     admin_url: str
     workspace: Path
     limits: Limits
+    forkserver: ForkServer
     hidden_paths: tuple[Path, ...] = ()
 
 
-def slot_user(slot: int) -> str:
-    """As root, each sandbox runs as its own unprivileged user (so limits and kills are per sandbox)."""
-    if os.geteuid() != 0:
-        return ""
-    name = f"pglab-grade{slot}"
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)
-    return name
+USER_LOCKS = Path(tempfile.gettempdir()) / "pglab-grading-users"
+
+
+class UserLease:
+    """An unprivileged user held exclusively by this process (an flock), so that two grading runs
+    on one machine never share a user: cleaning up after one kills every process of its user."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self._lock: int | None = None
+        if os.geteuid() != 0:
+            return
+        USER_LOCKS.mkdir(mode=0o700, exist_ok=True)
+        for index in range(1000):
+            fd = os.open(USER_LOCKS / f"{index}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self._lock = fd
+            self.name = f"pglab-grade{index}"
+            break
+        else:
+            raise OSError("no free grading user: 1000 are in use")
+        try:
+            pwd.getpwnam(self.name)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.name],
+                           check=True, capture_output=True)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
 
 def kernel_environment(database_url: str, workdir: Path) -> dict[str, str]:
@@ -114,7 +142,8 @@ def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
     database = create_submission_database(context.admin_url, secrets.token_hex(2))
     session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
-                            limits=context.limits, user=user, hidden_paths=context.hidden_paths)
+                            limits=context.limits, forkserver=context.forkserver, user=user,
+                            hidden_paths=context.hidden_paths)
     try:
         session.start()
     except BaseException:
@@ -139,9 +168,10 @@ class SandboxPool:
 
     def __init__(self, context: GradingContext, workers: int) -> None:
         self.context = context
+        self.leases = [UserLease() for _ in range(workers * 2)]
         self.users: queue.Queue[str] = queue.Queue()
-        for index in range(workers * 2):
-            self.users.put(slot_user(index))
+        for lease in self.leases:
+            self.users.put(lease.name)
         self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
         self.preparer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-sandbox")
         self.closed = False
@@ -175,6 +205,8 @@ class SandboxPool:
             item = self.ready.get()
             if isinstance(item, Sandbox):
                 dispose_sandbox(self.context, item)
+        for lease in self.leases:
+            lease.release()
 
 
 def _zero(challenge: ChallengeNotebook, student: str, reason: str) -> NotebookOutcome:
@@ -261,3 +293,4 @@ def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, limits: Limits, o
             result = CheckResult(result.name, result.description, 0.0, result.max_points,
                                  result.hidden, result.message.split(": ", 1)[1].rstrip(")"))
         outcome.results.append(result)
+    sub.close()

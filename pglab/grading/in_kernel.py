@@ -33,5 +33,6 @@ def score(assignment: str, notebook: str, namespace: dict[str, Any]) -> float:
             mark = "✔" if result.passed else "✘"
             lines.append(f"{mark} {result.description} ({result.points:g}/{result.max_points:g})"
                          + ("" if result.passed else f": {result.message}"))
+    sub.close()
     print("\n".join(lines))
     return total

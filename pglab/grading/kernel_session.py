@@ -8,24 +8,26 @@ the checks, the scoring and the reporting stay in the grader, out of the learner
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import json
 import os
+import pwd
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import psutil
-from jupyter_client.manager import KernelManager
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
 
 from pglab.grading.checks import LearnerError
+from pglab.grading.kernel_forkserver import ForkServer
+from pglab.grading.sandbox import Confinement
 
 INTERRUPT_GRACE_S = 10.0
+ANSWER_MIME = "application/x-pglab-answer+json"
 
 
 class SandboxError(Exception):
@@ -52,74 +54,88 @@ class CellRun:
     truncated: bool = False
 
 
-class SandboxedKernelManager(KernelManager):
-    """A KernelManager whose kernel command goes through :mod:`pglab.grading.sandbox`."""
-
-    sandbox_args: list[str] = []
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return [
-            sys.executable, "-m", "pglab.grading.sandbox", *self.sandbox_args, "--",
-            sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
-        ]
-
-
 @dataclass
 class KernelSession:
+    """One kernel forked by a :class:`ForkServer`, confined, and driven over the Jupyter protocol."""
+
     workdir: Path
     env: dict[str, str]
     limits: Limits
+    forkserver: ForkServer
     user: str = ""
     hidden_paths: tuple[Path, ...] = ()
-    _km: SandboxedKernelManager | None = field(default=None, init=False)
+    _pid: int | None = field(default=None, init=False)
+    _captured: Any = field(default=None, init=False)
     _dead: str = field(default="", init=False)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        km = SandboxedKernelManager(kernel_name="python3")
-        km.sandbox_args = [
-            "--cpu", str(self.limits.cpu_s), "--memory-mb", str(self.limits.memory_mb),
-            "--nproc", str(self.limits.nproc), "--fsize-mb", str(self.limits.fsize_mb),
-            "--user", self.user, "--workdir", str(self.workdir),
-            *[arg for path in self.hidden_paths for arg in ("--hide", str(path))],
-        ]
-        km.connection_file = str(self.workdir.parent / f".{self.workdir.name}-kernel.json")
-        km.start_kernel(env=self.env, cwd=str(self.workdir), stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        self._km = km
-        client = km.client()
-        client.start_channels()
+        connection_file = self.workdir / ".kernel-connection.json"
+        write_connection_file(str(connection_file), ip="127.0.0.1")
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(connection_file, entry.pw_uid, entry.pw_gid)
+        confinement = Confinement(
+            workdir=str(self.workdir), cpu_s=self.limits.cpu_s, memory_mb=self.limits.memory_mb,
+            nproc=self.limits.nproc, fsize_mb=self.limits.fsize_mb, user=self.user,
+            hide=[str(p) for p in self.hidden_paths])
         try:
-            client.wait_for_ready(timeout=60)
-        except RuntimeError as err:
-            self.shutdown()
-            raise SandboxError(f"the grading kernel did not start: {err}") from None
+            self._pid = self.forkserver.spawn(str(connection_file), self.env, confinement)
+        except OSError as err:
+            raise SandboxError(str(err)) from None
+        client = BlockingKernelClient(connection_file=str(connection_file))
+        client.load_connection_file()
+        client.start_channels()
         self._client = client
+        self._wait_until_ready(timeout=60)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        """Ready means both channels work: a kernel_info reply on shell AND its status on iopub
+        (a SUB socket drops what is published before its subscription lands: ZeroMQ's slow joiner)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._process_alive():
+            msg_id = self._client.kernel_info()
+            if self._await(self._client.get_shell_msg, msg_id, 1.0) and \
+                    self._await(self._client.get_iopub_msg, msg_id, 0.3):
+                return
+        self.shutdown()
+        raise SandboxError("the grading kernel did not start (it exited, or did not answer within "
+                           f"{timeout:.0f} s)")
+
+    @staticmethod
+    def _await(receive: Any, msg_id: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if receive(timeout=left)["parent_header"].get("msg_id") == msg_id:
+                    return True
+            except Empty:
+                return False
+        return False
+
+    def _process_alive(self) -> bool:
+        if self._pid is None:
+            return False
+        try:
+            return psutil.Process(self._pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
 
     def shutdown(self) -> None:
-        km = self._km
-        if km is None:
+        if self._pid is None:
             return
-        process = getattr(km.provisioner, "process", None)
-        pid = process.pid if process is not None else None
-        try:
-            if hasattr(self, "_client"):
-                self._client.stop_channels()
-            km.shutdown_kernel(now=True)
-        except Exception:
-            pass
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self._client.stop_channels()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pid, signal.SIGKILL)
         if self.user:
             kill_processes_of(self.user)
-        Path(km.connection_file).unlink(missing_ok=True)
-        self._km = None
+        self._pid = None
 
     @property
     def alive(self) -> bool:
-        return self._km is not None and not self._dead and self._km.is_alive()
+        return not self._dead and self._process_alive()
 
     @property
     def death_reason(self) -> str:
@@ -129,7 +145,7 @@ class KernelSession:
 
     def run_cell(self, code: str, timeout: float | None = None) -> CellRun:
         """Execute one learner cell, capturing at most ``output_chars`` of its output."""
-        reply, output, truncated = self._execute(code, timeout or self.limits.cell_timeout_s, {})
+        reply, output, truncated = self._execute(code, timeout or self.limits.cell_timeout_s)
         if reply is None:
             return CellRun(status=self._dead and "died" or "timeout", output=output,
                            error=self._dead or "timed out", truncated=truncated)
@@ -139,29 +155,33 @@ class KernelSession:
         return CellRun(status="ok", output=output, truncated=truncated)
 
     def evaluate(self, code: str, timeout: float | None = None) -> Any:
-        """Run ``code`` (which sets ``result``) in a copy of the learner's namespace; return JSON."""
+        """Run ``code`` (which sets ``result``) in a copy of the learner's namespace; return JSON.
+
+        The answer comes back as a display message of its own MIME type, tied to this request,
+        so the grader parses plain JSON (never pickle, never a repr).
+        """
         wrapper = (
             "def __pglab_exec(__code):\n"
-            "    from pglab.grading.wire import dumps as __d\n"
+            "    from IPython.display import publish_display_data as __p\n"
+            "    from pglab.grading.wire import to_jsonable as __j\n"
             "    scope = dict(globals())\n"
             "    try:\n"
             "        exec(__code, scope)\n"
-            "        return __d({'ok': scope.get('result')})\n"
+            "        answer = {'ok': __j(scope.get('result'))}\n"
             "    except BaseException as e:\n"
-            "        return __d({'error': [type(e).__name__, str(e)[:500]]})\n"
-            f"__pglab_reply = __pglab_exec({code!r})\n"
+            "        answer = {'error': [type(e).__name__, str(e)[:500]]}\n"
+            f"    __p({{{ANSWER_MIME!r}: answer}})\n"
+            f"__pglab_exec({code!r})\n"
         )
         limit = timeout or self.limits.call_timeout_s
-        reply, output, _ = self._execute(wrapper, limit, {"reply": "__pglab_reply"})
+        reply, _, _ = self._execute(wrapper, limit, capture=ANSWER_MIME)
         if reply is None:
             if self._dead:
                 raise SandboxError(f"the kernel died ({self._dead})")
             raise SandboxError(f"no answer within {limit:.0f} s (an endless loop or a query that never ends?)")
-        try:
-            text = reply["user_expressions"]["reply"]["data"]["text/plain"]
-            answer = json.loads(ast.literal_eval(text))
-        except (KeyError, ValueError, SyntaxError, TypeError):
-            raise SandboxError("the kernel sent back something that is not a result") from None
+        answer = self._captured
+        if not isinstance(answer, dict) or not ({"ok", "error"} & set(answer)):
+            raise SandboxError("the kernel sent back something that is not a result")
         if "error" in answer:
             name, message = answer["error"]
             if name == "KeyboardInterrupt":
@@ -169,15 +189,14 @@ class KernelSession:
             raise LearnerError(str(name), str(message))
         return answer.get("ok")
 
-    def _execute(self, code: str, timeout: float, expressions: dict[str, str]
-                 ) -> tuple[dict | None, str, bool]:
+    def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, str, bool]:
         if not self.alive:
-            if self._km is not None and not self._dead:
+            if self._pid is not None and not self._dead:
                 self._dead = "the kernel exited"
             return None, "", False
         client = self._client
-        msg_id = client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False,
-                                user_expressions=expressions)
+        msg_id = client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        self._captured = None
         chunks: list[str] = []
         size = 0
         truncated = False
@@ -202,6 +221,8 @@ class KernelSession:
                     text = ""
                     if kind == "stream":
                         text = content.get("text", "")
+                    elif kind == "display_data" and capture and capture in content.get("data", {}):
+                        self._captured = content["data"][capture]
                     elif kind in ("execute_result", "display_data"):
                         text = content.get("data", {}).get("text/plain", "") + "\n"
                     elif kind == "error":
@@ -221,7 +242,7 @@ class KernelSession:
                 msg = client.get_shell_msg(timeout=1)
                 if msg["parent_header"].get("msg_id") == msg_id:
                     reply = msg["content"]
-            if reply is None and not (self._km and self._km.is_alive()):
+            if reply is None and not self._process_alive():
                 self._dead = ("the kernel exited while running this code "
                               "(os._exit, a crash, or a resource limit)")
                 return None, "".join(chunks), truncated
@@ -233,17 +254,13 @@ class KernelSession:
         return reply, "".join(chunks), truncated
 
     def _interrupt(self) -> None:
-        try:
-            if self._km is not None:
-                self._km.interrupt_kernel()
-        except Exception:
-            pass
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self._pid, signal.SIGINT)
 
 
 def kill_processes_of(user: str) -> None:
     """Kill every process of a sandbox user: whatever a submission forked, detached or not."""
-    import pwd
-
     try:
         uid = pwd.getpwnam(user).pw_uid
     except KeyError:

@@ -8,10 +8,12 @@ returning JSON-shaped values (see :mod:`pglab.grading.wire`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import psycopg2
+import psycopg2.extensions
 import psycopg2.extras
 
 from pglab.grading.checks import CheckFailed, LearnerError
@@ -24,6 +26,7 @@ class Submission:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
+        self._conn: psycopg2.extensions.connection | None = None
 
     # -- the learner's code -------------------------------------------------------------------
 
@@ -47,15 +50,24 @@ class Submission:
 
     def sql(self, query: str, params: Any = None) -> list[dict]:
         """Run ``query`` on the submission's database as its role; commit; return rows as dicts."""
-        conn = psycopg2.connect(self.database_url, connect_timeout=5)
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(self.database_url, connect_timeout=5)
+        conn = self._conn
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                 cur.execute(query, params)
                 rows = [to_jsonable(dict(r)) for r in cur.fetchall()] if cur.description else []
             conn.commit()
             return rows
-        finally:
-            conn.close()
+        except psycopg2.Error:
+            with contextlib.suppress(psycopg2.Error):
+                conn.rollback()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class LocalSubmission(Submission):

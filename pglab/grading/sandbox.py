@@ -1,66 +1,57 @@
-"""Launcher for a grading kernel: limits first, then the kernel itself (``exec``).
+"""Confinement for one grading kernel, applied in the kernel's own process before it starts.
 
-Run as ``python -m pglab.grading.sandbox [limits] -- python -m ipykernel_launcher -f FILE``. It starts
-a new session (so the grader can kill the whole process group), sets resource limits (CPU seconds,
-address space, processes+threads, file size), and when started as root switches to an unprivileged
-per-slot user whose only writable place is the submission's working directory. Limits are inherited
-by everything the learner's code forks, so a fork bomb or a memory hog hits its own ceiling.
+It starts a new session (so the grader can kill the whole process group), covers instructor-only
+folders with an empty tmpfs in a private mount namespace, sets resource limits (CPU seconds,
+address space, processes+threads, file size) and, when started as root, switches to an
+unprivileged user whose only writable place is the submission's working directory. Limits are
+inherited by everything the learner's code forks, so a fork bomb or a memory hog hits its own
+ceiling.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import os
 import pwd
 import resource
-import shutil
-import sys
+from dataclasses import dataclass, field
+
+MB = 1024 * 1024
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="pglab.grading.sandbox")
-    parser.add_argument("--cpu", type=int, required=True, help="CPU seconds for the whole kernel")
-    parser.add_argument("--memory-mb", type=int, required=True)
-    parser.add_argument("--nproc", type=int, required=True, help="processes + threads of the user")
-    parser.add_argument("--fsize-mb", type=int, required=True)
-    parser.add_argument("--user", default="")
-    parser.add_argument("--workdir", required=True)
-    parser.add_argument("--hide", action="append", default=[], help="make this directory look empty")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = [c for c in args.command if c != "--"]
-    with contextlib.suppress(OSError):  # already a session leader if started with start_new_session
+@dataclass(frozen=True)
+class Confinement:
+    workdir: str
+    cpu_s: int
+    memory_mb: int
+    nproc: int
+    fsize_mb: int
+    user: str = ""
+    hide: list[str] = field(default_factory=list)
+
+
+def confine(spec: Confinement) -> None:
+    """Apply ``spec`` to the current process; irreversible (privileges are dropped last)."""
+    with contextlib.suppress(OSError):  # already a session leader
         os.setsid()
-
-    user = pwd.getpwnam(args.user) if args.user and os.geteuid() == 0 else None
-    if user is not None and "-f" in command:
-        # The connection file belongs to the grader (mode 0600): hand the kernel its own copy.
-        index = command.index("-f") + 1
-        private = os.path.join(args.workdir, ".kernel-connection.json")
-        shutil.copyfile(command[index], private)
-        os.chown(private, user.pw_uid, user.pw_gid)
-        command[index] = private
-
-    if args.hide and os.geteuid() == 0:
-        hide_paths(args.hide)
-
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (args.cpu, args.cpu + 5))
-    resource.setrlimit(resource.RLIMIT_AS, (args.memory_mb * mb, args.memory_mb * mb))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize_mb * mb, args.fsize_mb * mb))
+    user = pwd.getpwnam(spec.user) if spec.user and os.geteuid() == 0 else None
+    if spec.hide and os.geteuid() == 0:
+        hide_paths(spec.hide)
+    resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_s, spec.cpu_s + 5))
+    resource.setrlimit(resource.RLIMIT_AS, (spec.memory_mb * MB, spec.memory_mb * MB))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (spec.fsize_mb * MB, spec.fsize_mb * MB))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if user is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (args.nproc, args.nproc))
+        resource.setrlimit(resource.RLIMIT_NPROC, (spec.nproc, spec.nproc))
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
     else:
         # Not root: the limit counts every thread of this user, so leave room for the rest.
-        resource.setrlimit(resource.RLIMIT_NPROC, (_threads_of_this_user() + args.nproc,) * 2)
-    os.chdir(args.workdir)
-    os.execv(command[0], command)
+        limit = _threads_of_this_user() + spec.nproc
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    os.chdir(spec.workdir)
 
 
 def hide_paths(paths: list[str]) -> None:
@@ -93,8 +84,3 @@ def _threads_of_this_user() -> int:
         except psutil.Error:
             continue
     return total
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
-    sys.exit(1)

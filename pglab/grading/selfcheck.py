@@ -19,6 +19,7 @@ def check_my_work(assignment: str, notebook: str, namespace: dict[str, Any]) -> 
     visible = [c for c in challenge.checks(include_hidden=False) if not c.hidden]
     sub = LocalSubmission(namespace, os.environ.get("DATABASE_URL", ""))
     results = [run_check(item, sub) for item in visible]
+    sub.close()
     passed = sum(r.passed for r in results)
     print(f"Self-check for {notebook}: {passed} of {len(results)} visible checks pass")
     for result in results:
