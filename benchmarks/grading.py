@@ -1,0 +1,167 @@
+"""Grading speed: plain sequential ``nbgrader autograde`` against ``pglab grade``, same submissions.
+
+Generates N submissions of the beginner challenge (a mix of correct, partly correct and broken ones),
+grades them (a) with one ``nbgrader autograde`` process on a temporary copy of the course, the way an
+instructor would, and (b) with ``pglab grade``'s engine (fresh database per submission, sandboxed
+kernels, ``--jobs`` in parallel). Prints per-submission medians, the overhead of a pglab submission
+above a bare kernel start, whether both agree on the scores, and, last, the speed-up.
+
+    python benchmarks/grading.py [--submissions 40] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pglab.grading.batch import grade_folder  # noqa: E402
+from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
+from pglab.grading.kernel_session import Limits  # noqa: E402
+from pglab.provision import ensure_course_database  # noqa: E402
+from tests.corpus import cases_core  # noqa: E402
+
+CORRECT = [cases_core.SEED_BEGINNER, None]  # None: the reference solution from solutions/
+PARTIAL = [cases_core.EXCLUSIVE_BOUNDS, cases_core.F_STRING, cases_core.NO_ORDER, cases_core.NONE_WHEN_EMPTY]
+BROKEN = ["stub", "invalid-json", cases_core.SEED_BEGINNER.replace("get_db()", "get_database()")]
+
+
+def answer_for(index: int) -> str | None:
+    """A realistic mix: 60% correct, 25% partly correct, 15% broken, spread over the batch."""
+    slot = index % 20
+    if slot < 12:
+        return CORRECT[slot % len(CORRECT)] or "reference"
+    if slot < 17:
+        return PARTIAL[slot % len(PARTIAL)]
+    return BROKEN[slot % len(BROKEN)]
+
+
+def write_submissions(folder: Path, count: int) -> None:
+    release = json.loads((RELEASE / "core" / "beginner.ipynb").read_text())
+    reference = next(c for c in json.loads((SOURCE / "core" / "beginner.ipynb").read_text())["cells"]
+                     if c["metadata"].get("nbgrader", {}).get("grade_id") == "answer")
+    for index in range(count):
+        target = folder / f"student{index:03d}" / "core"
+        target.mkdir(parents=True)
+        answer = answer_for(index)
+        if answer == "invalid-json":
+            (target / "beginner.ipynb").write_text('{"cells": [')
+            continue
+        notebook = json.loads(json.dumps(release))
+        for cell in notebook["cells"]:
+            if cell["metadata"].get("nbgrader", {}).get("grade_id") == "answer" and answer != "stub":
+                source = "".join(reference["source"]) if answer == "reference" else answer
+                cell["source"] = source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION", "")
+        (target / "beginner.ipynb").write_text(json.dumps(notebook))
+
+
+def bare_kernel_start(repeat: int = 5) -> list[float]:
+    from jupyter_client.manager import KernelManager
+
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        samples.append(time.perf_counter() - started)
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
+    return samples
+
+
+def run_nbgrader(work: Path, submissions: Path, database_url: str) -> tuple[float, list[float], dict[str, float]]:
+    course = work / "nbgrader-course"
+    (course / "solutions" / "core").mkdir(parents=True)
+    shutil.copy(SOURCE / "core" / "beginner.ipynb", course / "solutions" / "core")
+    (course / "grader").mkdir()
+    shutil.copy(ROOT / "grader" / "nbgrader_config.py", course / "grader")
+    env = dict(os.environ, DATABASE_URL=database_url,
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run([*nbgrader, "generate_assignment", "core", "--log-level=WARN"], cwd=course / "grader",
+                   env=env, check=True, capture_output=True)
+    shutil.copytree(submissions, course / "grader" / "submitted")
+    started = time.perf_counter()
+    process = subprocess.Popen([*nbgrader, "autograde", "core"], cwd=course / "grader", env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    marks: list[float] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Creating/updating student with ID" in line:
+            marks.append(time.perf_counter())
+    process.wait()
+    total = time.perf_counter() - started
+    marks.append(time.perf_counter())
+    per_submission = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+    out = work / "nbgrader-grades.csv"
+    subprocess.run([*nbgrader, "export", "--to", str(out)], cwd=course / "grader", env=env, check=True,
+                   capture_output=True)
+    with out.open() as f:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    return total, per_submission, scores
+
+
+def run_pglab(work: Path, submissions: Path, jobs: int) -> tuple[float, list[float], dict[str, float]]:
+    started = time.perf_counter()
+    summary = grade_folder(submissions, work / "pglab-out", jobs=jobs, limits=Limits(), progress=False)
+    total = time.perf_counter() - started
+    per_submission = [o.seconds for o in summary.outcomes if o.notebook == "beginner"]
+    scores: dict[str, float] = {}
+    for outcome in summary.outcomes:
+        scores[outcome.student] = scores.get(outcome.student, 0.0) + outcome.score
+    return total, per_submission, scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+
+    course = ensure_course_database()
+    if course.embedded is not None:
+        os.environ.setdefault("PGLAB_ADMIN_URL", course.embedded.admin_url())
+    work = Path(tempfile.mkdtemp(prefix="pglab-bench-"))
+    try:
+        submissions = work / "submitted"
+        write_submissions(submissions, args.submissions)
+        print(f"{args.submissions} submissions of core/beginner (60% correct, 25% partial, 15% broken); "
+              f"{os.cpu_count()} cores, pglab --jobs {args.jobs}")
+        kernel = bare_kernel_start()
+        print(f"bare kernel start (start + ready):         median {statistics.median(kernel):6.2f} s")
+
+        nb_total, nb_each, nb_scores = run_nbgrader(work, submissions, course.url)
+        print(f"(a) sequential nbgrader autograde:         {nb_total:6.1f} s total, "
+              f"median {statistics.median(nb_each):5.2f} s per submission")
+        pg_total, pg_each, pg_scores = run_pglab(work, submissions, args.jobs)
+        print(f"(b) pglab grade (fresh database each):     {pg_total:6.1f} s total, "
+              f"median {statistics.median(pg_each):5.2f} s per submission (latency, {args.jobs} in parallel), "
+              f"{pg_total / args.submissions:5.2f} s per submission (throughput)")
+        overhead = statistics.median(pg_each) - statistics.median(kernel)
+        print(f"pglab overhead above a bare kernel start:  {overhead:6.2f} s per submission "
+              "(database copy, set-up cell, checks, clean-up)")
+        agree = sum(1 for s in pg_scores if nb_scores.get(s) == pg_scores[s])
+        print(f"scores agree on {agree} of {len(pg_scores)} submissions "
+              f"(total points: nbgrader {sum(nb_scores.values()):g}, pglab {sum(pg_scores.values()):g})")
+        print(f"speedup vs sequential nbgrader: {nb_total / pg_total:.1f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
