@@ -126,6 +126,8 @@ METADATA_IN_SQL_TEXT = flaw(SEARCH, '''    conditions = ["metadata @> %s"]
 EMPTY_LIST_ON_CANCEL = flaw(TIMEOUT, "return None  # get_db() rolled back", "return []  # get_db() rolled back")
 SESSION_TIMEOUT = flaw(TIMEOUT, "set_config('statement_timeout', %s, true)",
                        "set_config('statement_timeout', %s, false)")
+NO_TIMEOUT_SET = flaw(TIMEOUT, """cur.execute("SELECT set_config('statement_timeout', %s, true)",""",
+                      """cur.execute("SELECT %s::text AS no_timeout_set",""")
 SWALLOWS_EVERY_ERROR = flaw(TIMEOUT, "except psycopg2.errors.QueryCanceled:", "except psycopg2.Error:")
 KEEPS_CANCELLED_CONNECTIONS = '''def run_with_timeout(query: str, params: tuple, timeout_ms: int) -> list[dict] | None:
     """SET LOCAL, but a cancelled (or failed) query never gives its connection back."""
@@ -207,6 +209,9 @@ CASES: list[Case] = [
           failing=("test_a_slow_query_is_cancelled_on_time",), reasons=("return None when the statement",)),
     _case("extra-session-timeout", "safe_timeout", 8, SESSION_TIMEOUT,
           failing=("test_the_session_keeps_its_own_timeout",), reasons=("use SET LOCAL",)),
+    _case("extra-no-timeout", "safe_timeout", 6, NO_TIMEOUT_SET,
+          failing=("test_a_slow_query_is_cancelled_on_time", "test_the_pool_still_serves_after_many_timeouts"),
+          reasons=("took 8.", "make the timeout work first")),
     _case("extra-swallows-errors", "safe_timeout", 8, SWALLOWS_EVERY_ERROR,
           failing=("test_other_errors_still_raise",), reasons=("let every other error reach the caller",)),
     _case("extra-keeps-connections", "safe_timeout", 8, KEEPS_CANCELLED_CONNECTIONS,

@@ -104,13 +104,19 @@ def test_other_errors_still_raise(sub):
 
 
 POOL = """
+import time as _time
+
 _outcomes = []
 for _ in range(10):
+    _started = _time.perf_counter()
     try:
         run_with_timeout("SELECT pg_sleep(30)", (), 50)
         _outcomes.append("ok")
     except Exception as exc:
         _outcomes.append(f"{type(exc).__name__}: {exc}")
+    if _time.perf_counter() - _started > 2:
+        _outcomes.append("slow")
+        break
 _later = None
 try:
     with get_db() as conn, conn.cursor() as cur:
@@ -127,6 +133,8 @@ def test_the_pool_still_serves_after_many_timeouts(sub):
     """after 10 cancelled queries the pool still lends working connections"""
     _ordinary_query_works(sub)
     got = sub.run(POOL, timeout=30)
+    expect("slow" not in got["outcomes"], "make the timeout work first: SELECT pg_sleep(30) with timeout_ms=50 "
+                                         "was not cancelled within 2 s")
     failed = [(i, outcome) for i, outcome in enumerate(got["outcomes"]) if outcome != "ok"]
     if failed:
         index, outcome = failed[0]

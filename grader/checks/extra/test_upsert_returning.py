@@ -158,7 +158,7 @@ def _second_session():
     try:
         _box["value"] = set_price_watch(PRODUCT, 12.5, "second session")
     except Exception as exc:
-        _box["error"] = f"{type(exc).__name__}: {exc}"
+        _box["error"] = f"{type(exc).__name__} ({str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
 
 
 _other = _psycopg2.connect(DATABASE_URL)
@@ -168,7 +168,20 @@ try:
                      (PRODUCT,))
     _worker = _threading.Thread(target=_second_session)
     _worker.start()
-    _time.sleep(0.5)  # the learner's statement now waits for the first session's uncommitted row
+    # Commit only once the learner's statement waits for the first session's uncommitted row (or 3 s).
+    _watcher = _psycopg2.connect(DATABASE_URL)
+    _watcher.autocommit = True
+    try:
+        _deadline = _time.monotonic() + 3
+        while _time.monotonic() < _deadline and _worker.is_alive():
+            with _watcher.cursor() as _cur:
+                _cur.execute("SELECT count(*) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                if _cur.fetchone()[0]:
+                    break
+            _time.sleep(0.02)
+    finally:
+        _watcher.close()
     _other.commit()
     _worker.join(8)
 finally:
@@ -182,6 +195,7 @@ def test_holds_up_when_another_session_inserts_first(sub):
     """a watch another session inserts at the same moment is updated, not a duplicate-key error"""
     _cleanup(sub)  # left over from an interrupted check
     try:
+        _first_call_works(sub, _product(sub, "grader watch ordinary"))
         product = _product(sub, "grader watch race")
         got = sub.run(RACE.replace("PRODUCT", repr(product)), timeout=20)
         expect(got["finished"], "set_price_watch was still waiting 8 s after the other session committed")
