@@ -16,6 +16,7 @@ from pglab.errors import PglabError
 from pglab.settings import PROJECT_ROOT
 
 EXCLUDED_TOP = {"solutions", "grader", "tests", ".ci", ".git", ".github"}
+EXCLUDED_FILES = {"benchmarks/grading.py"}  # grades generated submissions from the test corpus
 # Spelled in pieces so that this file does not trip its own scan.
 FORBIDDEN_MARKERS = ("BEGIN " + "HIDDEN TESTS", "### BEGIN " + "SOLUTION")
 
@@ -29,7 +30,8 @@ def tracked_files(root: Path = PROJECT_ROOT) -> list[Path]:
 
 
 def learner_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    return [p for p in tracked_files(root) if p.parts[0] not in EXCLUDED_TOP and (root / p).is_file()]
+    return [p for p in tracked_files(root)
+            if p.parts[0] not in EXCLUDED_TOP and p.as_posix() not in EXCLUDED_FILES and (root / p).is_file()]
 
 
 def make_bundle(target: Path, root: Path = PROJECT_ROOT) -> Path:

@@ -108,7 +108,8 @@ def run_check(item: Check, sub: Any) -> CheckResult:
     except CheckFailed as failed:
         return _result(item, 0.0, str(failed))
     except LearnerError as err:
-        return _result(item, 0.0, f"your code raised {err.type_name}: {' '.join(err.message.split())}")
+        detail = " ".join(err.message.split())
+        return _result(item, 0.0, f"your code raised {err.type_name}" + (f": {detail}" if detail else ""))
     except psycopg2.Error as err:  # the check's own query, on the submission's database
         reason = " ".join(str(err).split()) or type(err).__name__
         return _result(item, 0.0, f"the check's own query failed on your database ({type(err).__name__}: "

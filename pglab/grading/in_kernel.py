@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from typing import Any
 
 from pglab.grading.checks import run_check
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.learner import LocalSubmission
+from pglab.grading.learner import LocalSubmission, database_url
 
 
 def score(assignment: str, notebook: str, namespace: dict[str, Any]) -> float:
     """Run all checks (visible and hidden) here; print one line per check; return the points."""
     challenge = ChallengeNotebook(assignment, notebook)
-    sub = LocalSubmission(namespace, os.environ.get("DATABASE_URL", ""))
+    sub = LocalSubmission(namespace, database_url(namespace))
     total = 0.0
     lines = []
     sink = io.StringIO()

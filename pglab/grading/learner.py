@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from typing import Any
 
 import psycopg2
@@ -68,6 +69,11 @@ class Submission:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def database_url(namespace: dict[str, Any]) -> str:
+    """The database the learner's own code uses: the set-up cell's, else the environment's."""
+    return str(namespace.get("DATABASE_URL") or os.environ.get("DATABASE_URL", ""))
 
 
 class LocalSubmission(Submission):

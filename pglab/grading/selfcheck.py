@@ -6,18 +6,17 @@ run nor named. Each failed check prints the message the grader would give.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pglab.grading.checks import run_check
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.learner import LocalSubmission
+from pglab.grading.learner import LocalSubmission, database_url
 
 
 def check_my_work(assignment: str, notebook: str, namespace: dict[str, Any]) -> None:
     challenge = ChallengeNotebook(assignment, notebook)
     visible = [c for c in challenge.checks(include_hidden=False) if not c.hidden]
-    sub = LocalSubmission(namespace, os.environ.get("DATABASE_URL", ""))
+    sub = LocalSubmission(namespace, database_url(namespace))
     results = [run_check(item, sub) for item in visible]
     sub.close()
     passed = sum(r.passed for r in results)
