@@ -187,6 +187,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
         shutil.rmtree(workspace, ignore_errors=True)
     _write_checks_csv(out / "checks.csv", outcomes, problems)
     gradebook.export_csv(out / "grades.csv")
+    gradebook.close()
     return BatchSummary(outcomes=outcomes, problems=problems, seconds=time.monotonic() - started)
 
 

@@ -41,40 +41,45 @@ def _alembic_head() -> str:
 
 
 class GradebookWriter:
+    """One open gradebook for the whole run: opening nbgrader's Gradebook re-runs its schema set-up
+    (SQLAlchemy DDL compilation), which cost more CPU per submission than grading it."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.url = f"sqlite:///{path}"
         nbgrader.api.get_alembic_version = _alembic_head
+        self.gradebook = Gradebook(f"sqlite:///{path}")
 
     def register(self, assignments: dict[str, list[ChallengeNotebook]]) -> None:
         """The assignments, notebooks and one graded cell per notebook (its max = sum of checks)."""
-        with Gradebook(self.url) as gb:
-            for name, notebooks in assignments.items():
-                gb.update_or_create_assignment(name)
-                for challenge in notebooks:
-                    gb.update_or_create_notebook(challenge.notebook, name)
-                    gb.update_or_create_grade_cell(
-                        GRADE_CELL, challenge.notebook, name,
-                        max_score=challenge.max_points(), cell_type="code")
+        gb = self.gradebook
+        for name, notebooks in assignments.items():
+            gb.update_or_create_assignment(name)
+            for challenge in notebooks:
+                gb.update_or_create_notebook(challenge.notebook, name)
+                gb.update_or_create_grade_cell(
+                    GRADE_CELL, challenge.notebook, name,
+                    max_score=challenge.max_points(), cell_type="code")
 
     def record(self, student: str, assignment: str, timestamp: datetime | None,
                outcomes: list[NotebookOutcome]) -> None:
+        gb = self.gradebook
         # nbgrader's own API trips SQLAlchemy 2's autoflush warnings when it replaces a submission.
-        with warnings.catch_warnings(), Gradebook(self.url) as gb:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)
             gb.update_or_create_student(student)
             with contextlib.suppress(MissingEntry):  # first grading of this student: nothing to replace
                 gb.remove_submission(assignment, student)
-            submission = gb.add_submission(assignment, student, timestamp=timestamp)
+            gb.add_submission(assignment, student, timestamp=timestamp)
             for outcome in outcomes:
                 grade = gb.find_grade(GRADE_CELL, outcome.notebook, assignment, student)
                 grade.auto_score = outcome.score
                 grade.needs_manual_grade = False
             gb.db.commit()
-            del submission
 
     def export_csv(self, destination: Path) -> None:
         plugin = CsvExportPlugin(to=str(destination))
         plugin.log = logging.getLogger("pglab.gradebook")
-        with Gradebook(self.url) as gb:
-            plugin.export(gb)
+        plugin.export(self.gradebook)
+
+    def close(self) -> None:
+        self.gradebook.close()

@@ -9,6 +9,7 @@ the checks, the scoring and the reporting stay in the grader, out of the learner
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import signal
@@ -19,6 +20,7 @@ from queue import Empty
 from typing import Any
 
 import psutil
+import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
@@ -54,6 +56,28 @@ class CellRun:
     truncated: bool = False
 
 
+class _Output:
+    """A cell's printed output, kept up to a limit (a submission may print gigabytes)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def add(self, text: str) -> None:
+        room = self.limit - self.size
+        if len(text) > room:
+            self.truncated = True
+        if room > 0:
+            self.chunks.append(text[:room])
+        self.size += len(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
 @dataclass
 class KernelSession:
     """One kernel forked by a :class:`ForkServer`, confined, and driven over the Jupyter protocol."""
@@ -66,6 +90,7 @@ class KernelSession:
     hidden_paths: tuple[Path, ...] = ()
     _pid: int | None = field(default=None, init=False)
     _captured: Any = field(default=None, init=False)
+    _poller: Any = field(default=None, init=False)
     _dead: str = field(default="", init=False)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -88,6 +113,9 @@ class KernelSession:
         client.load_connection_file()
         client.start_channels()
         self._client = client
+        self._poller = zmq.Poller()
+        self._poller.register(client.iopub_channel.socket, zmq.POLLIN)
+        self._poller.register(client.shell_channel.socket, zmq.POLLIN)
         self._wait_until_ready(timeout=60)
 
     def _wait_until_ready(self, timeout: float) -> None:
@@ -96,8 +124,8 @@ class KernelSession:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._process_alive():
             msg_id = self._client.kernel_info()
-            if self._await(self._client.get_shell_msg, msg_id, 1.0) and \
-                    self._await(self._client.get_iopub_msg, msg_id, 0.3):
+            if self._await(self._client.shell_channel.get_msg, msg_id, 1.0) and \
+                    self._await(self._client.iopub_channel.get_msg, msg_id, 0.3):
                 return
         self.shutdown()
         raise SandboxError("the grading kernel did not start (it exited, or did not answer within "
@@ -163,13 +191,13 @@ class KernelSession:
         wrapper = (
             "def __pglab_exec(__code):\n"
             "    from IPython.display import publish_display_data as __p\n"
-            "    from pglab.grading.wire import to_jsonable as __j\n"
+            "    from pglab.grading.wire import dumps as __d\n"
             "    scope = dict(globals())\n"
             "    try:\n"
             "        exec(__code, scope)\n"
-            "        answer = {'ok': __j(scope.get('result'))}\n"
+            "        answer = __d({'ok': scope.get('result')})\n"
             "    except BaseException as e:\n"
-            "        answer = {'error': [type(e).__name__, str(e)[:500]]}\n"
+            "        answer = __d({'error': [type(e).__name__, str(e)[:500]]})\n"
             f"    __p({{{ANSWER_MIME!r}: answer}})\n"
             f"__pglab_exec({code!r})\n"
         )
@@ -179,7 +207,12 @@ class KernelSession:
             if self._dead:
                 raise SandboxError(f"the kernel died ({self._dead})")
             raise SandboxError(f"no answer within {limit:.0f} s (an endless loop or a query that never ends?)")
-        answer = self._captured
+        try:
+            # One JSON string, not a nested object: jupyter_client would scan every string in a
+            # nested message for dates (slow) and turn ISO timestamps into datetime objects.
+            answer = json.loads(self._captured) if isinstance(self._captured, str) else None
+        except ValueError:
+            answer = None
         if not isinstance(answer, dict) or not ({"ok", "error"} & set(answer)):
             raise SandboxError("the kernel sent back something that is not a result")
         if "error" in answer:
@@ -190,16 +223,19 @@ class KernelSession:
         return answer.get("ok")
 
     def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, str, bool]:
+        """Send ``code``; collect its output until both its reply and its idle status arrived.
+
+        Waits on the two sockets with one zmq poller: jupyter_client's blocking getters run an
+        asyncio loop per call, which costs more CPU than the grading itself when polled in a loop.
+        """
         if not self.alive:
             if self._pid is not None and not self._dead:
                 self._dead = "the kernel exited"
             return None, "", False
-        client = self._client
-        msg_id = client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        iopub, shell = self._client.iopub_channel, self._client.shell_channel
+        msg_id = self._client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         self._captured = None
-        chunks: list[str] = []
-        size = 0
-        truncated = False
+        output = _Output(self.limits.output_chars)
         reply: dict | None = None
         idle = False
         deadline = time.monotonic() + timeout
@@ -214,44 +250,40 @@ class KernelSession:
                 # A query in progress only sees the interrupt when it returns; the role's
                 # statement_timeout (8 s) bounds that, so wait a little longer before giving up.
                 deadline = now + INTERRUPT_GRACE_S
-            try:
-                msg = client.get_iopub_msg(timeout=0.05)
+            ready = dict(self._poller.poll(int(min(0.2, max(deadline - now, 0.001)) * 1000)))
+            if iopub.socket in ready:
+                msg = iopub._recv()
                 if msg["parent_header"].get("msg_id") == msg_id:
-                    kind, content = msg["msg_type"], msg["content"]
-                    text = ""
-                    if kind == "stream":
-                        text = content.get("text", "")
-                    elif kind == "display_data" and capture and capture in content.get("data", {}):
-                        self._captured = content["data"][capture]
-                    elif kind in ("execute_result", "display_data"):
-                        text = content.get("data", {}).get("text/plain", "") + "\n"
-                    elif kind == "error":
-                        text = f"{content.get('ename')}: {content.get('evalue')}\n"
-                    elif kind == "status" and content.get("execution_state") == "idle":
-                        idle = True
-                    if text and size < self.limits.output_chars:
-                        room = self.limits.output_chars - size
-                        chunks.append(text[:room])
-                        truncated = truncated or len(text) > room
-                        size += len(text)
-                    elif text:
-                        truncated = True
-            except Exception:
-                pass
-            if reply is None and client.shell_channel.msg_ready():
-                msg = client.get_shell_msg(timeout=1)
+                    idle = self._on_iopub(msg, capture, output) or idle
+            if shell.socket in ready:
+                msg = shell._recv()
                 if msg["parent_header"].get("msg_id") == msg_id:
                     reply = msg["content"]
-            if reply is None and not self._process_alive():
+            if not ready and reply is None and not self._process_alive():
                 self._dead = ("the kernel exited while running this code "
                               "(os._exit, a crash, or a resource limit)")
-                return None, "".join(chunks), truncated
+                return None, output.text, output.truncated
         if interrupted and reply is not None and reply.get("ename") == "KeyboardInterrupt":
-            return None, "".join(chunks), truncated
+            return None, output.text, output.truncated
         if reply is None and interrupted:
             self._dead = f"the kernel stopped responding after {timeout:.0f} s and an interrupt"
-            return None, "".join(chunks), truncated
-        return reply, "".join(chunks), truncated
+            return None, output.text, output.truncated
+        return reply, output.text, output.truncated
+
+    def _on_iopub(self, msg: dict, capture: str, output: _Output) -> bool:
+        """Record one output message; True when it is the request's final idle status."""
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            output.add(content.get("text", ""))
+        elif kind == "display_data" and capture and capture in content.get("data", {}):
+            self._captured = content["data"][capture]
+        elif kind in ("execute_result", "display_data"):
+            output.add(content.get("data", {}).get("text/plain", "") + "\n")
+        elif kind == "error":
+            output.add(f"{content.get('ename')}: {content.get('evalue')}\n")
+        elif kind == "status":
+            return content.get("execution_state") == "idle"
+        return False
 
     def _interrupt(self) -> None:
         if self._pid is not None:

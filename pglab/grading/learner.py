@@ -21,6 +21,8 @@ from pglab.grading.checks import CheckFailed, LearnerError
 from pglab.grading.kernel_session import KernelSession
 from pglab.grading.wire import to_jsonable
 
+MISSING = "__pglab_missing__"
+
 
 class Submission:
     """Base: database access shared by both kinds; subclasses reach the learner's code."""
@@ -36,13 +38,19 @@ class Submission:
 
     def call(self, function: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Call the learner's ``function`` with JSON-able arguments; return its result as JSON."""
-        if not self.has(function):
-            raise CheckFailed(f"`{function}` is not defined: run its cell, and keep the name and signature")
         payload = json.dumps([args, kwargs])
-        return self.run(
-            f"import json as _json\n_a, _k = _json.loads({payload!r})\nresult = {function}(*_a, **_k)",
+        answer = self.run(
+            f"import json as _json\n"
+            f"if not callable(globals().get({function!r})):\n"
+            f"    result = {{{MISSING!r}: True}}\n"
+            f"else:\n"
+            f"    _a, _k = _json.loads({payload!r})\n"
+            f"    result = {function}(*_a, **_k)",
             timeout=timeout,
         )
+        if isinstance(answer, dict) and answer.get(MISSING) is True:
+            raise CheckFailed(f"`{function}` is not defined: run its cell, and keep the name and signature")
+        return answer
 
     def run(self, code: str, timeout: float | None = None) -> Any:
         raise NotImplementedError

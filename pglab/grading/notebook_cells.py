@@ -8,6 +8,7 @@ The submitted file itself is only read, never modified.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,15 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
+@functools.lru_cache(maxsize=64)
+def _source_notebook(path: Path) -> nbformat.NotebookNode:
+    """Each source notebook parsed once per run (nbformat's validation is slow, and they are ours)."""
+    return nbformat.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
     """The cells to run, in order: the source's set-up first, then the learner's work."""
-    source = nbformat.read(source_path, as_version=4)
+    source = _source_notebook(source_path)
     plan = GradingPlan()
     locked: dict[str, dict] = {}
     answers: set[str] = set()
