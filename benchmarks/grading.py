@@ -152,8 +152,9 @@ def main() -> int:
               f"median {statistics.median(pg_each):5.2f} s per submission (latency, {args.jobs} in parallel), "
               f"{pg_total / args.submissions:5.2f} s per submission (throughput)")
         overhead = statistics.median(pg_each) - statistics.median(kernel)
-        print(f"pglab overhead above a bare kernel start:  {overhead:6.2f} s per submission "
-              "(database copy, set-up cell, checks, clean-up)")
+        print(f"pglab per-submission latency minus a bare kernel start: {overhead:+.2f} s "
+              "(everything: database copy, kernel, set-up cell, learner cells, checks, clean-up; kernels are "
+              "forked from a pre-loaded server and prepared ahead, so this can be negative)")
         agree = sum(1 for s in pg_scores if nb_scores.get(s) == pg_scores[s])
         print(f"scores agree on {agree} of {len(pg_scores)} submissions "
               f"(total points: nbgrader {sum(nb_scores.values()):g}, pglab {sum(pg_scores.values()):g})")
