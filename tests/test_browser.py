@@ -18,14 +18,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +29,7 @@ import pytest
 
 from tests.conftest import clean_environ
 from tests.corpus.cases_core import SEED_BEGINNER
+from tests.lab_process import Lab, free_port, headless_args, new_token, running_lab
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,12 +48,6 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +71,9 @@ def chromium() -> Path:
 
 
 @pytest.fixture()
-def lab(course_url: str, pglab_home: Path, tmp_path: Path) -> Iterator[str]:
-    """`pglab lab --no-browser` on a free port; yields its base URL (token in ``?token=``)."""
-    port, token = _free_port(), secrets.token_hex(8)
+def lab(course_url: str, pglab_home: Path, tmp_path: Path) -> Iterator[Lab]:
+    """`pglab lab --no-browser` on a free port, with the test's private JupyterLab settings."""
+    port, token = free_port(), new_token()
     settings = tmp_path / "lab-settings"
     for plugin, values in LAB_SETTINGS.items():
         path = settings / f"{plugin}.jupyterlab-settings"
@@ -92,32 +83,9 @@ def lab(course_url: str, pglab_home: Path, tmp_path: Path) -> Iterator[str]:
                         JUPYTERLAB_SETTINGS_DIR=str(settings),
                         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
     env.pop("MPLBACKEND", None)  # plots inline, as a learner sees them
-    log = (tmp_path / "lab.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pglab.cli", "lab", "--no-browser", "--port", str(port), "--",
-         f"--IdentityProvider.token={token}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"pglab lab did not start:\n{(tmp_path / 'lab.log').read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield f"{base}|{token}"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+    command = [sys.executable, "-m", "pglab.cli", "lab", *headless_args(port, token)]
+    with running_lab(command, env, tmp_path / "lab.log", port, token, startup_s=60) as running:
+        yield running
 
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -190,14 +158,14 @@ def _snapshot(paths: list[Path]) -> dict[Path, bytes]:
 
 
 @pytest.mark.slow
-def test_lesson_and_challenge_in_headless_chromium(chromium: Path, lab: str, course_url: str) -> None:
+def test_lesson_and_challenge_in_headless_chromium(chromium: Path, lab: Lab, course_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from pglab import course_db
     from pglab.settings import load_settings
 
     course_db.reset_course_database(course_url, load_settings().data_dir)
-    base, token = lab.split("|")
+    base, token = lab.base, lab.token
     notebooks = ROOT / "notebooks"
     watched = [notebooks / LESSON, notebooks / CHALLENGE]
     before = _snapshot(watched)

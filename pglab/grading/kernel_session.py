@@ -179,7 +179,7 @@ class KernelSession:
                            error=self._dead or "timed out", truncated=truncated)
         if reply.get("status") == "error":
             return CellRun(status="error", output=output, truncated=truncated,
-                           error=f"{reply.get('ename')}: {reply.get('evalue')}")
+                           error=f"{reply.get('ename')}" + (f": {reply['evalue']}" if reply.get("evalue") else ""))
         return CellRun(status="ok", output=output, truncated=truncated)
 
     def evaluate(self, code: str, timeout: float | None = None) -> Any:

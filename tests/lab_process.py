@@ -1,0 +1,89 @@
+"""A JupyterLab started the way a learner starts it, for tests that need one running.
+
+The lab test, the browser test and the docs walkthroughs all start ``pglab lab`` (or ``make lab``)
+headless on a free port with a known token, wait until it answers, and stop its whole process group
+afterwards, so no server outlives its test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Lab:
+    port: int
+    token: str
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, timeout: float = 10) -> str:
+        separator = "&" if "?" in path else "?"
+        with urllib.request.urlopen(f"{self.base}{path}{separator}token={self.token}", timeout=timeout) as r:
+            return str(r.read().decode())
+
+
+def headless_args(port: int, token: str) -> list[str]:
+    """What ``pglab lab`` gets on top of a learner's command: no browser, this port, this token."""
+    return ["--no-browser", "--port", str(port), "--", f"--IdentityProvider.token={token}"]
+
+
+@contextmanager
+def running_lab(command: list[str] | str, env: dict[str, str], log: Path, port: int, token: str,
+                cwd: Path | None = None, startup_s: float = 90) -> Iterator[Lab]:
+    """Run ``command`` (a list, or a shell line) until JupyterLab answers on ``port``; stop it after."""
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, shell=isinstance(command, str), cwd=cwd, env=env, stdout=sink,
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        lab = Lab(port, token, process, log)
+        try:
+            deadline = time.monotonic() + startup_s
+            while True:
+                try:
+                    lab.get("/api/status", timeout=5)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        state = "exited" if process.poll() is not None else f"gave no answer in {startup_s:.0f} s"
+                        raise AssertionError(f"JupyterLab ({command}) {state}:\n{log.read_text()[-3000:]}") from None
+                    time.sleep(0.3)
+            yield lab
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process group (make, pglab, jupyter, kernels); SIGKILL what is left after 20 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
