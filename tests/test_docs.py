@@ -1,0 +1,294 @@
+"""The docs cannot rot: every command in README.md and docs/*.md is run here, as written.
+
+Each page is walked through (see ``tests/doc_walkthrough.py``) in a fresh ``git clone`` of this
+checkout with its own embedded PostgreSQL, from ``make lab`` to graded CSVs. Two commands cannot run
+inside the suite; :data:`NOT_RUN_HERE` names the test that covers each, and a test checks those exist.
+Documented sample outputs are compared with what the commands really print.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from pglab.cli import build_parser
+from pglab.server import EmbeddedServer
+from tests.corpus.cases_core import SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
+from tests.doc_walkthrough import (
+    REPOSITORY_PLACEHOLDER,
+    Walkthrough,
+    block_commands,
+    command_key,
+    inline_commands,
+    installed_stamp,
+    prepare_clone,
+    sample_pattern,
+    sample_starting,
+    walkthrough_environment,
+)
+from tests.lab_process import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+LEARNER_GUIDE = ROOT / "docs" / "learner-guide.md"
+INSTRUCTOR_GUIDE = ROOT / "docs" / "instructor-guide.md"
+PAGES = [README, LEARNER_GUIDE, INSTRUCTOR_GUIDE]
+OWN_SERVER_URL = "postgresql://learner:secret@db.example.com:5432/catalogue"  # the learner guide's example
+
+# Commands the suite cannot run from inside itself, and the test that covers each instead.
+NOT_RUN_HERE = {
+    "make test": ("tests/test_docs.py", "test_ci_runs_the_readme_test_command"),  # it is this suite
+    "docker compose up": ("tests/test_repo_files.py",
+                          "test_compose_initialises_from_the_same_files_as_the_embedded_path"),
+}
+
+
+def _release_with_answer(project_root: Path, notebook: str, answer: str | None) -> str:
+    nb = json.loads((project_root / "notebooks" / "challenges" / "core" / f"{notebook}.ipynb").read_text())
+    for cell in nb["cells"]:
+        if answer is not None and cell["metadata"].get("nbgrader", {}).get("grade_id") == "answer":
+            cell["source"] = answer
+    return json.dumps(nb, indent=1)
+
+
+def _scores(path: Path, assignment: str = "core") -> dict[str, float]:
+    with path.open() as f:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == assignment}
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path, course_url: str) -> Iterator[Path]:
+    """A scratch folder for a walkthrough; whatever embedded server a walkthrough started is stopped."""
+    if not installed_stamp().exists():
+        pytest.skip("the docs walkthroughs reuse the .venv that `make test` installs: run them through make")
+    yield tmp_path
+    for home in tmp_path.glob("**/.pglab"):
+        if (home / "pgdata").is_dir():
+            EmbeddedServer(home).stop()
+
+
+def _clone(workspace: Path) -> tuple[Path, dict[str, str]]:
+    clone = workspace / "pglab"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    prepare_clone(ROOT, clone)
+    return clone, dict(walkthrough_environment(workspace), PYTHONPATH=str(clone))
+
+
+# -- the pages' commands -----------------------------------------------------------------------------
+
+def test_every_command_in_the_docs_is_run_by_a_walkthrough_or_covered_by_a_named_test() -> None:
+    run_here = {command_key(c) for page in PAGES for c in block_commands(page)} - {
+        command_key(c) for c in NOT_RUN_HERE}
+    covered = {command_key(c) for c in NOT_RUN_HERE}
+    for page in PAGES:
+        assert block_commands(page), f"{page} shows no commands"
+        for command in inline_commands(page):
+            key = command_key(command)
+            assert key in run_here or key in covered, (
+                f"{page.name} mentions `{command}`, which no walkthrough runs: show it in a bash block")
+            if command.startswith("pglab ") and len(command.split()) > len(key):  # a use, not a name:
+                build_parser().parse_args(command.split()[1:])  # the way it is written must parse
+
+
+def test_commands_not_run_here_are_covered_by_existing_tests() -> None:
+    documented = {c for page in PAGES for c in block_commands(page)}
+    for command, (test_file, test_name) in NOT_RUN_HERE.items():
+        assert command in documented, f"`{command}` is no longer in the docs: drop it from NOT_RUN_HERE"
+        tree = ast.parse((ROOT / test_file).read_text())
+        names = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        assert test_name in names, f"{test_file}::{test_name} (which covers `{command}`) does not exist"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
+    assert ci == ["exec make test"], ci
+    quick_start = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "make test" in [c for page in [README] for c in block_commands(page)]
+    assert "make lab" in quick_start and "make test" in quick_start
+
+
+# -- walkthroughs ------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_readme_from_clone_to_a_graded_challenge(workspace: Path) -> None:
+    env = dict(walkthrough_environment(workspace), PYTHONPATH=str(workspace / "pglab"))
+    walk = Walkthrough(cwd=workspace, env=env, tmp=workspace, substitutions={REPOSITORY_PLACEHOLDER: str(ROOT)},
+                       covered_elsewhere=set(NOT_RUN_HERE))
+    clone = workspace / "pglab"
+
+    def finish_clone(w: Walkthrough, output: str) -> None:
+        prepare_clone(ROOT, clone)
+
+    def answer_the_beginner_challenge(w: Walkthrough) -> None:
+        # What the reader does in JupyterLab: write the answer, save.
+        (clone / "notebooks/challenges/core/beginner.ipynb").write_text(_release_with_answer(ROOT, "beginner",
+                                                                                             SEED_BEGINNER))
+
+    def graded(w: Walkthrough, output: str) -> None:
+        out = clone / "grader" / "grades"
+        assert _scores(out / "grades.csv") == {"me": 10.0}
+        with (out / "checks.csv").open() as f:
+            rows = [r for r in csv.DictReader(f) if r["notebook"] == "beginner" and not r["check"].startswith("(")]
+        assert rows and all(r["message"] == "passed" for r in rows), rows
+        assert (out / "feedback" / "me" / "core" / "beginner.html").is_file()
+
+    def measured(marker: str) -> object:
+        def check(w: Walkthrough, output: str) -> None:
+            assert re.search(marker, output), output[-2000:]
+        return check
+
+    walk.after = {
+        f"git clone {REPOSITORY_PLACEHOLDER} pglab": finish_clone,
+        "pglab grade grader/submitted --out grader/grades": graded,
+        "python benchmarks/pool_vs_connect.py --requests 200 --repeats 2": measured(r"pooled checkout is [\d.]+x"),
+        "python benchmarks/copy_vs_insert.py --rows 4000 --repeat 2": measured(r"median"),
+        "python benchmarks/grading.py --submissions 6": measured(r"scores agree on 6 of 6(?s:.*)speedup .*x"),
+    }
+    walk.before = {
+        "cp notebooks/challenges/core/beginner.ipynb grader/submitted/me/core/": answer_the_beginner_challenge}
+    walk.run_page(README)
+    assert walk.labs_started == 1
+
+
+@pytest.mark.slow
+def test_learner_guide(workspace: Path, course_url: str) -> None:
+    clone, env = _clone(workspace)
+    walk = Walkthrough(cwd=clone, env=env, tmp=workspace, substitutions={OWN_SERVER_URL: course_url},
+                       covered_elsewhere=set(NOT_RUN_HERE))
+    notes = clone / "notebooks" / "my-notes.ipynb"
+    before_reset: dict[Path, bytes] = {}
+    state: dict[str, str] = {}
+
+    def products(url: str) -> int:
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM products")
+            count = int(cur.fetchone()[0])
+        conn.close()
+        return count
+
+    def url_printed(w: Walkthrough, output: str) -> None:
+        url = output.strip().splitlines()[-1]
+        assert url.startswith("postgresql://learner:") and "@localhost:" in url and url.endswith("/catalogue")
+        assert products(url) == 5343
+        state["url"] = url
+        # The set-up cell's first line, as the guide shows it.
+        printed = w.python("from pglab.notebook import setup; setup(sql_magic=False)").strip()
+        sample = sample_starting(LEARNER_GUIDE, "connected to ")
+        assert sample_pattern(sample).fullmatch(printed), (printed, sample)
+
+    def break_the_catalogue_and_keep_notes(w: Walkthrough) -> None:
+        url = state["url"]
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM products WHERE category = 'software'")
+            cur.execute("CREATE TABLE my_scratch (x int)")
+        conn.close()
+        notes.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "note": "mine"}')
+        before_reset.update({p: p.read_bytes() for p in (clone / "notebooks").rglob("*.ipynb")})
+
+    def reset_done(w: Walkthrough, output: str) -> None:
+        assert products(state["url"]) == 5343
+        assert {p: p.read_bytes() for p in (clone / "notebooks").rglob("*.ipynb")} == before_reset
+
+    def cleaned(w: Walkthrough, output: str) -> None:
+        assert not (clone / ".pglab").exists()
+        assert notes.read_bytes() == before_reset[notes]
+
+    walk.after = {"pglab db url": url_printed, "pglab db reset": reset_done, "make clean-db": cleaned}
+    walk.before = {"pglab db reset": break_the_catalogue_and_keep_notes}
+    walk.run_page(LEARNER_GUIDE)
+    assert walk.labs_started == 4  # embedded, headless, own server, pglab lab
+
+    # The documented error for a URL that leads nowhere is the one pglab prints.
+    port = free_port()
+    done = subprocess.run(["pglab", "db", "url"], cwd=clone, capture_output=True, text=True, timeout=60,
+                          env=dict(walk.env, DATABASE_URL=f"postgresql://learner:secret@localhost:{port}/catalogue"))
+    assert done.returncode == 1 and done.stdout == ""
+    line = done.stderr.strip().replace(str(port), "6543")
+    assert "\n" not in line and "secret" not in line
+    assert sample_pattern(sample_starting(LEARNER_GUIDE, "pglab: cannot connect")).fullmatch(line), line
+
+
+@pytest.mark.slow
+def test_instructor_guide(workspace: Path) -> None:
+    clone, env = _clone(workspace)
+    walk = Walkthrough(cwd=clone, env=env, tmp=workspace, covered_elsewhere=set(NOT_RUN_HERE))
+    release = clone / "notebooks" / "challenges"
+    snapshot: dict[str, object] = {}
+
+    def bundled(w: Walkthrough, output: str) -> None:
+        bundle = workspace / "pglab-student"
+        assert (bundle / "notebooks" / "challenges" / "core" / "beginner.ipynb").is_file()
+        assert (bundle / "Makefile").is_file() and (bundle / "pglab" / "challenge_checks").is_dir()
+        for hidden in ("solutions", "grader", "tests", ".ci"):
+            assert not (bundle / hidden).exists(), hidden
+
+    def receive_files(w: Walkthrough) -> None:
+        for name, answer in (("beginner", SEED_BEGINNER), ("intermediate", SEED_INTERMEDIATE),
+                             ("advanced", SEED_ADVANCED)):
+            (clone / "incoming" / "alice").mkdir(parents=True, exist_ok=True)
+            (clone / "incoming" / "alice" / f"{name}.ipynb").write_text(_release_with_answer(ROOT, name, answer))
+        (clone / "incoming" / "bob").mkdir(parents=True, exist_ok=True)
+        (clone / "incoming" / "bob" / "beginner.ipynb").write_text(_release_with_answer(ROOT, "beginner", None))
+
+    def graded(w: Walkthrough, output: str) -> None:
+        out = clone / "grader" / "grades"
+        assert _scores(out / "grades.csv") == {"alice": 32.0, "bob": 0.0}
+        with (out / "checks.csv").open() as f:
+            assert next(csv.reader(f)) == ["student_id", "assignment", "notebook", "check", "points", "max_points",
+                                           "message"]
+        pages = list((out / "feedback" / "alice" / "core").glob("*.html"))
+        assert len(pages) == 3
+        for page in pages:
+            html = page.read_text()
+            assert "BEGIN HIDDEN" not in html and "def test_" not in html
+        summary = sample_starting(INSTRUCTOR_GUIDE, "graded ")
+        printed = "\n".join(line for line in output.splitlines() if line.startswith(("graded ", "wrote ")))
+        assert sample_pattern(summary).fullmatch(printed), (printed, summary)
+        assert "grading:" in output  # the progress bar
+
+    def graded_again(w: Walkthrough, output: str) -> None:
+        assert _scores(clone / "grader" / "grades-retry" / "grades.csv") == {"alice": 32.0, "bob": 0.0}
+        assert "grading:" not in output  # --quiet
+
+    def keep_release(w: Walkthrough) -> None:
+        snapshot["release"] = {p: p.read_bytes() for p in release.rglob("*.ipynb")}
+
+    def release_unchanged(w: Walkthrough, output: str) -> None:
+        assert {p: p.read_bytes() for p in release.rglob("*.ipynb")} == snapshot["release"]
+
+    def exported(w: Walkthrough, output: str) -> None:
+        assert _scores(clone / "grader" / "grades.csv") == {"alice": 32.0, "bob": 0.0}
+        feedback = list((clone / "grader" / "feedback" / "alice" / "core").glob("*.html"))
+        assert len(feedback) == 3 and all("BEGIN HIDDEN" not in p.read_text() for p in feedback)
+
+    def git_status_before(w: Walkthrough) -> None:
+        snapshot["status"] = subprocess.run(["git", "status", "--short", "notebooks/challenges"], cwd=clone,
+                                            capture_output=True, text=True, check=True).stdout
+
+    def nothing_changed(w: Walkthrough, output: str) -> None:
+        assert output == snapshot["status"], f"make release changed the committed release:\n{output}"
+
+    walk.before = {
+        "mkdir -p grader/submitted/alice/core grader/submitted/bob/core": receive_files,
+        "nbgrader generate_assignment core --force": keep_release,
+        "make release": git_status_before,
+    }
+    walk.after = {
+        "pglab bundle ../pglab-student": bundled,
+        "pglab grade grader/submitted --out grader/grades": graded,
+        "pglab grade grader/submitted --out grader/grades-retry --jobs 1 --cell-timeout 20 --notebook-timeout 300 "
+        "--quiet": graded_again,
+        "nbgrader generate_assignment core --force": release_unchanged,
+        "nbgrader export --to grades.csv": exported,
+        "git status --short notebooks/challenges": nothing_changed,
+    }
+    walk.run_page(INSTRUCTOR_GUIDE)
