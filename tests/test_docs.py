@@ -11,8 +11,10 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +75,10 @@ def workspace(tmp_path: Path, course_url: str) -> Iterator[Path]:
     for home in tmp_path.glob("**/.pglab"):
         if (home / "pgdata").is_dir():
             EmbeddedServer(home).stop()
+    # The clone shares the suite's .venv: make must never have reinstalled the project from the clone.
+    installed = subprocess.run([sys.executable, "-c", "import pglab; print(pglab.__file__)"], cwd="/",
+                               env={"PATH": os.environ["PATH"]}, capture_output=True, text=True).stdout.strip()
+    assert Path(installed).is_relative_to(ROOT), f"the .venv now runs pglab from {installed}"
 
 
 def _clone(workspace: Path) -> tuple[Path, dict[str, str]]:
