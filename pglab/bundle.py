@@ -3,7 +3,8 @@
 It is made from the files git tracks (so nothing local leaks in) minus ``solutions/`` (reference
 answers), ``grader/`` (hidden checks, course config, gradebook), ``tests/`` (the graded sample
 submissions) and CI files; then it is scanned, and refused, if any solution or hidden-test marker
-slipped through.
+slipped through. Its README is the learner guide: the full README and the instructor guide describe
+commands (``make test``, ``pglab grade``) that need the parts a learner does not get.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pglab.errors import PglabError
 from pglab.settings import PROJECT_ROOT
 
 EXCLUDED_TOP = {"solutions", "grader", "tests", ".ci", ".git", ".github"}
-EXCLUDED_FILES = {"benchmarks/grading.py"}  # grades generated submissions from the test corpus
+# The grading benchmark grades generated submissions from the test corpus; README.md is replaced.
+EXCLUDED_FILES = {"benchmarks/grading.py", "docs/instructor-guide.md", "README.md"}
+LEARNER_README = Path("docs") / "learner-guide.md"
 # Spelled in pieces so that this file does not trip its own scan.
 FORBIDDEN_MARKERS = ("BEGIN " + "HIDDEN TESTS", "### BEGIN " + "SOLUTION")
 
@@ -47,4 +50,5 @@ def make_bundle(target: Path, root: Path = PROJECT_ROOT) -> Path:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / relative, destination)
+    shutil.copy2(root / LEARNER_README, target / "README.md")
     return target

@@ -103,9 +103,7 @@ def prepare_clone(project_root: Path, clone: Path) -> None:
     """Finish a ``git clone`` of this checkout so that it is the course as it stands, ready to use.
 
     The work tree's files (committed or not, never ignored ones) are laid over the clone, so edits
-    not yet committed are what gets tested. ``.venv`` is the suite's own installed environment, and
-    ``pyproject.toml`` is dated before its install stamp so that ``make`` finds it up to date and does
-    not reinstall the project from the clone.
+    not yet committed are what gets tested.
     """
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=project_root, capture_output=True, check=True).stdout.decode()
@@ -114,10 +112,18 @@ def prepare_clone(project_root: Path, clone: Path) -> None:
         if source.is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
-    stamp = installed_stamp()
-    (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    dated = stamp.stat().st_mtime - 60
-    os.utime(clone / "pyproject.toml", (dated, dated))
+    use_installed_venv(clone)
+
+
+def use_installed_venv(course: Path) -> None:
+    """Give a copy of the course the suite's installed ``.venv`` instead of a new install.
+
+    ``pyproject.toml`` is dated before the install stamp so that ``make`` finds ``.venv`` up to date
+    and does not reinstall the project from the copy.
+    """
+    (course / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    dated = installed_stamp().stat().st_mtime - 60
+    os.utime(course / "pyproject.toml", (dated, dated))
 
 
 def installed_stamp() -> Path:

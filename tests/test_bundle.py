@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import clean_environ
 
 
-def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path) -> None:
+def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path, project_root: Path) -> None:
     target = tmp_path / "learner-copy"
     done = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)],
                           env=clean_environ(), capture_output=True, text=True, timeout=120)
@@ -26,6 +26,9 @@ def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path) -> Non
             text = path.read_bytes()
             assert b"BEGIN HIDDEN TESTS" not in text and b"### BEGIN SOLUTION" not in text, path
     assert not list(target.rglob("gradebook*.db"))
+    # Learners get the learner guide as their README, and no instructor guide.
+    assert (target / "README.md").read_text() == (project_root / "docs" / "learner-guide.md").read_text()
+    assert not (target / "docs" / "instructor-guide.md").exists()
 
 
 def test_bundle_refuses_a_non_empty_folder(tmp_path: Path) -> None:

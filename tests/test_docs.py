@@ -34,6 +34,7 @@ from tests.doc_walkthrough import (
     prepare_clone,
     sample_pattern,
     sample_starting,
+    use_installed_venv,
     walkthrough_environment,
 )
 from tests.lab_process import free_port
@@ -86,6 +87,15 @@ def _clone(workspace: Path) -> tuple[Path, dict[str, str]]:
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     prepare_clone(ROOT, clone)
     return clone, dict(walkthrough_environment(workspace), PYTHONPATH=str(clone))
+
+
+def _learner_bundle(workspace: Path) -> tuple[Path, dict[str, str]]:
+    """What a learner receives: ``pglab bundle`` of this checkout, set up as ``make lab`` would."""
+    bundle = workspace / "pglab-student"
+    subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(bundle)], cwd=ROOT, check=True,
+                   env=walkthrough_environment(workspace), capture_output=True)
+    use_installed_venv(bundle)
+    return bundle, dict(walkthrough_environment(workspace), PYTHONPATH=str(bundle))
 
 
 # -- the pages' commands -----------------------------------------------------------------------------
@@ -166,8 +176,8 @@ def test_readme_from_clone_to_a_graded_challenge(workspace: Path) -> None:
 
 
 @pytest.mark.slow
-def test_learner_guide(workspace: Path, course_url: str) -> None:
-    clone, env = _clone(workspace)
+def test_learner_guide_in_the_learner_bundle(workspace: Path, course_url: str) -> None:
+    clone, env = _learner_bundle(workspace)
     walk = Walkthrough(cwd=clone, env=env, tmp=workspace, substitutions={OWN_SERVER_URL: course_url},
                        covered_elsewhere=set(NOT_RUN_HERE))
     notes = clone / "notebooks" / "my-notes.ipynb"
