@@ -25,11 +25,11 @@ from pathlib import Path
 import psutil
 import psycopg2
 
-from tests.lab_process import free_port, headless_args, new_token, running_lab
+from tests.lab_process import Lab, free_port, headless_args, new_token, running_lab
 
 BLOCK = re.compile(r"^[ \t]*```(?:bash|sh)[ \t]*\n(.*?)^[ \t]*```", re.M | re.S)
 INLINE = re.compile(r"`((?:pglab|make|nbgrader|docker|python|git) [^`]*)`")
-LAB_COMMAND = re.compile(r"(^|\s)(make lab|pglab lab)(\s|$)")
+LAB_COMMAND = re.compile(r"(^|\s)(make lab|pglab lab|jupyter lab)(\s|$)")
 REPOSITORY_PLACEHOLDER = "<course-repository-url>"
 
 
@@ -132,6 +132,7 @@ def installed_stamp() -> Path:
 
 Hook = Callable[["Walkthrough"], None]
 AfterHook = Callable[["Walkthrough", str], None]
+LabHook = Callable[["Walkthrough", Lab], None]
 
 
 @dataclass
@@ -142,6 +143,7 @@ class Walkthrough:
     substitutions: dict[str, str] = field(default_factory=dict)
     before: dict[str, Hook] = field(default_factory=dict)
     after: dict[str, AfterHook] = field(default_factory=dict)
+    during: dict[str, LabHook] = field(default_factory=dict)  # JupyterLab commands, while they serve
     covered_elsewhere: set[str] = field(default_factory=set)  # commands a named test covers instead
     fired: set[str] = field(default_factory=set)
     labs_started: int = 0
@@ -150,7 +152,7 @@ class Walkthrough:
         for command in block_commands(page):
             if command not in self.covered_elsewhere:
                 self.run(command)
-        unfired = (set(self.before) | set(self.after)) - self.fired
+        unfired = (set(self.before) | set(self.after) | set(self.during)) - self.fired
         assert not unfired, f"{page.name} no longer has these commands its walkthrough expects: {sorted(unfired)}"
 
     def run(self, command: str) -> str:
@@ -160,7 +162,7 @@ class Walkthrough:
         line = command
         for placeholder, value in self.substitutions.items():
             line = line.replace(placeholder, value)
-        output = self._run_lab(line) if LAB_COMMAND.search(line) else self._run_shell(line)
+        output = self._run_lab(command, line) if LAB_COMMAND.search(line) else self._run_shell(line)
         if command in self.after:
             self.after[command](self, output)
             self.fired.add(command)
@@ -180,30 +182,44 @@ class Walkthrough:
         self.cwd = Path((state / "cwd").read_text().strip())
         return output
 
-    def _run_lab(self, line: str) -> str:
-        """Start JupyterLab headless, as the command would; check it serves the course; stop it."""
+    def _run_lab(self, command: str, line: str) -> str:
+        """Start JupyterLab headless, as the command would, and check it while it runs; then stop it.
+
+        ``make lab`` and ``pglab lab`` must serve the course with a working ``DATABASE_URL``; any other
+        JupyterLab (``jupyter lab`` for the formgrader) is checked by the command's ``during`` hook.
+        """
         port, token = free_port(), new_token()
         extra = " ".join(headless_args(port, token))
+        course_lab = line.split()[0] != "jupyter"
         if re.search(r"(^|\s)make lab", line):
             line = re.sub(r"\s+LAB_ARGS=\S+", "", line) + f' LAB_ARGS="{extra}"'
-        else:
+        elif course_lab:
             line = f"{line} {extra}"
+        else:
+            line = f"{line} {extra.replace(' -- ', ' ')}" + (" --allow-root" if os.geteuid() == 0 else "")
         self.labs_started += 1
         log = self.tmp / f"lab-{self.labs_started}.log"
         with running_lab(line, self.env, log, port, token, cwd=self.cwd, startup_s=180) as lab:
             assert "JupyterLab" in lab.get("/lab")
-            served = lab.get("/api/contents")
-            assert "01_psycopg2_vs_psycopg3.ipynb" in served and '"challenges"' in served
-            servers = [p for p in psutil.Process(lab.process.pid).children(recursive=True) if _is_jupyter_lab(p)]
-            assert servers, f"no JupyterLab server process under `{line}`"
-            url = servers[-1].environ()["DATABASE_URL"]
-            if "DATABASE_URL" in self.env:
-                assert url == self.env["DATABASE_URL"], "the kernels do not get the DATABASE_URL that was set"
-            with psycopg2.connect(url) as conn, conn.cursor() as cur:
-                cur.execute("SELECT count(*) FROM products")
-                assert cur.fetchone()[0] > 5000
-            conn.close()
+            if command in self.during:
+                self.during[command](self, lab)
+                self.fired.add(command)
+            if course_lab:
+                self._check_course_lab(lab, line)
         return log.read_text()
+
+    def _check_course_lab(self, lab: Lab, line: str) -> None:
+        served = lab.get("/api/contents")
+        assert "01_psycopg2_vs_psycopg3.ipynb" in served and '"challenges"' in served
+        servers = [p for p in psutil.Process(lab.process.pid).children(recursive=True) if _is_jupyter_lab(p)]
+        assert servers, f"no JupyterLab server process under `{line}`"
+        url = servers[-1].environ()["DATABASE_URL"]
+        if "DATABASE_URL" in self.env:
+            assert url == self.env["DATABASE_URL"], "the kernels do not get the DATABASE_URL that was set"
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM products")
+            assert cur.fetchone()[0] > 5000
+        conn.close()
 
     def python(self, code: str) -> str:
         """Run Python in the walkthrough's current environment (after ``source .venv/bin/activate``)."""

@@ -37,7 +37,7 @@ from tests.doc_walkthrough import (
     use_installed_venv,
     walkthrough_environment,
 )
-from tests.lab_process import free_port
+from tests.lab_process import Lab, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -307,4 +307,10 @@ def test_instructor_guide(workspace: Path) -> None:
         "nbgrader export --to grades.csv": exported,
         "git status --short notebooks/challenges": nothing_changed,
     }
+    def formgrader_lists_the_graded_assignment(w: Walkthrough, lab: Lab) -> None:
+        assignments = {a["name"]: a for a in json.loads(lab.get("/formgrader/api/assignments"))}
+        assert assignments["core"]["num_submissions"] == 2, assignments.get("core")
+        assert "Formgrader" in lab.get("/formgrader") or "formgrader" in lab.get("/formgrader")
+
+    walk.during = {"jupyter lab": formgrader_lists_the_graded_assignment}
     walk.run_page(INSTRUCTOR_GUIDE)
