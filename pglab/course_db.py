@@ -8,6 +8,7 @@ COPY statement, ``data/products.csv`` the rows. The embedded path, docker compos
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg2
 import psycopg2.extensions
@@ -30,6 +31,31 @@ def connect(url: str, **kwargs: object) -> psycopg2.extensions.connection:
             f"cannot connect to {mask_password(url)}: {reason} - check that the server is running "
             "and the URL is right, or unset DATABASE_URL to use the embedded server"
         ) from None
+
+
+def url_from_libpq_variables(names: tuple[str, ...]) -> str:
+    """The URL of the server that libpq's ``PG*`` variables point at, without a password.
+
+    Notebooks, ``%sql`` and ``pglab db url`` need a URL where the learner set variables; libpq fills
+    in the password from ``PGPASSWORD`` or ``~/.pgpass`` when the URL is used.
+    """
+    try:
+        conn = psycopg2.connect("", connect_timeout=5)
+    except psycopg2.OperationalError as err:
+        reason = " ".join(str(err).split())
+        raise DatabaseUnreachable(
+            f"cannot connect with the libpq variables {', '.join(names)}: {reason} - check them, or unset "
+            "them to use the embedded server"
+        ) from None
+    try:
+        params = conn.get_dsn_parameters()
+    finally:
+        conn.close()
+    user, dbname = quote(params.get("user", ""), safe=""), quote(params.get("dbname", ""), safe="")
+    host, port = params.get("host", "localhost"), params.get("port", "5432")
+    if host.startswith("/"):  # a Unix socket directory
+        return f"postgresql://{user}@/{dbname}?host={quote(host, safe='/')}&port={port}"
+    return f"postgresql://{user}@{host}:{port}/{dbname}"
 
 
 def check_data_files(data_dir: Path) -> None:

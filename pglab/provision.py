@@ -29,7 +29,7 @@ def ensure_course_database(settings: Settings | None = None) -> CourseDatabase:
     settings = settings or load_settings()
     course_db.check_data_files(settings.data_dir)
     if settings.external:
-        url = settings.database_url or ""
+        url = settings.database_url or course_db.url_from_libpq_variables(settings.libpq_variables)
         info = None
     else:
         info = embedded_server(settings).start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -69,6 +70,33 @@ def test_database_url_override_is_honoured(tmp_path: Path) -> None:
         assert status.returncode == 0 and "reachable" in status.stdout
     finally:
         other.stop()
+
+
+def test_libpq_variables_alone_give_a_url_and_working_sql_cells(course_url: str, tmp_path: Path) -> None:
+    """PGHOST & co. instead of DATABASE_URL: `db url` prints a URL (no password), `%sql` works with it."""
+    parts = urlsplit(course_url)
+    libpq = {"PGHOST": parts.hostname or "", "PGPORT": str(parts.port), "PGUSER": parts.username or "",
+             "PGPASSWORD": parts.password or "", "PGDATABASE": parts.path.lstrip("/")}
+    home = tmp_path / "must-stay-empty"
+    printed = run_pglab("db", "url", PGLAB_HOME=str(home), **libpq)
+    assert printed.returncode == 0, printed.stderr
+    url = printed.stdout.strip()
+    assert url == f"postgresql://{parts.username}@{parts.hostname}:{parts.port}/catalogue"
+    assert not (home / "pgdata").exists()
+    notebook = ("from pglab.notebook import setup\ncourse = setup()\n"
+                "rows = get_ipython().run_cell_magic('sql', '', 'SELECT count(*) AS n FROM products')\n"
+                "print('sql cell counted', rows[0][0])\n")
+    script = tmp_path / "cells.ipy"
+    script.write_text(notebook)
+    done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", str(script)], capture_output=True,
+                          text=True, timeout=120, env=clean_environ(PGLAB_HOME=str(home), **libpq))
+    assert "sql cell counted 5343" in done.stdout, done.stdout + done.stderr
+    assert f"connected to {url} " in done.stdout
+
+
+def test_libpq_variables_pointing_nowhere_are_one_line(tmp_path: Path) -> None:
+    line = assert_one_line_error(run_pglab("db", "url", PGHOST="127.0.0.1", PGPORT="1", PGUSER="nobody"))
+    assert "libpq variables PGHOST, PGPORT, PGUSER" in line and "unset them" in line
 
 
 def test_database_url_pointing_nowhere_is_one_line(tmp_path: Path) -> None:
