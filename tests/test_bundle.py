@@ -37,3 +37,14 @@ def test_bundle_refuses_a_non_empty_folder(tmp_path: Path) -> None:
                           env=clean_environ(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "not empty" in done.stderr
     assert (tmp_path / "x").read_text() == "keep me"
+
+
+def test_make_test_in_a_bundle_says_it_needs_the_full_course(tmp_path: Path) -> None:
+    target = tmp_path / "learner-copy"
+    made = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)], env=clean_environ(),
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    done = subprocess.run(["make", "test"], cwd=target, env=clean_environ(), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "make test needs the full course" in done.stdout
+    assert not (target / ".venv").exists(), "nothing is installed for a suite that is not there"
