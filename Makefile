@@ -2,33 +2,41 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.pglab-installed
+# Installed: the course (all that `make lab` needs), then the test tools (linter, type checker, browser driver).
+STAMP     := $(VENV)/.pglab-installed
+DEV_STAMP := $(VENV)/.pglab-dev-installed
 
-.PHONY: setup lab test full-course lint typecheck pytest clean-db release
+.PHONY: setup dev-setup lab test full-course lint typecheck pytest clean-db release
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV_STAMP)
+
 setup: $(STAMP)
+
+dev-setup: $(DEV_STAMP)
 
 lab: setup  ## set everything up and open the course in JupyterLab
 	$(BIN)/pglab lab $(LAB_ARGS)
 
-test: full-course setup lint typecheck pytest  ## set everything up and run the whole test suite
+test: full-course dev-setup lint typecheck pytest  ## set everything up and run the whole test suite
 
 full-course:  # a learner bundle has no tests/ or grader/: say so instead of failing in ruff
 	@test -d tests && test -d grader || { echo "make test needs the full course: tests/ and grader/ are not in a learner bundle"; exit 2; }
 
-lint: setup
+lint: dev-setup
 	$(BIN)/ruff check pglab tests grader benchmarks
 
-typecheck: setup
+typecheck: dev-setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-db:  ## stop the embedded server and delete its data (notebooks are kept)
