@@ -22,15 +22,18 @@ DATA_FILES = ("schema.sql", "copy_products.sql", "products.csv")
 
 def connect(url: str, **kwargs: object) -> psycopg2.extensions.connection:
     """psycopg2.connect with a one-line error that names the (masked) URL and what to try."""
+    return _connect_or_explain(url, f"cannot connect to {mask_password(url)}",
+                               "check that the server is running and the URL is right, or unset DATABASE_URL "
+                               "to use the embedded server", **kwargs)
+
+
+def _connect_or_explain(dsn: str, failed: str, advice: str, **kwargs: object) -> psycopg2.extensions.connection:
     kwargs.setdefault("connect_timeout", 5)
     try:
-        return psycopg2.connect(url, **kwargs)
+        return psycopg2.connect(dsn, **kwargs)
     except psycopg2.OperationalError as err:
         reason = " ".join(str(err).split())
-        raise DatabaseUnreachable(
-            f"cannot connect to {mask_password(url)}: {reason} - check that the server is running "
-            "and the URL is right, or unset DATABASE_URL to use the embedded server"
-        ) from None
+        raise DatabaseUnreachable(f"{failed}: {reason} - {advice}") from None
 
 
 def url_from_libpq_variables(names: tuple[str, ...]) -> str:
@@ -39,14 +42,8 @@ def url_from_libpq_variables(names: tuple[str, ...]) -> str:
     Notebooks, ``%sql`` and ``pglab db url`` need a URL where the learner set variables; libpq fills
     in the password from ``PGPASSWORD`` or ``~/.pgpass`` when the URL is used.
     """
-    try:
-        conn = psycopg2.connect("", connect_timeout=5)
-    except psycopg2.OperationalError as err:
-        reason = " ".join(str(err).split())
-        raise DatabaseUnreachable(
-            f"cannot connect with the libpq variables {', '.join(names)}: {reason} - check them, or unset "
-            "them to use the embedded server"
-        ) from None
+    conn = _connect_or_explain("", f"cannot connect with the libpq variables {', '.join(names)}",
+                               "check them, or unset them to use the embedded server")
     try:
         params = conn.get_dsn_parameters()
     finally:
