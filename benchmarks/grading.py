@@ -31,6 +31,7 @@ from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
 from pglab.grading.kernel_session import Limits  # noqa: E402
 from pglab.provision import ensure_course_database  # noqa: E402
 from tests.corpus import cases_core  # noqa: E402
+from tests.corpus.case import with_answer  # noqa: E402
 
 CORRECT = [cases_core.SEED_BEGINNER, None]  # None: the reference solution from solutions/
 PARTIAL = [cases_core.EXCLUSIVE_BOUNDS, cases_core.F_STRING, cases_core.NO_ORDER, cases_core.NONE_WHEN_EMPTY]
@@ -48,7 +49,6 @@ def answer_for(index: int) -> str | None:
 
 
 def write_submissions(folder: Path, count: int) -> None:
-    release = json.loads((RELEASE / "core" / "beginner.ipynb").read_text())
     reference = next(c for c in json.loads((SOURCE / "core" / "beginner.ipynb").read_text())["cells"]
                      if c["metadata"].get("nbgrader", {}).get("grade_id") == "answer")
     for index in range(count):
@@ -58,11 +58,12 @@ def write_submissions(folder: Path, count: int) -> None:
         if answer == "invalid-json":
             (target / "beginner.ipynb").write_text('{"cells": [')
             continue
-        notebook = json.loads(json.dumps(release))
-        for cell in notebook["cells"]:
-            if cell["metadata"].get("nbgrader", {}).get("grade_id") == "answer" and answer != "stub":
-                source = "".join(reference["source"]) if answer == "reference" else answer
-                cell["source"] = source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION", "")
+        if answer == "stub":
+            source = None
+        else:
+            source = "".join(reference["source"]) if answer == "reference" else answer
+            source = source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION", "")
+        notebook = with_answer(RELEASE / "core" / "beginner.ipynb", source)
         (target / "beginner.ipynb").write_text(json.dumps(notebook))
 
 

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 import psycopg2
 
 from tests.lab_process import Lab, free_port, headless_args, new_token, running_lab
@@ -87,14 +86,18 @@ def sample_starting(page: Path, prefix: str) -> str:
     return found[0]
 
 
-def walkthrough_environment(tmp: Path) -> dict[str, str]:
-    """A terminal's environment: no database settings, and the course's .venv not yet activated."""
+def walkthrough_environment(tmp: Path, course: Path) -> dict[str, str]:
+    """A terminal's environment: no database settings, and the course's .venv not yet activated.
+
+    ``course`` goes first on ``PYTHONPATH``: the shared .venv's editable install points at this
+    checkout, and a reader's own install would point at their copy of the course.
+    """
     venv_bin = str(Path(sys.prefix) / "bin")
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                            if p and Path(p).resolve() != Path(venv_bin).resolve())
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PG", "PGLAB_", "VIRTUAL_ENV", "PYTEST_")) and k not in ("DATABASE_URL", "PYTHONPATH")}
-    env.update(PATH=path, JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"),
+           if not k.startswith(("PG", "VIRTUAL_ENV", "PYTEST_")) and k != "DATABASE_URL"}
+    env.update(PATH=path, PYTHONPATH=str(course), JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "jupyterlab-workspaces"))
     return env
 
@@ -205,15 +208,13 @@ class Walkthrough:
                 self.during[command](self, lab)
                 self.fired.add(command)
             if course_lab:
-                self._check_course_lab(lab, line)
+                self._check_course_lab(lab)
         return log.read_text()
 
-    def _check_course_lab(self, lab: Lab, line: str) -> None:
+    def _check_course_lab(self, lab: Lab) -> None:
         served = lab.get("/api/contents")
         assert "01_psycopg2_vs_psycopg3.ipynb" in served and '"challenges"' in served
-        servers = [p for p in psutil.Process(lab.process.pid).children(recursive=True) if _is_jupyter_lab(p)]
-        assert servers, f"no JupyterLab server process under `{line}`"
-        url = servers[-1].environ()["DATABASE_URL"]
+        url = lab.jupyter_server().environ()["DATABASE_URL"]
         if "DATABASE_URL" in self.env:
             assert url == self.env["DATABASE_URL"], "the kernels do not get the DATABASE_URL that was set"
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
@@ -227,10 +228,3 @@ class Walkthrough:
                               text=True, timeout=300)
         return done.stdout + done.stderr
 
-
-def _is_jupyter_lab(process: psutil.Process) -> bool:
-    try:
-        args = process.cmdline()
-    except psutil.Error:  # a helper that has just exited (make forks a shell for each recipe line)
-        return False
-    return ("jupyter" in args and "lab" in args) or any(a.endswith("jupyter-lab") for a in args)

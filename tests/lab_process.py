@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -41,6 +43,20 @@ class Lab:
         separator = "&" if "?" in path else "?"
         with urllib.request.urlopen(f"{self.base}{path}{separator}token={self.token}", timeout=timeout) as r:
             return str(r.read().decode())
+
+    def jupyter_server(self) -> psutil.Process:
+        """The JupyterLab server under the command (``make``, ``pglab``); kernels inherit its environment."""
+        servers = [p for p in psutil.Process(self.process.pid).children(recursive=True) if _is_jupyter_lab(p)]
+        assert servers, f"no JupyterLab server process under {self.process.args}"
+        return servers[0]
+
+
+def _is_jupyter_lab(process: psutil.Process) -> bool:
+    try:
+        args = process.cmdline()
+    except psutil.Error:  # a helper that has just exited (make forks a shell for each recipe line)
+        return False
+    return ("jupyter" in args and "lab" in args) or any(a.endswith("jupyter-lab") for a in args)
 
 
 def headless_args(port: int, token: str) -> list[str]:

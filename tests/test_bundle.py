@@ -6,14 +6,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import clean_environ
 
 
-def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path, project_root: Path) -> None:
-    target = tmp_path / "learner-copy"
-    done = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)],
+def _bundle(target: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)],
                           env=clean_environ(), capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def learner_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("bundle") / "learner-copy"
+    done = _bundle(target)
     assert done.returncode == 0, done.stderr
+    return target
+
+
+def test_bundle_has_the_course_and_no_instructor_material(learner_copy: Path, project_root: Path) -> None:
+    target = learner_copy
     files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
     for needed in ("README.md", "pyproject.toml", "Makefile", "data/products.csv", "data/schema.sql",
                    "pglab/cli.py", "pglab/challenge_setup.py", "docker-compose.yml", "environment.yml"):
@@ -33,18 +45,14 @@ def test_bundle_has_the_course_and_no_instructor_material(tmp_path: Path, projec
 
 def test_bundle_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("keep me")
-    done = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(tmp_path)],
-                          env=clean_environ(), capture_output=True, text=True, timeout=60)
+    done = _bundle(tmp_path)
     assert done.returncode == 1 and "not empty" in done.stderr
     assert (tmp_path / "x").read_text() == "keep me"
 
 
-def test_make_test_in_a_bundle_says_it_needs_the_full_course(tmp_path: Path) -> None:
-    target = tmp_path / "learner-copy"
-    made = subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(target)], env=clean_environ(),
-                          capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    done = subprocess.run(["make", "test"], cwd=target, env=clean_environ(), capture_output=True, text=True, timeout=60)
+def test_make_test_in_a_bundle_says_it_needs_the_full_course(learner_copy: Path) -> None:
+    done = subprocess.run(["make", "test"], cwd=learner_copy, env=clean_environ(), capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode != 0
     assert "make test needs the full course" in done.stdout
-    assert not (target / ".venv").exists(), "nothing is installed for a suite that is not there"
+    assert not (learner_copy / ".venv").exists(), "nothing is installed for a suite that is not there"

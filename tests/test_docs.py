@@ -22,7 +22,10 @@ import psycopg2
 import pytest
 
 from pglab.cli import build_parser
+from pglab.grading.course_layout import RELEASE
 from pglab.server import EmbeddedServer
+from tests.conftest import clean_environ
+from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
 from tests.doc_walkthrough import (
     REPOSITORY_PLACEHOLDER,
@@ -54,12 +57,8 @@ NOT_RUN_HERE = {
 }
 
 
-def _release_with_answer(project_root: Path, notebook: str, answer: str | None) -> str:
-    nb = json.loads((project_root / "notebooks" / "challenges" / "core" / f"{notebook}.ipynb").read_text())
-    for cell in nb["cells"]:
-        if answer is not None and cell["metadata"].get("nbgrader", {}).get("grade_id") == "answer":
-            cell["source"] = answer
-    return json.dumps(nb, indent=1)
+def _core_submission(notebook: str, answer: str | None) -> str:
+    return json.dumps(with_answer(RELEASE / "core" / f"{notebook}.ipynb", answer), indent=1)
 
 
 def _scores(path: Path, assignment: str = "core") -> dict[str, float]:
@@ -68,7 +67,7 @@ def _scores(path: Path, assignment: str = "core") -> dict[str, float]:
 
 
 @pytest.fixture()
-def workspace(tmp_path: Path, course_url: str) -> Iterator[Path]:
+def workspace(tmp_path: Path) -> Iterator[Path]:
     """A scratch folder for a walkthrough; whatever embedded server a walkthrough started is stopped."""
     if not installed_stamp().exists():
         pytest.skip("the docs walkthroughs reuse the .venv that `make test` installs: run them through make")
@@ -86,29 +85,28 @@ def _clone(workspace: Path) -> tuple[Path, dict[str, str]]:
     clone = workspace / "pglab"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     prepare_clone(ROOT, clone)
-    return clone, dict(walkthrough_environment(workspace), PYTHONPATH=str(clone))
+    return clone, walkthrough_environment(workspace, clone)
 
 
 def _learner_bundle(workspace: Path) -> tuple[Path, dict[str, str]]:
     """What a learner receives: ``pglab bundle`` of this checkout, set up as ``make lab`` would."""
     bundle = workspace / "pglab-student"
     subprocess.run([sys.executable, "-m", "pglab.cli", "bundle", str(bundle)], cwd=ROOT, check=True,
-                   env=walkthrough_environment(workspace), capture_output=True)
+                   env=clean_environ(), capture_output=True)
     use_installed_venv(bundle)
-    return bundle, dict(walkthrough_environment(workspace), PYTHONPATH=str(bundle))
+    return bundle, walkthrough_environment(workspace, bundle)
 
 
 # -- the pages' commands -----------------------------------------------------------------------------
 
 def test_every_command_in_the_docs_is_run_by_a_walkthrough_or_covered_by_a_named_test() -> None:
-    run_here = {command_key(c) for page in PAGES for c in block_commands(page)} - {
-        command_key(c) for c in NOT_RUN_HERE}
-    covered = {command_key(c) for c in NOT_RUN_HERE}
+    # Block commands are all run by a walkthrough, or in NOT_RUN_HERE (checked below).
+    documented = {command_key(c) for page in PAGES for c in block_commands(page)}
     for page in PAGES:
         assert block_commands(page), f"{page} shows no commands"
         for command in inline_commands(page):
             key = command_key(command)
-            assert key in run_here or key in covered, (
+            assert key in documented, (
                 f"{page.name} mentions `{command}`, which no walkthrough runs: show it in a bash block")
             if command.startswith("pglab ") and len(command.split()) > len(key):  # a use, not a name:
                 build_parser().parse_args(command.split()[1:])  # the way it is written must parse
@@ -128,7 +126,7 @@ def test_ci_runs_the_readme_test_command() -> None:
           if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
     assert ci == ["exec make test"], ci
     quick_start = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    assert "make test" in [c for page in [README] for c in block_commands(page)]
+    assert "make test" in block_commands(README)
     assert "make lab" in quick_start and "make test" in quick_start
 
 
@@ -136,7 +134,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 @pytest.mark.slow
 def test_readme_from_clone_to_a_graded_challenge(workspace: Path) -> None:
-    env = dict(walkthrough_environment(workspace), PYTHONPATH=str(workspace / "pglab"))
+    env = walkthrough_environment(workspace, workspace / "pglab")
     walk = Walkthrough(cwd=workspace, env=env, tmp=workspace, substitutions={REPOSITORY_PLACEHOLDER: str(ROOT)},
                        covered_elsewhere=set(NOT_RUN_HERE))
     clone = workspace / "pglab"
@@ -146,8 +144,7 @@ def test_readme_from_clone_to_a_graded_challenge(workspace: Path) -> None:
 
     def answer_the_beginner_challenge(w: Walkthrough) -> None:
         # What the reader does in JupyterLab: write the answer, save.
-        (clone / "notebooks/challenges/core/beginner.ipynb").write_text(_release_with_answer(ROOT, "beginner",
-                                                                                             SEED_BEGINNER))
+        (clone / "notebooks/challenges/core/beginner.ipynb").write_text(_core_submission("beginner", SEED_BEGINNER))
 
     def graded(w: Walkthrough, output: str) -> None:
         out = clone / "grader" / "grades"
@@ -251,9 +248,9 @@ def test_instructor_guide(workspace: Path) -> None:
         for name, answer in (("beginner", SEED_BEGINNER), ("intermediate", SEED_INTERMEDIATE),
                              ("advanced", SEED_ADVANCED)):
             (clone / "incoming" / "alice").mkdir(parents=True, exist_ok=True)
-            (clone / "incoming" / "alice" / f"{name}.ipynb").write_text(_release_with_answer(ROOT, name, answer))
+            (clone / "incoming" / "alice" / f"{name}.ipynb").write_text(_core_submission(name, answer))
         (clone / "incoming" / "bob").mkdir(parents=True, exist_ok=True)
-        (clone / "incoming" / "bob" / "beginner.ipynb").write_text(_release_with_answer(ROOT, "beginner", None))
+        (clone / "incoming" / "bob" / "beginner.ipynb").write_text(_core_submission("beginner", None))
 
     def graded(w: Walkthrough, output: str) -> None:
         out = clone / "grader" / "grades"

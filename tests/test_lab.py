@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-import psutil
 import psycopg2
 import pytest
 
@@ -27,11 +26,8 @@ def test_lab_answers_http_and_kernels_get_database_url(course_url: str, pglab_ho
         served = {item["name"] for item in listing["content"]}
         on_disk = {p.name for p in (project_root / "notebooks").iterdir() if not p.name.startswith(".")}
         assert served == on_disk
-        servers = [p for p in psutil.Process(lab.process.pid).children(recursive=True)
-                   if "jupyter" in " ".join(p.cmdline())]
-        assert servers, "no jupyter server process under pglab lab"
-        kernel_env = servers[0].environ()  # kernels inherit the server's environment
-        with psycopg2.connect(kernel_env["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        server = lab.jupyter_server()
+        with psycopg2.connect(server.environ()["DATABASE_URL"]) as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM products")
             assert cur.fetchone()[0] > 5000
-        assert f"--notebook-dir={project_root / 'notebooks'}" in " ".join(servers[0].cmdline())
+        assert f"--notebook-dir={project_root / 'notebooks'}" in " ".join(server.cmdline())

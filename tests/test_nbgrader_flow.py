@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
 
 
@@ -40,10 +41,7 @@ def test_release_submit_autograde_feedback_export(project_root: Path, course_url
     submission = course / "grader" / "submitted" / "alice" / "core"
     submission.mkdir(parents=True)
     for name, answer in answers.items():
-        nb = json.loads((course / "notebooks" / "challenges" / "core" / f"{name}.ipynb").read_text())
-        for cell in nb["cells"]:
-            if cell["metadata"].get("nbgrader", {}).get("grade_id") == "answer":
-                cell["source"] = answer
+        nb = with_answer(course / "notebooks" / "challenges" / "core" / f"{name}.ipynb", answer)
         (submission / f"{name}.ipynb").write_text(json.dumps(nb))
     (submission / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
     bob = course / "grader" / "submitted" / "bob" / "core"

@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglab.grading.course_layout import RELEASE
+from pglab.grading.notebook_cells import nbgrader_meta
+
+
+def with_answer(release: Path, answer: str | None) -> dict:
+    """The released notebook at ``release`` with ``answer`` in its answer cell (None: the stub as released)."""
+    notebook = json.loads(release.read_text(encoding="utf-8"))
+    if answer is not None:
+        for cell in notebook["cells"]:
+            if nbgrader_meta(cell).get("grade_id") == "answer":
+                cell["source"] = answer
+    return notebook
 
 
 @dataclass(frozen=True)
@@ -36,11 +47,7 @@ class Case:
         if self.raw is not None:
             path.write_bytes(self.raw)
             return path
-        notebook = json.loads((RELEASE / self.assignment / f"{self.notebook}.ipynb").read_text())
-        if self.answer is not None:
-            for cell in notebook["cells"]:
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "answer":
-                    cell["source"] = self.answer
+        notebook = with_answer(RELEASE / self.assignment / f"{self.notebook}.ipynb", self.answer)
         if self.edit is not None:
             notebook = self.edit(notebook)
         path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
