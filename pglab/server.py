@@ -289,11 +289,7 @@ class EmbeddedServer:
         for candidate in (self.preferred_port, previous):
             if candidate and _port_is_free(candidate):
                 return candidate
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-        sock.close()
-        return port
+        return free_port()
 
     def _log_reason(self) -> str:
         try:
@@ -349,6 +345,13 @@ class EmbeddedServer:
                 stderr.seek(0)
                 err.stderr = stderr.read()
                 raise
+
+
+def free_port() -> int:
+    """A localhost TCP port nobody listens on now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _port_is_free(port: int) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,11 +20,9 @@ from pathlib import Path
 
 import psutil
 
+from pglab.server import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["Lab", "free_port", "headless_args", "new_token", "running_lab", "stop"]
 
 
 @dataclass(frozen=True)
