@@ -14,7 +14,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pglab.errors import DatabaseUnreachable, DataError
+from pglab.errors import DatabaseUnreachable, DataError, one_line
 from pglab.settings import COURSE_DATABASE, COURSE_ROLE, mask_password
 
 DATA_FILES = ("schema.sql", "copy_products.sql", "products.csv")
@@ -32,7 +32,7 @@ def _connect_or_explain(dsn: str, failed: str, advice: str, **kwargs: object) ->
     try:
         return psycopg2.connect(dsn, **kwargs)
     except psycopg2.OperationalError as err:
-        reason = " ".join(str(err).split())
+        reason = one_line(err)
         raise DatabaseUnreachable(f"{failed}: {reason} - {advice}") from None
 
 
@@ -139,7 +139,7 @@ def reset_course_database(url: str, data_dir: Path) -> tuple[int, int]:
         return ended, loaded
     except psycopg2.Error as err:
         conn.rollback()
-        reason = " ".join(str(err).split())
+        reason = one_line(err)
         raise DataError(f"could not rebuild the course database: {reason}") from None
     finally:
         conn.close()

@@ -5,6 +5,11 @@ that matter, and what to try. The command line prints ``str(error)`` and exits 1
 """
 
 
+def one_line(text: object) -> str:
+    """Any message (a driver error spans lines: DETAIL, HINT) folded onto one line."""
+    return " ".join(str(text).split())
+
+
 class PglabError(Exception):
     """An expected failure whose message says what to do next."""
 

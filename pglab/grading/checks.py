@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import psycopg2
 
+from pglab.errors import one_line
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -108,10 +110,10 @@ def run_check(item: Check, sub: Any) -> CheckResult:
     except CheckFailed as failed:
         return _result(item, 0.0, str(failed))
     except LearnerError as err:
-        detail = " ".join(err.message.split())
+        detail = one_line(err.message)
         return _result(item, 0.0, f"your code raised {err.type_name}" + (f": {detail}" if detail else ""))
     except psycopg2.Error as err:  # the check's own query, on the submission's database
-        reason = " ".join(str(err).split()) or type(err).__name__
+        reason = one_line(err) or type(err).__name__
         return _result(item, 0.0, f"the check's own query failed on your database ({type(err).__name__}: "
                                   f"{reason}): did your code drop, change or lock a table?")
     except Exception as err:  # a fault in the check or the sandbox, reported as such
