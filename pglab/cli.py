@@ -91,6 +91,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     from pglab.grading.batch import grade_folder
@@ -99,15 +100,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
     limits = Limits(cell_timeout_s=args.cell_timeout, call_timeout_s=args.cell_timeout,
                     submission_timeout_s=args.notebook_timeout)
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
-                           progress=not args.quiet)
-    graded = [o for o in summary.outcomes if o.seconds]
-    per = sorted(o.seconds for o in graded)
+                           progress=not args.quiet, students=tuple(args.student or ()),
+                           regrade_all=args.regrade_all, db_wait_s=args.db_wait)
+    per = sorted(o.seconds for o in summary.outcomes if o.seconds and o.is_grade)
     median = per[len(per) // 2] if per else 0.0
-    print(f"graded {len(summary.outcomes)} notebook(s) of {len({o.student for o in summary.outcomes})} "
+    print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
-          f"{len(summary.problems)} problem(s) noted")
+          f"{summary.kept} kept from an earlier run; {len(summary.problems)} problem(s) noted")
     print(f"wrote {args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/")
-    return 0
+    status = 0
+    if summary.not_graded:
+        print(f"pglab: {summary.fault_line()}", file=sys.stderr)
+        status = 1
+    if summary.stuck:  # a worker thread never returned: do not wait for it at exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -152,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per cell and per check call")
     grade.add_argument("--notebook-timeout", type=float, default=120.0, help="seconds per notebook in all")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--student", action="append", metavar="NAME",
+                       help="grade only this learner, again (repeatable); the outputs still cover the class")
+    grade.add_argument("--regrade-all", action="store_true",
+                       help="grade every notebook again, not only new, changed or ungraded ones")
+    grade.add_argument("--db-wait", type=float, default=60.0, metavar="S",
+                       help="how long to wait for a database server that stopped answering (default 60 s)")
     grade.set_defaults(handler=cmd_grade)
 
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")

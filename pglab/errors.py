@@ -4,6 +4,8 @@ Each message is one line a learner or instructor can act on: what went wrong, wi
 that matter, and what to try. The command line prints ``str(error)`` and exits 1, never a traceback.
 """
 
+import enum
+
 
 def one_line(text: object) -> str:
     """Any message (a driver error spans lines: DETAIL, HINT) folded onto one line."""
@@ -28,3 +30,28 @@ class DatabaseUnreachable(PglabError):
 
 class DataError(PglabError):
     """The course data files are missing or do not load."""
+
+
+class FaultKind(enum.Enum):
+    """Why the grader could not grade a notebook: never the learner's doing, never a grade."""
+
+    DATABASE = "the database server did not answer"
+    KERNEL = "a grading kernel could not be started"
+    DISK = "the disk is full"
+    OUTPUT = "the output folder cannot be written"
+    STUCK = "the grader stopped making progress"
+    INTERNAL = "the grader hit an internal error"
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another attempt in the same run (a restarted server, a restarted fork server)."""
+        return self in (FaultKind.DATABASE, FaultKind.KERNEL)
+
+
+class GraderFault(PglabError):
+    """The grader's own machinery failed on a notebook; the notebook is left ungraded, not zeroed."""
+
+    def __init__(self, kind: FaultKind, detail: str) -> None:
+        super().__init__(f"{kind.value}: {one_line(detail)}")
+        self.kind = kind
+        self.detail = one_line(detail)

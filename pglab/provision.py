@@ -7,6 +7,7 @@ is started, the learner role and ``catalogue`` database created, and the data lo
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from pglab import course_db
@@ -33,6 +34,8 @@ def ensure_course_database(settings: Settings | None = None) -> CourseDatabase:
         info = None
     else:
         info = embedded_server(settings).start()
+        if info.note:
+            print(f"pglab: {info.note}", file=sys.stderr)
         course_db.ensure_course_role_and_database(info.admin_url(), info.course_password)
         url = info.url()
     loaded_now = False

@@ -74,6 +74,7 @@ class ServerInfo:
     socket_dir: Path
     admin_password: str
     course_password: str
+    note: str = ""  # set when the server could not come back on the port it had
 
     def url(
         self,
@@ -121,11 +122,11 @@ class EmbeddedServer:
         if pid is not None:
             return self._info(state, self._postmaster_port() or state["port"])
         self._clear_stale_server()
-        port = self._choose_port(state.get("port"))
+        port, note = self._choose_port(state)
         self._pg_ctl_start(port)
-        state["port"] = port
+        state["port"], state["preferred_port"] = port, self.preferred_port
         self._save_state(state)
-        return self._info(state, port)
+        return self._info(state, port, note)
 
     def stop(self) -> bool:
         """Stop the server; return False when it was not running."""
@@ -183,12 +184,13 @@ class EmbeddedServer:
         tmp.chmod(0o600)
         tmp.replace(self.state_file)
 
-    def _info(self, state: dict, port: int) -> ServerInfo:
+    def _info(self, state: dict, port: int, note: str = "") -> ServerInfo:
         return ServerInfo(
             port=port,
             socket_dir=self.socket_dir,
             admin_password=state["admin_password"],
             course_password=state["course_password"],
+            note=note,
         )
 
     # -- lifecycle steps ----------------------------------------------------------------------
@@ -285,11 +287,18 @@ class EmbeddedServer:
         for lock in self.socket_dir.glob(".s.PGSQL.*"):
             lock.unlink(missing_ok=True)
 
-    def _choose_port(self, previous: int | None) -> int:
-        for candidate in (self.preferred_port, previous):
+    def _choose_port(self, state: dict) -> tuple[int, str]:
+        """The port it had (every open notebook's DATABASE_URL names it), unless PGLAB_PORT changed
+        since or another program really listens there; then the preferred one, or any free one."""
+        same_preference = state.get("preferred_port", self.preferred_port) == self.preferred_port
+        wanted = (state.get("port") if same_preference else None) or self.preferred_port
+        for candidate in dict.fromkeys((wanted, self.preferred_port)):
             if candidate and _port_is_free(candidate):
-                return candidate
-        return free_port()
+                return candidate, ("" if candidate == wanted else
+                                   f"port {wanted} is taken by another program: PostgreSQL now listens on {candidate}")
+        port = free_port()
+        note = f"port {wanted} is taken by another program: PostgreSQL now listens on {port}" if wanted else ""
+        return port, note
 
     def _log_reason(self) -> str:
         try:
@@ -355,14 +364,14 @@ def free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
-    for family, host in ((socket.AF_INET, "127.0.0.1"),):
-        sock = socket.socket(family, socket.SOCK_STREAM)
+    """Nobody listens on ``port``. SO_REUSEADDR, as PostgreSQL's own listener uses it: without it a
+    connection closed a moment ago (TIME_WAIT) would pass for a listener and move the server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
+            sock.bind(("127.0.0.1", port))
         except OSError:
             return False
-        finally:
-            sock.close()
     return True
 
 

@@ -1,37 +1,50 @@
 """``pglab grade``: a folder of submissions in, grades, per-check results and feedback out.
 
 Notebooks are graded in parallel (one sandboxed kernel and one fresh database each); results are
-gathered on the main thread, which alone writes the gradebook and the CSV files. A submission that
-cannot be graded gets zero with its reason; the batch always finishes.
+gathered on the main thread, which alone writes the outputs. Three rules shape the run:
+
+- A fault of the grader (the database server down or restarted, a kernel that cannot start, a full
+  disk, an unwritable ``--out``) is never a grade: the notebook is retried a bounded number of times
+  and otherwise left *not graded* (no gradebook entry, no ``grades.csv`` row, a ``checks.csv`` row
+  saying why) and the command exits non-zero. A fault that persists stops the run from starting
+  more notebooks. A learner's own fault (code that raises, loops, kills its kernel) gets its zero.
+- A re-run grades only what changed (:mod:`pglab.grading.result_store`); the class-wide outputs are
+  rebuilt from all stored outcomes, identical to a full run's.
+- Nothing waits forever, and a run killed at any moment is finished by the same command: the next
+  run removes what it left (databases, roles, kernels, work folders) and grades what is missing.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
-import shutil
 import sys
-import tempfile
+import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pglab.errors import PglabError
+from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import feedback
-from pglab.grading.checks import CheckResult
 from pglab.grading.course_layout import ChallengeNotebook, assignments
-from pglab.grading.database_copies import drop_leftovers, ensure_template
-from pglab.grading.grade_notebook import GradingContext, NotebookOutcome, SandboxPool, grade_notebook
+from pglab.grading.database_copies import RunClaim, admin_connection, data_fingerprint, drop_leftovers, ensure_template
+from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook
 from pglab.grading.gradebook import GradebookWriter
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import Limits
+from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
+from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
+from pglab.grading.workspace import GradingWorkspace
 from pglab.settings import PROJECT_ROOT, load_settings
 
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
+ATTEMPTS = 3
+BACKOFF_S = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,63 @@ class Job:
 
 @dataclass
 class BatchSummary:
-    outcomes: list[NotebookOutcome]
+    outcomes: list[NotebookOutcome]  # every notebook in the outputs: graded now, kept, or not graded
     problems: list[dict[str, str]]
     seconds: float
+    graded_now: int = 0
+    kept: int = 0
+    not_graded: list[NotebookOutcome] = field(default_factory=list)
+    stuck: bool = False  # a worker never came back: the process must exit without joining it
+
+    def fault_line(self) -> str:
+        """One line for an incomplete run: how many, why, and what to do."""
+        reasons = sorted({n.notes[0].removeprefix("not graded: ").split(" (a fault of the grader")[0]
+                          for n in self.not_graded})
+        return (f"{len(self.not_graded)} notebook(s) were not graded ({'; '.join(reasons)}); "
+                "nothing was recorded for them: fix that and run the same command again to grade them")
+
+
+class Breaker:
+    """Stops the run from starting more notebooks once a fault has proved persistent."""
+
+    def __init__(self) -> None:
+        self.fault: GraderFault | None = None
+
+    def trip(self, fault: GraderFault) -> None:
+        if self.fault is None:
+            self.fault = fault
+
+
+class ServerWatch:
+    """After a database fault: wait, with back-off and a bound, for the server to answer again.
+
+    One thread probes; the others share its verdict. A server that stays away for ``patience_s``
+    is declared down for the rest of the run.
+    """
+
+    def __init__(self, admin_url: str, patience_s: float) -> None:
+        self.admin_url = admin_url
+        self.patience_s = patience_s
+        self._lock = threading.Lock()
+        self.down = False
+
+    def wait_until_up(self) -> bool:
+        with self._lock:
+            if self.down:
+                return False
+            deadline = time.monotonic() + self.patience_s
+            delay = 0.5
+            while True:
+                try:
+                    with admin_connection(self.admin_url) as conn, conn.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    return True
+                except GraderFault:
+                    if time.monotonic() + delay > deadline:
+                        self.down = True
+                        return False
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
 
 
 def admin_url() -> str:
@@ -104,91 +171,220 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
     return jobs, problems
 
 
-def _missing(job: Job) -> NotebookOutcome:
-    outcome = NotebookOutcome(job.student, job.challenge.assignment, job.challenge.notebook,
-                              job.challenge.max_points())
-    outcome.notes.append(f"{job.challenge.notebook}.ipynb was not submitted")
-    outcome.results = [CheckResult(c.name, c.description, 0.0, c.points, c.hidden, "not submitted")
-                       for c in job.challenge.checks()]
-    return outcome
+def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Limits | None = None,
+                 progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
+                 db_wait_s: float = 60.0) -> BatchSummary:
+    """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
-
-def _grader_fault(job: Job, err: BaseException) -> NotebookOutcome:
-    outcome = _missing(job)
-    reason = f"the grader failed on this notebook ({type(err).__name__}: {err}); grade it again"
-    outcome.notes = [reason]
-    outcome.results = [CheckResult(r.name, r.description, 0.0, r.max_points, r.hidden, reason)
-                       for r in outcome.results]
-    return outcome
-
-
-def grade_folder(submitted: Path, out: Path, jobs: int | None = None,
-                 limits: Limits | None = None, progress: bool = True) -> BatchSummary:
+    ``students``: grade only these learners (again), keeping everyone else's stored results.
+    ``regrade_all``: ignore stored results. ``db_wait_s``: how long a run waits for a database
+    server that stopped answering before it gives up on the notebooks left.
+    """
     started = time.monotonic()
     if not submitted.is_dir():
         raise PglabError(f"{submitted} is not a folder of submissions (<student>/<assignment>/*.ipynb)")
+    limits = limits or Limits()
     course = assignments()
     work, problems = discover(submitted, course)
-    url = admin_url()
+    unknown = sorted(set(students) - {job.student for job in work})
+    if unknown:
+        known = sorted({job.student for job in work})
+        raise PglabError(f"no submissions from {', '.join(unknown)} in {submitted} "
+                         f"(there are: {', '.join(known) or 'none'})")
+    try:
+        lock = OutputLock(out).__enter__()
+    except GraderFault as fault:
+        raise PglabError(f"{len(work)} notebook(s) were not graded ({fault}); nothing was recorded: "
+                         "choose a writable --out and run the same command again") from None
+    try:
+        return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
+                             regrade_all, db_wait_s, started)
+    finally:
+        lock.__exit__()
+
+
+def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[dict[str, str]],
+                  course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
+                  progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
+                  started: float) -> BatchSummary:
     settings = load_settings()
-    ensure_template(url, settings.data_dir)
-    drop_leftovers(url)
-    out.mkdir(parents=True, exist_ok=True)
-    gradebook = GradebookWriter(out / "gradebook.db")
-    gradebook.register(course)
-    workspace = Path(tempfile.mkdtemp(prefix="pglab-grading-"))
-    workspace.chmod(0o711)
+    store = ResultStore(out)
+    fingerprints = Fingerprints(data_fingerprint(settings.data_dir), limits)
+    prints = {job: fingerprints.job(job.challenge, job.path) for job in work}
+    kept: dict[Job, NotebookOutcome] = {}
+    todo: list[Job] = []
+    for job in work:
+        stored = store.load(job.student, job.challenge.assignment, job.challenge.notebook)
+        selected = job.student in students if students else True
+        if stored is not None and not regrade_all and (
+                (not selected) or (not students and stored[0] == prints[job])):
+            kept[job] = stored[1]
+        elif selected:
+            todo.append(job)
+    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s)
+    outcomes = {**kept, **fresh}
+    ordered = [outcomes[job] for job in work if job in outcomes]
+    summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
+                           graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
+                           not_graded=[o for o in ordered if not o.is_grade], stuck=stuck)
+    try:
+        _write_outputs(out, work, outcomes, problems, course)
+    except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
+        summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
+                jobs: int | None, progress: bool, db_wait_s: float) -> tuple[dict[Job, NotebookOutcome], bool]:
+    """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck)."""
+    results: dict[Job, NotebookOutcome] = {}
+    for job in todo:
+        if job.path is None:
+            results[job] = not_submitted(job.student, job.challenge.assignment, job.challenge.notebook,
+                                         job.challenge.checks())
+    gradable = [job for job in todo if job.path is not None]
+    bar = _progress(len(todo), progress)
+    bar.update(len(todo) - len(gradable))
+    breaker = Breaker()
+    for job, outcome in list(results.items()):
+        _keep(job, outcome, out, store, prints, breaker)
+    if not gradable:
+        bar.close()
+        return results, False
+    try:
+        url = admin_url()
+        settings = load_settings()
+        ensure_template(url, settings.data_dir)
+        drop_leftovers(url)
+        claim = RunClaim(url)
+    except GraderFault as fault:
+        bar.close()
+        for job in gradable:
+            results[job] = _not_graded(job, fault)
+        return results, False
+    workspace = GradingWorkspace()
     hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
-                               PROJECT_ROOT / "tests", settings.home, out.resolve(), submitted.resolve())
+                               PROJECT_ROOT / "tests", settings.home, out.resolve())
                    if p.is_dir())
     forkserver = ForkServer()
-    context = GradingContext(admin_url=url, workspace=workspace, limits=limits or Limits(),
-                             forkserver=forkserver, hidden_paths=hidden)
+    context = GradingContext(admin_url=url, workspace=workspace.path, limits=limits, forkserver=forkserver,
+                             claim=claim, hidden_paths=hidden)
     workers = max(1, jobs or os.cpu_count() or 1)
-    needs_kernel = sum(1 for job in work if job.path is not None)
-    sandboxes = SandboxPool(context, min(workers, max(needs_kernel, 1))) if needs_kernel else None
-
-    def run(job: Job) -> NotebookOutcome:
-        if job.path is None or sandboxes is None:
-            return _missing(job)
-        return grade_notebook(job.student, job.challenge, job.path, context, sandboxes)
-
-    outcomes: list[NotebookOutcome] = []
-    pending: dict[tuple[str, str], int] = defaultdict(int)
-    for job in work:
-        pending[(job.student, job.challenge.assignment)] += 1
-    by_submission: dict[tuple[str, str], list[NotebookOutcome]] = defaultdict(list)
-    timestamps = {(j.student, j.challenge.assignment): j.timestamp for j in work}
-    bar = _progress(len(work), progress)
+    watch = ServerWatch(url, db_wait_s)
+    sandboxes: SandboxPool | None = None
+    stuck = False
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-grade")
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run, job): job for job in work}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as err:  # a grader fault on one notebook must not stop the batch
-                    outcome = _grader_fault(job, err)
-                outcomes.append(outcome)
-                key = (job.student, job.challenge.assignment)
-                by_submission[key].append(outcome)
-                feedback.write(outcome, out / "feedback")
-                if len(by_submission[key]) == pending[key]:
-                    gradebook.record(job.student, key[1], timestamps[key] or datetime.now(timezone.utc),
-                                     by_submission[key])
+        sandboxes = SandboxPool(context, min(workers, len(gradable)))
+
+        def run(job: Job) -> NotebookOutcome:
+            assert sandboxes is not None and job.path is not None
+            return _attempt(job, job.path, context, sandboxes, breaker, watch)
+
+        pending: dict[Future[NotebookOutcome], Job] = {pool.submit(run, job): job for job in gradable}
+        # The slowest a notebook can honestly take: waiting for its sandbox, its own budget, the
+        # back-off between attempts, and the database's patience; beyond that the grader is stuck.
+        stall_s = (ATTEMPTS * (limits.submission_timeout_s + 200.0) + sum(BACKOFF_S) + db_wait_s)
+        while pending:
+            done, _ = wait(pending, timeout=stall_s, return_when=FIRST_COMPLETED)
+            if not done:
+                stuck = True
+                stalled = GraderFault(FaultKind.STUCK, f"no notebook finished within {stall_s:.0f} s")
+                for job in pending.values():
+                    results[job] = _not_graded(job, stalled)
+                break
+            for future in done:
+                job = pending.pop(future)
+                outcome = future.result()
+                results[job] = _keep(job, outcome, out, store, prints, breaker)
                 bar.update(1)
-                bar.set_postfix_str(f"{job.student}/{job.challenge.notebook}: "
-                                    f"{outcome.score:g}/{outcome.max_points:g}")
+                state = f"{outcome.score:g}/{outcome.max_points:g}" if outcome.is_grade else "not graded"
+                bar.set_postfix_str(f"{job.student}/{job.challenge.notebook}: {state}")
     finally:
         bar.close()
-        if sandboxes is not None:
+        pool.shutdown(wait=not stuck, cancel_futures=True)
+        if sandboxes is not None and not stuck:
             sandboxes.close()
         forkserver.close()
-        shutil.rmtree(workspace, ignore_errors=True)
-    _write_checks_csv(out / "checks.csv", outcomes, problems)
-    gradebook.export_csv(out / "grades.csv")
-    gradebook.close()
-    return BatchSummary(outcomes=outcomes, problems=problems, seconds=time.monotonic() - started)
+        claim.close()
+        workspace.close()
+    return results, stuck
+
+
+def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPool, breaker: Breaker,
+             watch: ServerWatch) -> NotebookOutcome:
+    """Grade one notebook, retrying grader faults that may pass (bounded, with back-off)."""
+    last: GraderFault | None = None
+    for attempt in range(ATTEMPTS):
+        if breaker.fault is not None:
+            return _not_graded(job, breaker.fault)
+        try:
+            return grade_notebook(job.student, job.challenge, path, context, sandboxes)
+        except GraderFault as fault:
+            last = fault
+        except Exception as err:  # a bug of ours: never the learner's grade, and no retry
+            return _not_graded(job, GraderFault(FaultKind.INTERNAL, f"{type(err).__name__}: {err}"))
+        if not last.kind.retryable:
+            breaker.trip(last)
+            break
+        if last.kind is FaultKind.DATABASE and not watch.wait_until_up():
+            breaker.trip(GraderFault(FaultKind.DATABASE, f"no answer for {watch.patience_s:.0f} s ({last.detail})"))
+            break
+        if attempt < ATTEMPTS - 1:
+            time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+    else:
+        assert last is not None
+        breaker.trip(last)  # it kept failing: the next notebooks would too
+    assert last is not None
+    return _not_graded(job, breaker.fault or last)
+
+
+def _not_graded(job: Job, fault: GraderFault) -> NotebookOutcome:
+    return not_graded(job.student, job.challenge.assignment, job.challenge.notebook, job.challenge.checks(), fault)
+
+
+def _keep(job: Job, outcome: NotebookOutcome, out: Path, store: ResultStore, prints: dict[Job, str],
+          breaker: Breaker) -> NotebookOutcome:
+    """Store a grade the moment it is known (a killed run loses nothing graded); a grade that
+    cannot be stored is not a grade."""
+    if not outcome.is_grade:
+        return outcome
+    try:
+        store.save(prints[job], outcome)
+    except GraderFault as fault:
+        breaker.trip(fault)
+        return _not_graded(job, fault)
+    return outcome
+
+
+def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
+                   problems: list[dict[str, str]], course: dict[str, list[ChallengeNotebook]]) -> None:
+    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs."""
+    by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
+    for job in work:
+        if job in outcomes:
+            by_submission[(job.student, job.challenge.assignment)].append(job)
+    ungraded: set[tuple[str, str]] = set()
+    for job, outcome in outcomes.items():
+        if outcome.is_grade:
+            feedback.write(outcome, out / "feedback")
+        else:
+            feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
+            ungraded.add((job.student, job.challenge.assignment))
+    gradebook = GradebookWriter(out / "gradebook.db")
+    try:
+        gradebook.register(course)
+        for (student, assignment), members in sorted(by_submission.items()):
+            if (student, assignment) in ungraded:
+                gradebook.forget(student, assignment)
+            else:
+                gradebook.record(student, assignment, members[0].timestamp,
+                                 [outcomes[job] for job in members])
+        _write_checks_csv(out / "checks.csv", [outcomes[job] for job in work if job in outcomes], problems)
+        gradebook.export_csv(out / "grades.csv", ungraded)
+    finally:
+        gradebook.close()
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -202,13 +398,18 @@ def _write_checks_csv(path: Path, outcomes: list[NotebookOutcome], problems: lis
     rows = list(problems)
     for outcome in sorted(outcomes, key=lambda o: (o.student, o.assignment, o.notebook)):
         base = {"student_id": outcome.student, "assignment": outcome.assignment, "notebook": outcome.notebook}
+        if not outcome.is_grade:  # no points at all: empty, not zero
+            rows.append({**base, "check": "(not graded)", "points": "", "max_points": "",
+                         "message": "; ".join(outcome.notes)})
+            continue
         if outcome.notes:
             rows.append({**base, "check": "(notebook)", "points": "0", "max_points": "0",
                          "message": "; ".join(outcome.notes)})
         for result in outcome.results:
             rows.append({**base, "check": result.name, "points": f"{result.points:g}",
                          "max_points": f"{result.max_points:g}", "message": result.message})
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CHECKS_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CHECKS_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(path, buffer.getvalue().encode("utf-8"))

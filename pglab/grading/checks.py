@@ -37,6 +37,10 @@ class LearnerError(Exception):
         self.message = message
 
 
+class SandboxError(Exception):
+    """The learner's kernel could not answer: their code timed out, killed it, or it would not start."""
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -112,6 +116,8 @@ def run_check(item: Check, sub: Any) -> CheckResult:
     except LearnerError as err:
         detail = one_line(err.message)
         return _result(item, 0.0, f"your code raised {err.type_name}" + (f": {detail}" if detail else ""))
+    except SandboxError as err:
+        return _result(item, 0.0, str(err))
     except psycopg2.Error as err:  # the check's own query, on the submission's database
         reason = one_line(err) or type(err).__name__
         return _result(item, 0.0, f"the check's own query failed on your database ({type(err).__name__}: "

@@ -32,12 +32,16 @@ class ChallengeNotebook:
     def release(self) -> Path:
         return RELEASE / self.assignment / f"{self.notebook}.ipynb"
 
-    def checks(self, include_hidden: bool = True) -> list[Check]:
-        found: list[Check] = []
+    def check_files(self, include_hidden: bool = True) -> list[Path]:
+        """Where its check modules live (visible first), whether or not they exist."""
         paths = [VISIBLE_CHECKS / self.assignment / f"test_{self.notebook}.py"]
         if include_hidden:
             paths.append(HIDDEN_CHECKS / self.assignment / f"test_{self.notebook}.py")
-        for path in paths:
+        return paths
+
+    def checks(self, include_hidden: bool = True) -> list[Check]:
+        found: list[Check] = []
+        for path in self.check_files(include_hidden):
             if path.is_file():
                 found.extend(collect(load_module(path)))
         return found

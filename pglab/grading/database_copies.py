@@ -5,13 +5,24 @@ submission gets ``CREATE DATABASE … TEMPLATE`` (tens of milliseconds) owned by
 role. ``pg_hba.conf`` (see :mod:`pglab.server`) lets members of ``pglab_submissions`` reach only the
 database named like themselves; role defaults bound statement and lock waits. Afterwards the
 database is dropped with FORCE and the role removed, so nothing a submission did survives it.
+
+Every grading run holds an advisory lock on the server for as long as it lives (:class:`RunClaim`)
+and names its databases after it, so the next run can tell a killed run's leftovers (lock gone with
+its connection) from those of a run still going on the same server, and drops only the former.
+Every admin call is bounded (connect, statement and lock timeouts) and a server that does not
+answer becomes a :class:`~pglab.errors.GraderFault`, never a learner's zero.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -19,6 +30,7 @@ import psycopg2
 from psycopg2 import sql
 
 from pglab import course_db
+from pglab.errors import DatabaseUnreachable, FaultKind, GraderFault
 
 TEMPLATE = "pglab_grading_template"
 TEMPLATE_OWNER = "pglab_template_owner"
@@ -29,12 +41,75 @@ ROLE_DEFAULTS = {
     "idle_in_transaction_session_timeout": "30s",
 }
 CONNECTION_LIMIT = 40
+ADMIN_OPTIONS = "-c statement_timeout=60s -c lock_timeout=30s"
+RUN_LOCK_CLASS = 0x70676C62  # pg_advisory_lock(class, run id): "pglb"
+RUN_NAME = re.compile(r"sub_([0-9a-f]{8})_")
 
 
 @dataclass(frozen=True)
 class SubmissionDatabase:
     name: str
     url: str
+    server_started: datetime | None = None  # pg_postmaster_start_time() when it was made
+
+
+@contextlib.contextmanager
+def admin_connection(admin_url: str, database: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+    """An autocommit admin connection whose failures are grader faults (the server is ours to keep up)."""
+    url = admin_url if database is None else _with_database(admin_url, database)
+    try:
+        conn = course_db.connect(url, options=ADMIN_OPTIONS)
+    except DatabaseUnreachable as err:
+        raise GraderFault(FaultKind.DATABASE, str(err)) from None
+    try:
+        conn.autocommit = True
+        yield conn
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+        raise GraderFault(FaultKind.DATABASE, str(err) or type(err).__name__) from None
+    finally:
+        conn.close()
+
+
+class RunClaim:
+    """This grading run's mark on the server: an advisory lock held on a connection of its own.
+
+    The lock dies with the connection, so with the process however it ends; :func:`drop_leftovers`
+    keeps the databases of runs whose lock is still held. After a server restart the claim is taken
+    again before the next database is made.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.run_id = secrets.randbelow(0x7FFFFFFF) + 1
+        self.label = f"{self.run_id:08x}"
+        self._conn: psycopg2.extensions.connection | None = None
+        self._lock = threading.Lock()
+        self.hold()
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    with self._conn.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    return
+                except psycopg2.Error:
+                    self._conn.close()
+                    self._conn = None
+            try:
+                conn = course_db.connect(self.admin_url, options=ADMIN_OPTIONS)
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_CLASS, self.run_id))
+            except (DatabaseUnreachable, psycopg2.Error) as err:
+                raise GraderFault(FaultKind.DATABASE, str(err)) from None
+            self._conn = conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 def data_fingerprint(data_dir: Path) -> str:
@@ -42,12 +117,6 @@ def data_fingerprint(data_dir: Path) -> str:
     for name in course_db.DATA_FILES:
         digest.update((data_dir / name).read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _admin(admin_url: str) -> psycopg2.extensions.connection:
-    conn = course_db.connect(admin_url)
-    conn.autocommit = True
-    return conn
 
 
 def _with_database(url: str, database: str, role: str | None = None, password: str | None = None) -> str:
@@ -62,8 +131,7 @@ def _with_database(url: str, database: str, role: str | None = None, password: s
 def ensure_template(admin_url: str, data_dir: Path) -> None:
     """Build (or rebuild, when data/ changed) the template every submission database copies."""
     fingerprint = data_fingerprint(data_dir)
-    conn = _admin(admin_url)
-    try:
+    with admin_connection(admin_url) as conn:
         with conn.cursor() as cur:
             for role in (TEMPLATE_OWNER, SUBMISSIONS_GROUP):
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
@@ -81,8 +149,8 @@ def ensure_template(admin_url: str, data_dir: Path) -> None:
             # The database itself stays the admin's: REASSIGN OWNED in each copy must move only
             # the objects inside it (schema, table, indexes), never the template.
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
-        template = course_db.connect(_with_database(admin_url, TEMPLATE))
-        try:
+        with admin_connection(admin_url, TEMPLATE) as template:
+            template.autocommit = False
             with template.cursor() as cur:
                 cur.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(TEMPLATE_OWNER)))
                 cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(TEMPLATE_OWNER)))
@@ -90,24 +158,24 @@ def ensure_template(admin_url: str, data_dir: Path) -> None:
             with template.cursor() as cur:
                 cur.execute("ANALYZE")
             template.commit()
-        finally:
-            template.close()
         with conn.cursor() as cur:
             cur.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
                 sql.Identifier(TEMPLATE), sql.Literal(f"pglab data {fingerprint}")))
             cur.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
                 sql.Identifier(TEMPLATE)))
-    finally:
-        conn.close()
 
 
 def create_submission_database(admin_url: str, label: str) -> SubmissionDatabase:
-    """A fresh copy of the template, owned by a new role that can reach nothing else."""
+    """A fresh copy of the template, owned by a new role that can reach nothing else.
+
+    ``label`` is the run's (:attr:`RunClaim.label`): it marks whose database this is.
+    """
     name = f"sub_{label}_{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(16)
-    conn = _admin(admin_url)
-    try:
+    with admin_connection(admin_url) as conn:
         with conn.cursor() as cur:
+            cur.execute("SELECT pg_postmaster_start_time()")
+            started = cur.fetchone()[0]
             ident = sql.Identifier(name)
             cur.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT {} IN ROLE {}").format(
@@ -119,41 +187,36 @@ def create_submission_database(admin_url: str, label: str) -> SubmissionDatabase
                     ident, sql.Identifier(key), sql.Literal(value)))
             cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
                 ident, sql.Identifier(TEMPLATE), ident))
-        copy = course_db.connect(_with_database(admin_url, name))
-        copy.autocommit = True
-        try:
-            with copy.cursor() as cur:
-                cur.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(
-                    sql.Identifier(TEMPLATE_OWNER), ident))
-        finally:
-            copy.close()
-    finally:
-        conn.close()
-    return SubmissionDatabase(name=name, url=_with_database(admin_url, name, role=name, password=password))
+        with admin_connection(admin_url, name) as copy, copy.cursor() as cur:
+            cur.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(TEMPLATE_OWNER), ident))
+    return SubmissionDatabase(name=name, url=_with_database(admin_url, name, role=name, password=password),
+                              server_started=started)
 
 
-def drop_submission_database(admin_url: str, name: str) -> None:
-    conn = _admin(admin_url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,))
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
-    finally:
-        conn.close()
+def drop_submission_database(admin_url: str, name: str) -> datetime | None:
+    """Drop a submission's database and role; return when the server was started (to spot restarts)."""
+    with admin_connection(admin_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,))
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+        cur.execute("SELECT pg_postmaster_start_time()")
+        started: datetime | None = cur.fetchone()[0]
+    return started
 
 
 def drop_leftovers(admin_url: str) -> int:
-    """Remove submission databases and roles a killed grading run left behind."""
-    conn = _admin(admin_url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sub\\_%'")
-            names = [r[0] for r in cur.fetchall()]
-            cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'sub\\_%'")
-            names += [r[0] for r in cur.fetchall() if r[0] not in names]
-    finally:
-        conn.close()
-    for name in names:
+    """Remove submission databases and roles of grading runs that are gone (killed, or lost their server).
+
+    A run still holding its advisory lock keeps its databases: two runs may share one server.
+    """
+    with admin_connection(admin_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = %s "
+                    "AND objsubid = 2 AND granted", (RUN_LOCK_CLASS,))
+        live = {f"{int(r[0]):08x}" for r in cur.fetchall()}
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sub\\_%' "
+                    "UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'sub\\_%'")
+        names = [r[0] for r in cur.fetchall()]
+    leftovers = [n for n in names if not ((m := RUN_NAME.match(n)) and m.group(1) in live)]
+    for name in leftovers:
         drop_submission_database(admin_url, name)
-    return len(names)
+    return len(leftovers)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from pglab.grading.grade_notebook import NotebookOutcome
+from pglab.grading.outcome import NotebookOutcome
+from pglab.grading.result_store import write_atomically
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto; color: #222; }
@@ -34,7 +35,7 @@ def render(outcome: NotebookOutcome) -> str:
             f"<td>{result.points:g} / {result.max_points:g}</td><td>{detail}</td></tr>")
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in outcome.notes)
     cells = "".join(
-        f"<h3>{e(c.label)}: {e(c.status)}</h3>"
+        f"<h3>{e(c.label)}: {e(c.status.value)}</h3>"
         + (f"<pre>{e(c.output[:4000])}</pre>" if c.output.strip() else "")
         + (f"<p class='fail'>{e(c.error)}</p>" if c.error else "")
         for c in outcome.cells if c.label.startswith("cell "))
@@ -49,9 +50,11 @@ def render(outcome: NotebookOutcome) -> str:
         + "</body></html>")
 
 
+def page_path(outcome: NotebookOutcome, feedback_root: Path) -> Path:
+    return feedback_root / outcome.student / outcome.assignment / f"{outcome.notebook}.html"
+
+
 def write(outcome: NotebookOutcome, feedback_root: Path) -> Path:
-    folder = feedback_root / outcome.student / outcome.assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{outcome.notebook}.html"
-    path.write_text(render(outcome), encoding="utf-8")
+    path = page_path(outcome, feedback_root)
+    write_atomically(path, render(outcome).encode("utf-8"))
     return path

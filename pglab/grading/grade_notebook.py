@@ -1,12 +1,17 @@
 """Grade one submitted notebook: fresh database, sandboxed kernel, learner cells, then the checks.
 
-Whatever happens inside (invalid JSON, an endless loop, a dead kernel, a dropped table) ends as a
-:class:`NotebookOutcome` with points and reasons; only a fault of the grader's own set-up (the
-database server is gone) escapes as an exception, and the batch reports that too.
+Whatever the learner's notebook does (invalid JSON, an endless loop, a dead kernel, a dropped table)
+ends as a graded :class:`NotebookOutcome` with points and reasons. A fault of the grader's own
+machinery (the database server stopped or restarted, a kernel could not start, the disk filled up)
+escapes as a :class:`~pglab.errors.GraderFault` instead, so that the batch leaves the notebook
+ungraded and tries it again rather than blaming the learner. Every wait here is bounded, and a
+sandbox's user lease goes back on every path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import pwd
@@ -18,45 +23,27 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from pglab.grading.checks import CheckResult, run_check
+from pglab.errors import FaultKind, GraderFault
+from pglab.grading.checks import CheckResult, SandboxError, run_check
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.database_copies import (
+    RunClaim,
     SubmissionDatabase,
     create_submission_database,
     drop_submission_database,
 )
 from pglab.grading.kernel_forkserver import ForkServer
-from pglab.grading.kernel_session import KernelSession, Limits, SandboxError
+from pglab.grading.kernel_session import KernelSession, Limits, kill_processes_of
 from pglab.grading.learner import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
+from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, zero_outcome
 from pglab.server import open_parents
 
-
-@dataclass
-class CellLog:
-    label: str
-    status: str
-    output: str
-    error: str = ""
-
-
-@dataclass
-class NotebookOutcome:
-    student: str
-    assignment: str
-    notebook: str
-    max_points: float
-    results: list[CheckResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    cells: list[CellLog] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum(r.points for r in self.results)
+SANDBOX_WAIT_S = 180.0  # a kernel start (60 s at most) and a database copy, with room to spare
+LEASE_WAIT_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +52,7 @@ class GradingContext:
     workspace: Path
     limits: Limits
     forkserver: ForkServer
+    claim: RunClaim
     hidden_paths: tuple[Path, ...] = ()
 
 
@@ -92,12 +80,13 @@ class UserLease:
             self.name = f"pglab-grade{index}"
             break
         else:
-            raise OSError("no free grading user: 1000 are in use")
+            raise GraderFault(FaultKind.KERNEL, "no free grading user: 1000 are in use")
         try:
             pwd.getpwnam(self.name)
         except KeyError:
             subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.name],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True, timeout=30)
+        kill_processes_of(self.name)  # whatever a killed run left running as this user
 
     def release(self) -> None:
         if self._lock is not None:
@@ -133,43 +122,72 @@ class Sandbox:
 
 
 def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
+    """A kernel and a database, ready for a notebook; any failure here is the grader's (GraderFault)."""
     workdir = context.workspace / f"sandbox-{secrets.token_hex(4)}"
-    workdir.mkdir(mode=0o700, parents=True)
-    if user:
-        entry = pwd.getpwnam(user)
-        open_parents(workdir)
-        open_parents(Path(os.path.realpath(sys.executable)))  # e.g. a pyenv Python under /root
-        os.chown(workdir, entry.pw_uid, entry.pw_gid)
-    database = create_submission_database(context.admin_url, secrets.token_hex(2))
+    try:
+        workdir.mkdir(mode=0o700, parents=True)
+        if user:
+            entry = pwd.getpwnam(user)
+            open_parents(workdir)
+            open_parents(Path(os.path.realpath(sys.executable)))  # e.g. a pyenv Python under /root
+            os.chown(workdir, entry.pw_uid, entry.pw_gid)
+    except OSError as err:
+        raise disk_fault(err) from None
+    context.claim.hold()
+    database = create_submission_database(context.admin_url, context.claim.label)
     session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
                             limits=context.limits, forkserver=context.forkserver, user=user,
                             hidden_paths=context.hidden_paths)
     try:
         session.start()
-    except BaseException:
-        drop_submission_database(context.admin_url, database.name)
+    except BaseException as err:
+        session.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)
+        with contextlib.suppress(GraderFault):  # else the next run drops it (drop_leftovers)
+            drop_submission_database(context.admin_url, database.name)
+        if isinstance(err, SandboxError):  # no learner code has run yet: never the learner's doing
+            raise GraderFault(FaultKind.KERNEL, str(err)) from None
         raise
     return Sandbox(workdir=workdir, user=user, database=database, session=session)
 
 
 def dispose_sandbox(context: GradingContext, sandbox: Sandbox) -> None:
+    """Kill the kernel, drop the database; GraderFault when the server restarted meanwhile.
+
+    A restart cuts the learner's connections mid-notebook: what they saw then says nothing about
+    their code, so the notebook must be graded again.
+    """
     sandbox.session.shutdown()
-    drop_submission_database(context.admin_url, sandbox.database.name)
     shutil.rmtree(sandbox.workdir, ignore_errors=True)
+    started = drop_submission_database(context.admin_url, sandbox.database.name)
+    if sandbox.database.server_started is not None and started != sandbox.database.server_started:
+        raise GraderFault(FaultKind.DATABASE, "the database server restarted while this notebook was graded")
+
+
+def disk_fault(err: OSError) -> GraderFault:
+    kind = FaultKind.DISK if err.errno in (errno.ENOSPC, errno.EDQUOT) else FaultKind.KERNEL
+    return GraderFault(kind, f"{err.strerror or err} ({getattr(err, 'filename', '') or 'grading workspace'})")
 
 
 class SandboxPool:
     """Sandboxes made ahead of need, so a kernel boots while another notebook is being graded.
 
     Each sandbox has a user of its own from a fixed set (twice the workers: one grading, one
-    warming up per worker), returned only after everything that user ran has been killed.
+    warming up per worker), returned only after everything that user ran has been killed. Every
+    wait is bounded: a sandbox that does not come is a GraderFault, not a hang.
     """
 
     def __init__(self, context: GradingContext, workers: int) -> None:
         self.context = context
-        self.leases = [UserLease() for _ in range(workers * 2)]
+        self.workers = workers
+        self.leases: list[UserLease] = []
         self.users: queue.Queue[str] = queue.Queue()
+        try:
+            for _ in range(workers * 2):
+                self.leases.append(UserLease())
+        except BaseException:
+            self._release_leases()
+            raise
         for lease in self.leases:
             self.users.put(lease.name)
         self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
@@ -179,7 +197,11 @@ class SandboxPool:
             self.preparer.submit(self._prepare)
 
     def _prepare(self) -> None:
-        user = self.users.get()
+        try:
+            user = self.users.get(timeout=LEASE_WAIT_S)
+        except queue.Empty:
+            self.ready.put(GraderFault(FaultKind.KERNEL, f"no sandbox user came free within {LEASE_WAIT_S:.0f} s"))
+            return
         try:
             self.ready.put(prepare_sandbox(self.context, user))
         except BaseException as err:
@@ -187,46 +209,52 @@ class SandboxPool:
             self.ready.put(err)
 
     def take(self) -> Sandbox:
-        item = self.ready.get()
-        if not self.closed:
-            self.preparer.submit(self._prepare)
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        """A ready sandbox. Failures made ahead of time (while the server was down, say) are skipped
+        for fresh attempts, up to one per worker; then the last failure is raised."""
+        failure: BaseException | None = None
+        for _ in range(self.workers + 1):
+            try:
+                item = self.ready.get(timeout=SANDBOX_WAIT_S)
+            except queue.Empty:
+                raise GraderFault(FaultKind.KERNEL, f"no sandbox became ready within {SANDBOX_WAIT_S:.0f} s") from None
+            if not self.closed:
+                self.preparer.submit(self._prepare)
+            if not isinstance(item, BaseException):
+                return item
+            failure = item
+        assert failure is not None
+        raise failure
 
     def give_back(self, sandbox: Sandbox) -> None:
-        dispose_sandbox(self.context, sandbox)
-        self.users.put(sandbox.user)
+        try:
+            dispose_sandbox(self.context, sandbox)
+        finally:
+            self.users.put(sandbox.user)
 
     def close(self) -> None:
         self.closed = True
         self.preparer.shutdown(wait=True)
         while not self.ready.empty():
-            item = self.ready.get()
+            item = self.ready.get_nowait()
             if isinstance(item, Sandbox):
-                dispose_sandbox(self.context, item)
+                with contextlib.suppress(GraderFault):  # nothing was graded in it; the next run cleans up
+                    dispose_sandbox(self.context, item)
+        self._release_leases()
+
+    def _release_leases(self) -> None:
         for lease in self.leases:
             lease.release()
-
-
-def _zero(challenge: ChallengeNotebook, student: str, reason: str) -> NotebookOutcome:
-    outcome = NotebookOutcome(student, challenge.assignment, challenge.notebook, challenge.max_points())
-    outcome.notes.append(reason)
-    outcome.results = [
-        CheckResult(name=c.name, description=c.description, points=0.0, max_points=c.points,
-                    hidden=c.hidden, message=f"not graded: {reason}")
-        for c in challenge.checks()
-    ]
-    return outcome
 
 
 def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
                    context: GradingContext, sandboxes: SandboxPool) -> NotebookOutcome:
     started = time.monotonic()
+    checks = challenge.checks()
     try:
         data = read_submission(submitted)
     except UnreadableNotebook as err:
-        outcome = _zero(challenge, student, str(err))
+        outcome = zero_outcome(student, challenge.assignment, challenge.notebook, checks, str(err),
+                               check_message=f"not graded: {err}")
         outcome.seconds = time.monotonic() - started
         return outcome
     plan = plan_execution(challenge.source, data)
@@ -236,18 +264,15 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
     started = time.monotonic()  # the budget starts when this notebook's kernel is handed over
     try:
         copy = sandbox.workdir / submitted.name
-        shutil.copyfile(submitted, copy)
-        if sandbox.user:
-            entry = pwd.getpwnam(sandbox.user)
-            os.chown(copy, entry.pw_uid, entry.pw_gid)
+        try:
+            shutil.copyfile(submitted, copy)
+            if sandbox.user:
+                entry = pwd.getpwnam(sandbox.user)
+                os.chown(copy, entry.pw_uid, entry.pw_gid)
+        except OSError as err:
+            raise disk_fault(err) from None
         run_learner_cells(sandbox.session, plan.code_cells, context.limits, outcome, started)
         run_checks(sandbox, challenge, context.limits, outcome, started)
-    except SandboxError as err:
-        outcome.notes.append(str(err))
-        done = {r.name for r in outcome.results}
-        outcome.results.extend(
-            CheckResult(c.name, c.description, 0.0, c.points, c.hidden, f"not run: {err}")
-            for c in challenge.checks() if c.name not in done)
     finally:
         sandboxes.give_back(sandbox)
     outcome.seconds = time.monotonic() - started
@@ -264,12 +289,12 @@ def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limi
             return
         run = session.run_cell(code)
         outcome.cells.append(CellLog(label, run.status, run.output, run.error))
-        if run.status == "timeout":
+        if run.status is CellStatus.TIMEOUT:
             outcome.notes.append(f"{label} ran longer than {limits.cell_timeout_s:.0f} s and was interrupted")
-        elif run.status == "died":
+        elif run.status is CellStatus.DIED:
             outcome.notes.append(f"{label}: {run.error}")
             return
-        elif run.status == "error":
+        elif run.status is CellStatus.ERROR:
             outcome.notes.append(f"{label} raised {run.error}")
         if run.truncated:
             outcome.notes.append(f"{label} printed more than {limits.output_chars} characters: cut")
@@ -288,9 +313,5 @@ def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, limits: Limits, o
         if reason:
             outcome.results.append(CheckResult(item.name, item.description, 0.0, item.points, item.hidden, reason))
             continue
-        result = run_check(item, sub)
-        if result.message.startswith("the check could not run (SandboxError"):
-            result = CheckResult(result.name, result.description, 0.0, result.max_points,
-                                 result.hidden, result.message.split(": ", 1)[1].rstrip(")"))
-        outcome.results.append(result)
+        outcome.results.append(run_check(item, sub))
     sub.close()

@@ -8,8 +8,12 @@ thread writes, one submission at a time, so parallel grading cannot leave it hal
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import logging
+import tempfile
 import warnings
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +23,8 @@ from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.grade_notebook import NotebookOutcome
+from pglab.grading.outcome import NotebookOutcome
+from pglab.grading.result_store import write_atomically
 
 GRADE_CELL = "checks"
 
@@ -76,10 +81,30 @@ class GradebookWriter:
                 grade.needs_manual_grade = False
             gb.db.commit()
 
-    def export_csv(self, destination: Path) -> None:
-        plugin = CsvExportPlugin(to=str(destination))
-        plugin.log = logging.getLogger("pglab.gradebook")
-        plugin.export(self.gradebook)
+    def forget(self, student: str, assignment: str) -> None:
+        """No grade for this submission (it was not graded this time): drop an older one, if any."""
+        with warnings.catch_warnings(), contextlib.suppress(MissingEntry):
+            warnings.simplefilter("ignore", SAWarning)
+            self.gradebook.remove_submission(assignment, student)
+            self.gradebook.db.commit()
+
+    def export_csv(self, destination: Path, ungraded: Collection[tuple[str, str]] = ()) -> None:
+        """nbgrader's export, without rows for ``(student, assignment)`` pairs that were not graded:
+        nbgrader lists every assignment for every student it knows, a missing one as 0."""
+        with tempfile.TemporaryDirectory() as scratch:
+            plugin = CsvExportPlugin(to=str(Path(scratch) / "grades.csv"))
+            plugin.log = logging.getLogger("pglab.gradebook")
+            plugin.export(self.gradebook)
+            text = (Path(scratch) / "grades.csv").read_text(encoding="utf-8")
+        if ungraded:
+            rows = list(csv.reader(io.StringIO(text)))
+            header = rows[0]
+            student, assignment = header.index("student_id"), header.index("assignment")
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerows([header, *(r for r in rows[1:] if (r[student], r[assignment]) not in ungraded)])
+            text = buffer.getvalue()
+        write_atomically(destination, text.encode("utf-8"))
 
     def close(self) -> None:
         self.gradebook.close()

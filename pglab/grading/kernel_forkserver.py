@@ -7,21 +7,31 @@ each kernel is then a ``fork()`` that confines itself (:mod:`pglab.grading.sandb
 exists in the server before it forks, so the children start clean.
 
 Protocol: one JSON request per line on stdin, one ``{"pid": N}`` (or ``{"error": ...}``) per line on
-stdout. The server ignores SIGCHLD so finished kernels are reaped by the system.
+stdout. The server ignores SIGCHLD so finished kernels are reaped by the system. When its stdin
+closes (the grader exited, even by SIGKILL) it kills the kernels it started and exits, so a killed
+grading run leaves no kernels behind. The grader restarts a fork server that died (a bounded number
+of times) and never waits on it without a deadline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict
 
+from pglab.errors import FaultKind, GraderFault
 from pglab.grading.sandbox import Confinement, confine
+
+SPAWN_TIMEOUT_S = 30.0
+MAX_RESTARTS = 3
 
 PRELOAD = (
     "IPython", "IPython.core.interactiveshell", "ipykernel.kernelapp", "ipykernel.ipkernel",
@@ -54,6 +64,7 @@ def serve() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    children: list[int] = []
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -63,38 +74,94 @@ def serve() -> None:
             continue
         if pid == 0:
             _child(request)
+        children.append(pid)
         print(json.dumps({"pid": pid}), flush=True)
+    for pid in children:  # the grader is gone: so are its kernels (each leads its own process group)
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class ForkServer:
-    """The grader's handle on one fork server process (thread-safe)."""
+    """The grader's handle on one fork server process (thread-safe; restarts a dead server)."""
 
     def __init__(self) -> None:
-        self._process = subprocess.Popen(
+        self._lock = threading.Lock()
+        self.restarts = 0
+        self._process = self._start()
+
+    @staticmethod
+    def _start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
             [sys.executable, "-m", "pglab.grading.kernel_forkserver"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"),
         )
-        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def spawn(self, connection_file: str, env: dict[str, str], confinement: Confinement) -> int:
-        request = {"connection_file": connection_file, "env": env, "confinement": asdict(confinement)}
-        with self._lock:
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(json.dumps(request) + "\n")
-            self._process.stdin.flush()
-            answer = json.loads(self._process.stdout.readline() or '{"error": "the fork server exited"}')
+        """Fork a confined kernel; :class:`GraderFault` (KERNEL) when the server cannot answer."""
+        request = json.dumps({"connection_file": connection_file, "env": env,
+                              "confinement": asdict(confinement)}) + "\n"
+        if not self._lock.acquire(timeout=SPAWN_TIMEOUT_S):
+            raise GraderFault(FaultKind.KERNEL, f"the fork server was busy for {SPAWN_TIMEOUT_S:.0f} s")
+        try:
+            if self._process.poll() is not None:
+                self._restart()
+            try:
+                answer = self._ask(request)
+            except (OSError, ValueError):  # it died since: one more try with a new server
+                self._restart()
+                answer = self._ask(request)
+        except (OSError, ValueError) as err:
+            raise GraderFault(FaultKind.KERNEL, f"the fork server failed ({err})") from None
+        finally:
+            self._lock.release()
         if "error" in answer:
-            raise OSError(f"could not start a grading kernel: {answer['error']}")
+            raise GraderFault(FaultKind.KERNEL, f"the fork server could not fork a kernel: {answer['error']}")
         return int(answer["pid"])
 
-    def close(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
+    def _ask(self, request: str) -> dict:
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write(request)
+        stdin.flush()
+        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        while not select.select([stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
+            if time.monotonic() >= deadline:
+                self._process.kill()
+                raise OSError(f"no answer within {SPAWN_TIMEOUT_S:.0f} s")
+        line = stdout.readline()
+        if not line:
+            raise OSError("the fork server exited")
+        answer = json.loads(line)
+        if not isinstance(answer, dict):
+            raise ValueError("the fork server sent something that is not an answer")
+        return answer
+
+    def _restart(self) -> None:
+        if self.restarts >= MAX_RESTARTS:
+            raise OSError(f"it died {self.restarts + 1} times in this run")
+        self.restarts += 1
+        self._close_process(self._process)
+        self._process = self._start()
+
+    @staticmethod
+    def _close_process(process: subprocess.Popen[str]) -> None:
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
         try:
-            self._process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self._process.kill()
+            process.kill()
+            process.wait(timeout=10)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_process(self._process)
 
 
 if __name__ == "__main__":

@@ -24,16 +24,13 @@ import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from pglab.grading.checks import LearnerError
+from pglab.grading.checks import LearnerError, SandboxError
 from pglab.grading.kernel_forkserver import ForkServer
+from pglab.grading.outcome import CellStatus
 from pglab.grading.sandbox import Confinement
 
 INTERRUPT_GRACE_S = 10.0
 ANSWER_MIME = "application/x-pglab-answer+json"
-
-
-class SandboxError(Exception):
-    """The kernel could not answer: it timed out, died, or refused to start."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class Limits:
 
 @dataclass
 class CellRun:
-    status: str  # ok | error | timeout | died
+    status: CellStatus
     output: str
     error: str = ""
     truncated: bool = False
@@ -175,12 +172,12 @@ class KernelSession:
         """Execute one learner cell, capturing at most ``output_chars`` of its output."""
         reply, output, truncated = self._execute(code, timeout or self.limits.cell_timeout_s)
         if reply is None:
-            return CellRun(status=self._dead and "died" or "timeout", output=output,
+            return CellRun(status=CellStatus.DIED if self._dead else CellStatus.TIMEOUT, output=output,
                            error=self._dead or "timed out", truncated=truncated)
         if reply.get("status") == "error":
-            return CellRun(status="error", output=output, truncated=truncated,
+            return CellRun(status=CellStatus.ERROR, output=output, truncated=truncated,
                            error=f"{reply.get('ename')}" + (f": {reply['evalue']}" if reply.get("evalue") else ""))
-        return CellRun(status="ok", output=output, truncated=truncated)
+        return CellRun(status=CellStatus.OK, output=output, truncated=truncated)
 
     def evaluate(self, code: str, timeout: float | None = None) -> Any:
         """Run ``code`` (which sets ``result``) in a copy of the learner's namespace; return JSON.

@@ -1,0 +1,124 @@
+"""The grader's memory in ``OUT/.pglab/``: each notebook's outcome, and what it was graded from.
+
+A re-run of ``pglab grade`` grades only what is new: a notebook without a stored outcome, one left
+ungraded by a fault, or one whose fingerprint changed (the submitted file's bytes, the challenge's
+source notebook and check modules, the course data, the limits). Everything else is read back from
+here, so the class-wide outputs of a partial run are built from the same records as a full run's.
+Records are written atomically (temporary file, then rename): a run killed at any moment leaves
+either the old record or the new one, never half of one.
+
+The folder also holds the run lock, so two ``pglab grade`` runs never write one ``--out`` at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import astuple
+from pathlib import Path
+
+from pglab.errors import FaultKind, GraderFault, PglabError
+from pglab.grading.course_layout import ChallengeNotebook
+from pglab.grading.kernel_session import Limits
+from pglab.grading.outcome import NotebookOutcome, OutcomeState
+
+# Bump when a change to the grader itself changes what a notebook would score.
+GRADER_REVISION = "2"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` whole; an OSError means the output folder cannot be written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        kind = FaultKind.DISK if err.errno in (errno.ENOSPC, errno.EDQUOT) else FaultKind.OUTPUT
+        raise GraderFault(kind, f"{err.strerror or err}: {path}") from None
+
+
+class Fingerprints:
+    """What a notebook's grade depends on, hashed: one digest per challenge, cached for the run."""
+
+    def __init__(self, data_fingerprint: str, limits: Limits) -> None:
+        self.base = f"{GRADER_REVISION}|{data_fingerprint}|{astuple(limits)}"
+        self._challenges: dict[ChallengeNotebook, str] = {}
+
+    def challenge(self, challenge: ChallengeNotebook) -> str:
+        if challenge not in self._challenges:
+            digest = hashlib.sha256(self.base.encode())
+            for path in (challenge.source, *challenge.check_files()):
+                digest.update(path.name.encode() + b"\0")
+                digest.update(path.read_bytes() if path.is_file() else b"<none>")
+            self._challenges[challenge] = digest.hexdigest()
+        return self._challenges[challenge]
+
+    def job(self, challenge: ChallengeNotebook, submitted: Path | None) -> str:
+        digest = hashlib.sha256(self.challenge(challenge).encode())
+        digest.update(submitted.read_bytes() if submitted is not None else b"<not submitted>")
+        return digest.hexdigest()
+
+
+class ResultStore:
+    def __init__(self, out: Path) -> None:
+        self.root = out / ".pglab" / "results"
+
+    def _path(self, student: str, assignment: str, notebook: str) -> Path:
+        return self.root / student / assignment / f"{notebook}.json"
+
+    def load(self, student: str, assignment: str, notebook: str) -> tuple[str, NotebookOutcome] | None:
+        """The stored (fingerprint, outcome), or None when there is none or it cannot be read."""
+        try:
+            record = json.loads(self._path(student, assignment, notebook).read_text(encoding="utf-8"))
+            outcome = NotebookOutcome.from_json(record["outcome"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if outcome.state is OutcomeState.NOT_GRADED:
+            return None
+        return str(record["fingerprint"]), outcome
+
+    def save(self, fingerprint: str, outcome: NotebookOutcome) -> None:
+        record = {"fingerprint": fingerprint, "outcome": outcome.to_json()}
+        write_atomically(self._path(outcome.student, outcome.assignment, outcome.notebook),
+                         json.dumps(record, indent=1).encode())
+
+
+class OutputLock:
+    """One ``pglab grade`` per ``--out`` at a time: an exclusive lock on ``OUT/.pglab/lock``.
+
+    The lock is the kernel's (flock): it is released however the holder ends, kill -9 included.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".pglab" / "lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise GraderFault(FaultKind.OUTPUT, f"{err.strerror or err}: {err.filename or self.path}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise PglabError(f"another pglab grade (pid {holder}) is writing to {self.path.parent.parent}: "
+                             "wait for it to finish, or pass another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
