@@ -106,7 +106,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
-          f"{summary.kept} kept from an earlier run; {len(summary.problems)} problem(s) noted")
+          f"{summary.kept} kept from an earlier run; {len(summary.problems)} problem(s) noted"
+          + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else ""))
     print(f"wrote {args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/")
     status = 0
     if summary.not_graded:

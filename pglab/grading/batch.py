@@ -62,6 +62,7 @@ class BatchSummary:
     seconds: float
     graded_now: int = 0
     kept: int = 0
+    retried: int = 0  # notebooks graded again, in this run, after a grader fault
     not_graded: list[NotebookOutcome] = field(default_factory=list)
     stuck: bool = False  # a worker never came back: the process must exit without joining it
 
@@ -74,10 +75,12 @@ class BatchSummary:
 
 
 class Breaker:
-    """Stops the run from starting more notebooks once a fault has proved persistent."""
+    """Stops the run from starting more notebooks once a fault has proved persistent; counts the
+    notebooks that needed another attempt."""
 
     def __init__(self) -> None:
         self.fault: GraderFault | None = None
+        self.retried: set[tuple[str, str, str]] = set()
 
     def trip(self, fault: GraderFault) -> None:
         if self.fault is None:
@@ -221,12 +224,14 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
             kept[job] = stored[1]
         elif selected:
             todo.append(job)
-    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s)
+    breaker = Breaker()
+    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
                            graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
-                           not_graded=[o for o in ordered if not o.is_grade], stuck=stuck)
+                           not_graded=[o for o in ordered if not o.is_grade], stuck=stuck,
+                           retried=len(breaker.retried))
     try:
         _write_outputs(out, work, outcomes, problems, course)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
@@ -236,7 +241,8 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
 
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
-                jobs: int | None, progress: bool, db_wait_s: float) -> tuple[dict[Job, NotebookOutcome], bool]:
+                jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker
+                ) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck)."""
     results: dict[Job, NotebookOutcome] = {}
     for job in todo:
@@ -246,7 +252,6 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     gradable = [job for job in todo if job.path is not None]
     bar = _progress(len(todo), progress)
     bar.update(len(todo) - len(gradable))
-    breaker = Breaker()
     for job, outcome in list(results.items()):
         _keep(job, outcome, out, store, prints, breaker)
     if not gradable:
@@ -332,6 +337,7 @@ def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPo
             breaker.trip(GraderFault(FaultKind.DATABASE, f"no answer for {watch.patience_s:.0f} s ({last.detail})"))
             break
         if attempt < ATTEMPTS - 1:
+            breaker.retried.add((job.student, job.challenge.assignment, job.challenge.notebook))
             time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
     else:
         assert last is not None

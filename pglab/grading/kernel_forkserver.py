@@ -64,7 +64,7 @@ def serve() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    children: list[int] = []
+    children: dict[int, int] = {}  # pid -> pidfd: kernels are reaped at once and pids get reused
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -74,11 +74,22 @@ def serve() -> None:
             continue
         if pid == 0:
             _child(request)
-        children.append(pid)
+        with contextlib.suppress(OSError):
+            children[pid] = os.pidfd_open(pid)
         print(json.dumps({"pid": pid}), flush=True)
-    for pid in children:  # the grader is gone: so are its kernels (each leads its own process group)
+        _forget_exited(children)
+    _forget_exited(children)
+    for pid in children:  # the grader is gone: so are its live kernels (each leads its own group)
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
+
+
+def _forget_exited(children: dict[int, int]) -> None:
+    exited = select.select(list(children.values()), [], [], 0)[0] if children else []
+    for pid, pidfd in list(children.items()):
+        if pidfd in exited:
+            os.close(pidfd)
+            del children[pid]
 
 
 class ForkServer:

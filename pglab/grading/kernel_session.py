@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import pwd
+import select
 import signal
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class KernelSession:
     user: str = ""
     hidden_paths: tuple[Path, ...] = ()
     _pid: int | None = field(default=None, init=False)
+    _pidfd: int | None = field(default=None, init=False)
     _captured: Any = field(default=None, init=False)
     _poller: Any = field(default=None, init=False)
     _dead: str = field(default="", init=False)
@@ -102,10 +104,11 @@ class KernelSession:
             workdir=str(self.workdir), cpu_s=self.limits.cpu_s, memory_mb=self.limits.memory_mb,
             nproc=self.limits.nproc, fsize_mb=self.limits.fsize_mb, user=self.user,
             hide=[str(p) for p in self.hidden_paths])
+        self._pid = self.forkserver.spawn(str(connection_file), self.env, confinement)
         try:
-            self._pid = self.forkserver.spawn(str(connection_file), self.env, confinement)
-        except OSError as err:
-            raise SandboxError(str(err)) from None
+            self._pidfd = os.pidfd_open(self._pid)
+        except ProcessLookupError:
+            self._pidfd = None  # it exited at once: _process_alive says so
         client = BlockingKernelClient(connection_file=str(connection_file))
         client.load_connection_file()
         client.start_channels()
@@ -140,22 +143,25 @@ class KernelSession:
         return False
 
     def _process_alive(self) -> bool:
-        if self._pid is None:
+        """Asked of the kernel's pidfd, never of its pid: the fork server lets the system reap
+        kernels at once, and on a busy machine their pids are soon handed to other processes."""
+        if self._pidfd is None:
             return False
-        try:
-            return psutil.Process(self._pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
+        return not select.select([self._pidfd], [], [], 0)[0]
 
     def shutdown(self) -> None:
         if self._pid is None:
             return
         with contextlib.suppress(Exception):
             self._client.stop_channels()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._pid, signal.SIGKILL)
+        if self._process_alive():  # its pid is its group's id, and cannot have been reused
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._pid, signal.SIGKILL)
         if self.user:
             kill_processes_of(self.user)
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
         self._pid = None
 
     @property
@@ -283,7 +289,7 @@ class KernelSession:
         return False
 
     def _interrupt(self) -> None:
-        if self._pid is not None:
+        if self._pid is not None and self._process_alive():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self._pid, signal.SIGINT)
 

@@ -1,0 +1,318 @@
+"""Faults caused for real while ``pglab grade`` runs: no grade is lost, none is faked, nothing hangs.
+
+Each test grades the same small class with the real command on a server of its own, injects one
+fault (the server stopped and started, the server gone for good, the fork server killed, the grader
+itself killed with SIGKILL, a read-only ``--out``, a second run on the same ``--out``) and compares
+what the instructor ends up with to a clean run of the same class: ``grades.csv``, ``checks.csv``
+and every feedback page byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import psycopg2
+import pytest
+
+from pglab.grading.course_layout import ChallengeNotebook
+from pglab.grading.kernel_session import Limits
+from pglab.grading.result_store import Fingerprints
+from tests.conftest import clean_environ
+from tests.corpus.case import Case
+from tests.corpus.cases_core import EXCLUSIVE_BOUNDS, SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
+
+PGLAB = str(Path(sys.executable).parent / "pglab")
+LEARNERS = ("ann", "ben", "cho")
+NOTEBOOKS = len(LEARNERS) * 3
+SLOW = "\nimport time\ntime.sleep(1.0)  # long enough that a fault lands while notebooks are in flight\n"
+BOUND_S = 240  # no run here may take longer: a hang fails the test instead of the suite
+
+pytestmark = pytest.mark.slow
+
+
+def write_class(submitted: Path, slow: bool = True) -> None:
+    """Three learners, core assignment; ann's beginner answer loses points (exclusive bounds)."""
+    tail = SLOW if slow else ""
+    for student in LEARNERS:
+        beginner = EXCLUSIVE_BOUNDS if student == "ann" else SEED_BEGINNER
+        for notebook, answer in (("beginner", beginner), ("intermediate", SEED_INTERMEDIATE),
+                                 ("advanced", SEED_ADVANCED)):
+            Case(student, "core", notebook, 0, answer=answer + tail).write(submitted)
+        (submitted / student / "core" / "timestamp.txt").write_text("2026-11-20 09:00:00.000000 UTC")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A server of this module's own (the tests stop it), and a private TMPDIR for work folders."""
+    home = tmp_path_factory.mktemp("faults-home")
+    tmp = tmp_path_factory.mktemp("faults-tmp")
+    env = clean_environ(PGLAB_HOME=str(home), PGLAB_PORT="0", TMPDIR=str(tmp))
+    env.pop("PGLAB_ADMIN_URL", None)
+    pglab(env, "db", "start")
+    yield env
+    pglab(env, "db", "stop")
+
+
+def pglab(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([PGLAB, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def grade(env: dict[str, str], submitted: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PGLAB, "grade", str(submitted), "--out", str(out), "--jobs", "2", "--quiet", *args],
+                          env=env, capture_output=True, text=True, timeout=BOUND_S)
+
+
+def start_grade(env: dict[str, str], submitted: Path, out: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([PGLAB, "grade", str(submitted), "--out", str(out), "--jobs", "2", "--quiet", *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    stdout, stderr = proc.communicate(timeout=BOUND_S)
+    return proc.returncode, stdout, stderr
+
+
+def wait_for_results(out: Path, count: int, proc: subprocess.Popen[str]) -> None:
+    """Until ``count`` notebooks have been graded and stored by the running command."""
+    deadline = time.monotonic() + BOUND_S
+    while len(list((out / ".pglab" / "results").rglob("*.json"))) < count:
+        assert proc.poll() is None, f"the run ended before {count} result(s): {proc.communicate()}"
+        assert time.monotonic() < deadline, "no results in time"
+        time.sleep(0.1)
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """What an instructor reads: the two CSV files and every feedback page. A page shows what the
+    learner's cells printed, and the advanced challenge prints its measured waits: those blocks
+    differ between two gradings of the same notebook and are left out of the comparison."""
+    files = {"grades.csv": (out / "grades.csv").read_bytes(), "checks.csv": (out / "checks.csv").read_bytes()}
+    for page in sorted((out / "feedback").rglob("*.html")):
+        files[str(page.relative_to(out))] = re.sub(rb"<pre>.*?</pre>", b"<pre/>", page.read_bytes(), flags=re.S)
+    return files
+
+
+def server_port(env: dict[str, str]) -> int:
+    return int(pglab(env, "db", "url").rsplit(":", 1)[1].split("/")[0])
+
+
+def submission_databases(env: dict[str, str]) -> list[str]:
+    from pglab.server import EmbeddedServer
+
+    info = EmbeddedServer(Path(env["PGLAB_HOME"])).start()
+    with psycopg2.connect(info.admin_url()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sub\\_%' "
+                    "UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'sub\\_%'")
+        names = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return names
+
+
+@pytest.fixture(scope="module")
+def clean(server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """The class, and what an undisturbed run makes of it."""
+    root = tmp_path_factory.mktemp("faults-class")
+    write_class(root / "submitted")
+    done = grade(server, root / "submitted", root / "clean")
+    assert done.returncode == 0, done.stderr
+    assert f"graded {NOTEBOOKS} notebook(s)" in done.stdout
+    return root / "submitted", outputs(root / "clean")
+
+
+def test_server_restart_mid_batch_regrades_what_it_cut(server, clean, tmp_path: Path) -> None:
+    submitted, expected = clean
+    port = server_port(server)
+    out = tmp_path / "out"
+    proc = start_grade(server, submitted, out)
+    wait_for_results(out, 1, proc)
+    pglab(server, "db", "stop")
+    time.sleep(1)
+    pglab(server, "db", "start")
+    assert server_port(server) == port, "the restarted server moved to another port"
+    status, stdout, stderr = finish(proc)
+    assert status == 0, stderr
+    assert "graded again after a grader fault" in stdout, "the restart cut no notebook: the test proved nothing"
+    assert outputs(out) == expected
+
+
+def test_server_gone_stops_early_records_no_grade_and_rerun_completes(server, clean, tmp_path: Path) -> None:
+    submitted, expected = clean
+    out = tmp_path / "out"
+    proc = start_grade(server, submitted, out, "--db-wait", "3")
+    wait_for_results(out, 1, proc)
+    pglab(server, "db", "stop")
+    try:
+        status, stdout, stderr = finish(proc)
+    finally:
+        pglab(server, "db", "start")
+    assert status == 1
+    assert "Traceback" not in stderr
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith("pglab: ") and "notebook(s) were not graded" in line, stderr
+    assert "the database server did not answer" in line and "run the same command again" in line, line
+    ungraded = int(line.split("pglab: ")[1].split()[0])
+    assert 0 < ungraded < NOTEBOOKS
+    graded_rows = (out / "grades.csv").read_text().splitlines()
+    assert set(graded_rows) <= set(expected["grades.csv"].decode().splitlines()), "a grade differs from the clean run"
+    assert len(graded_rows) < len(expected["grades.csv"].decode().splitlines()), "an ungraded learner has a row"
+    rows = (out / "checks.csv").read_text().splitlines()
+    not_graded = [r for r in rows if ",(not graded),," in r]
+    assert len(not_graded) == ungraded and all("run the same pglab grade command again" in r for r in not_graded)
+    from nbgrader.api import Gradebook, MissingEntry
+
+    gradebook = Gradebook(f"sqlite:///{out / 'gradebook.db'}")
+    try:
+        recorded = {s.student.id for s in gradebook.assignment_submissions("core")}
+        for row in not_graded:
+            student = row.split(",")[0]
+            assert student not in recorded, f"{student} was recorded though not graded"
+            with pytest.raises(MissingEntry):
+                gradebook.find_submission("core", student)
+    finally:
+        gradebook.close()
+    again = grade(server, submitted, out)
+    assert again.returncode == 0, again.stderr
+    assert f"graded {ungraded} notebook(s)" in again.stdout, again.stdout
+    assert outputs(out) == expected
+    assert submission_databases(server) == [], "leftover databases or roles of the cut run"
+
+
+def test_fork_server_killed_mid_batch(server, clean, tmp_path: Path) -> None:
+    submitted, expected = clean
+    out = tmp_path / "out"
+    proc = start_grade(server, submitted, out)
+    wait_for_results(out, 1, proc)
+    forkservers = [p for p in psutil.Process(proc.pid).children()
+                   if "pglab.grading.kernel_forkserver" in " ".join(p.cmdline())]
+    assert len(forkservers) == 1
+    forkservers[0].kill()
+    status, _, stderr = finish(proc)
+    assert status == 0, stderr
+    assert outputs(out) == expected
+
+
+def test_grader_killed_then_same_command_completes_and_cleans_up(server, clean, tmp_path: Path) -> None:
+    submitted, expected = clean
+    out = tmp_path / "out"
+    tmp = Path(server["TMPDIR"])
+    proc = start_grade(server, submitted, out)
+    wait_for_results(out, 2, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    left = list(tmp.glob("pglab-grading-*"))
+    assert left, "the killed run left no work folder: the clean-up below proves nothing"
+    deadline = time.monotonic() + 20
+    while _kernels_under(tmp):  # the fork server sees the grader's pipe close and kills its kernels
+        assert time.monotonic() < deadline, f"kernels outlived the killed grader: {_kernels_under(tmp)}"
+        time.sleep(0.2)
+    done = grade(server, submitted, out)
+    assert done.returncode == 0, done.stderr
+    assert outputs(out) == expected
+    assert not any(p.exists() for p in left), "the killed run's work folder is still there"
+    assert submission_databases(server) == []
+
+
+def _kernels_under(folder: Path) -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.cwd().startswith(str(folder)):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_read_only_out_grades_nothing_and_says_so(server, clean, tmp_path: Path) -> None:
+    submitted, _ = clean
+    out = tmp_path / "out"
+    out.mkdir()
+    mounted = os.geteuid() == 0  # root writes through permissions: make it a read-only mount instead
+    if mounted:
+        subprocess.run(["mount", "--bind", str(out), str(out)], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(out)], check=True)
+    else:
+        out.chmod(0o555)
+    try:
+        done = grade(server, submitted, out)
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(out)], check=True)
+        out.chmod(0o755)
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert done.stderr.startswith(f"pglab: {NOTEBOOKS} notebook(s) were not graded (the output folder cannot be "
+                                  "written"), done.stderr
+    assert "run the same command again" in done.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_second_run_on_the_same_out_refuses(server, clean, tmp_path: Path) -> None:
+    submitted, expected = clean
+    out = tmp_path / "out"
+    first = start_grade(server, submitted, out)
+    wait_for_results(out, 1, first)
+    second = grade(server, submitted, out)
+    assert second.returncode == 1
+    assert second.stderr.strip() == (f"pglab: another pglab grade (pid {first.pid}) is writing to {out}: "
+                                     "wait for it to finish, or pass another --out")
+    status, _, stderr = finish(first)
+    assert status == 0, stderr
+    assert outputs(out) == expected
+
+
+def test_rerun_grades_only_what_changed(server, clean, tmp_path: Path) -> None:
+    submitted, _ = clean
+    copy = tmp_path / "submitted"
+    shutil.copytree(submitted, copy)
+    out = tmp_path / "out"
+    assert grade(server, copy, out).returncode == 0
+    nothing = grade(server, copy, out)
+    assert nothing.returncode == 0 and "graded 0 notebook(s)" in nothing.stdout
+    assert f"{NOTEBOOKS} kept from an earlier run" in nothing.stdout
+    Case("cho", "core", "beginner", 0, answer=EXCLUSIVE_BOUNDS).write(copy)  # cho resubmits a worse answer
+    changed = grade(server, copy, out)
+    assert "graded 1 notebook(s)" in changed.stdout, changed.stdout
+    assert "core,,2026-11-20 09:00:00,cho,,,,26.0" in (out / "grades.csv").read_text()
+    one = grade(server, copy, out, "--student", "ben")
+    assert "graded 3 notebook(s)" in one.stdout and f"{NOTEBOOKS - 3} kept" in one.stdout, one.stdout
+    incremental = outputs(out)
+    everything = grade(server, copy, out, "--regrade-all")
+    assert f"graded {NOTEBOOKS} notebook(s)" in everything.stdout
+    assert outputs(out) == incremental, "an incremental run's outputs differ from a full run's"
+    unknown = grade(server, copy, out, "--student", "zed")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == f"pglab: no submissions from zed in {copy} (there are: ann, ben, cho)"
+
+
+def test_fingerprint_follows_the_challenge_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed check module re-grades that challenge's notebooks, and only those."""
+    from pglab.grading import course_layout
+
+    hidden = tmp_path / "checks"
+    shutil.copytree(course_layout.HIDDEN_CHECKS, hidden)
+    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", hidden)
+    beginner, advanced = ChallengeNotebook("core", "beginner"), ChallengeNotebook("core", "advanced")
+    notebook = tmp_path / "beginner.ipynb"
+    notebook.write_text("{}")
+    before = Fingerprints("data", Limits())
+    prints = before.job(beginner, notebook), before.job(advanced, notebook), before.job(beginner, None)
+    assert len(set(prints)) == 3
+    check = hidden / "core" / "test_beginner.py"
+    check.write_text(check.read_text() + "\n# changed\n")
+    after = Fingerprints("data", Limits())
+    assert after.job(beginner, notebook) != prints[0]
+    assert after.job(advanced, notebook) == prints[1]
+    notebook.write_text('{"cells": []}')
+    assert after.job(advanced, notebook) != prints[1]
+    assert Fingerprints("other data", Limits()).job(advanced, None) != before.job(advanced, None)
