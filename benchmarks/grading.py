@@ -4,7 +4,8 @@ Generates N submissions of the beginner challenge (a mix of correct, partly corr
 grades them (a) with one ``nbgrader autograde`` process on a temporary copy of the course, the way an
 instructor would, and (b) with ``pglab grade``'s engine (fresh database per submission, sandboxed
 kernels, ``--jobs`` in parallel). Prints per-submission medians, the overhead of a pglab submission
-above a bare kernel start, whether both agree on the scores, and, last, the speed-up.
+above a bare kernel start, whether both agree on the scores, the time of a no-op re-run of the graded class (it
+only reads back stored results), and, last, the speed-up.
 
     python benchmarks/grading.py [--submissions 40] [--jobs 2]
 """
@@ -156,6 +157,10 @@ def main() -> int:
         print(f"pglab per-submission latency minus a bare kernel start: {overhead:+.2f} s "
               "(everything: database copy, kernel, set-up cell, learner cells, checks, clean-up; kernels are "
               "forked from a pre-loaded server and prepared ahead, so this can be negative)")
+        started = time.perf_counter()
+        again = grade_folder(submissions, work / "pglab-out", jobs=args.jobs, limits=Limits(), progress=False)
+        print(f"(c) no-op re-run of the graded class:       {time.perf_counter() - started:6.1f} s "
+              f"({again.graded_now} graded, {again.kept} kept from (b))")
         agree = sum(1 for s in pg_scores if nb_scores.get(s) == pg_scores[s])
         print(f"scores agree on {agree} of {len(pg_scores)} submissions "
               f"(total points: nbgrader {sum(nb_scores.values()):g}, pglab {sum(pg_scores.values()):g})")

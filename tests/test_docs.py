@@ -268,6 +268,10 @@ def test_instructor_guide(workspace: Path) -> None:
         assert sample_pattern(summary).fullmatch(printed), (printed, summary)
         assert "grading:" in output  # the progress bar
 
+    def regraded_nothing(w: Walkthrough, output: str) -> None:
+        assert "graded 0 notebook(s)" in output and "6 kept from an earlier run" in output, output
+        assert _scores(clone / "grader" / "grades" / "grades.csv") == {"alice": 32.0, "bob": 0.0}
+
     def graded_again(w: Walkthrough, output: str) -> None:
         assert _scores(clone / "grader" / "grades-retry" / "grades.csv") == {"alice": 32.0, "bob": 0.0}
         assert "grading:" not in output  # --quiet
@@ -298,6 +302,7 @@ def test_instructor_guide(workspace: Path) -> None:
     walk.after = {
         "pglab bundle ../pglab-student": bundled,
         "pglab grade grader/submitted --out grader/grades": graded,
+        "pglab grade grader/submitted --out grader/grades --quiet": regraded_nothing,
         "pglab grade grader/submitted --out grader/grades-retry --jobs 1 --cell-timeout 20 --notebook-timeout 300 "
         "--quiet": graded_again,
         "nbgrader generate_assignment core --force": release_unchanged,

@@ -29,8 +29,10 @@ from pglab.grading.result_store import Fingerprints
 from tests.conftest import clean_environ
 from tests.corpus.case import Case
 from tests.corpus.cases_core import EXCLUSIVE_BOUNDS, SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
+from tests.doc_walkthrough import sample_pattern, sample_starting
 
 PGLAB = str(Path(sys.executable).parent / "pglab")
+INSTRUCTOR_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "instructor-guide.md"
 LEARNERS = ("ann", "ben", "cho")
 NOTEBOOKS = len(LEARNERS) * 3
 SLOW = "\nimport time\ntime.sleep(1.0)  # long enough that a fault lands while notebooks are in flight\n"
@@ -160,6 +162,7 @@ def test_server_gone_stops_early_records_no_grade_and_rerun_completes(server, cl
     line = stderr.strip().splitlines()[-1]
     assert line.startswith("pglab: ") and "notebook(s) were not graded" in line, stderr
     assert "the database server did not answer" in line and "run the same command again" in line, line
+    assert sample_pattern(sample_starting(INSTRUCTOR_GUIDE, "pglab: ")).fullmatch(line), "the guide shows another line"
     ungraded = int(line.split("pglab: ")[1].split()[0])
     assert 0 < ungraded < NOTEBOOKS
     graded_rows = (out / "grades.csv").read_text().splitlines()
@@ -209,7 +212,7 @@ def test_grader_killed_then_same_command_completes_and_cleans_up(server, clean, 
     wait_for_results(out, 2, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    left = list(tmp.glob("pglab-grading-*"))
+    left = list(tmp.glob("pglab-grading-run-*"))
     assert left, "the killed run left no work folder: the clean-up below proves nothing"
     deadline = time.monotonic() + 20
     while _kernels_under(tmp):  # the fork server sees the grader's pipe close and kills its kernels

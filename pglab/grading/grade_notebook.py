@@ -20,7 +20,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,7 +55,8 @@ class GradingContext:
     hidden_paths: tuple[Path, ...] = ()
 
 
-USER_LOCKS = Path(tempfile.gettempdir()) / "pglab-grading-users"
+# Machine-wide on purpose, whatever TMPDIR says: two runs must never lease the same user.
+USER_LOCKS = Path("/tmp/pglab-grading-users")
 
 
 class UserLease:

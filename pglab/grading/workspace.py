@@ -1,7 +1,7 @@
 """The grading run's scratch folder in the system's temporary directory, and the ones killed runs left.
 
 Each run holds a lock on a file in its own folder for as long as it lives (flock: released however
-the process ends). A run starting up removes every ``pglab-grading-*`` folder of this user whose lock
+the process ends). A run starting up removes every ``pglab-grading-run-*`` folder of this user whose lock
 nobody holds: what a run killed with SIGKILL could not clean up itself.
 """
 
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PREFIX = "pglab-grading-"
+PREFIX = "pglab-grading-run-"
 LOCK_NAME = ".run.lock"
 
 
