@@ -102,7 +102,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait)
-    per = sorted(o.seconds for o in summary.outcomes if o.seconds and o.is_grade)
+    per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "

@@ -63,6 +63,7 @@ class BatchSummary:
     graded_now: int = 0
     kept: int = 0
     retried: int = 0  # notebooks graded again, in this run, after a grader fault
+    seconds_each: list[float] = field(default_factory=list)  # of the notebooks graded in this run
     not_graded: list[NotebookOutcome] = field(default_factory=list)
     stuck: bool = False  # a worker never came back: the process must exit without joining it
 
@@ -231,7 +232,8 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
                            graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
                            not_graded=[o for o in ordered if not o.is_grade], stuck=stuck,
-                           retried=len(breaker.retried))
+                           retried=len(breaker.retried),
+                           seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds))
     try:
         _write_outputs(out, work, outcomes, problems, course)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
@@ -382,11 +384,11 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     try:
         gradebook.register(course)
         for (student, assignment), members in sorted(by_submission.items()):
+            graded = [outcomes[job] for job in members]
             if (student, assignment) in ungraded:
                 gradebook.forget(student, assignment)
-            else:
-                gradebook.record(student, assignment, members[0].timestamp,
-                                 [outcomes[job] for job in members])
+            elif not gradebook.has(student, assignment, members[0].timestamp, graded):
+                gradebook.record(student, assignment, members[0].timestamp, graded)
         _write_checks_csv(out / "checks.csv", [outcomes[job] for job in work if job in outcomes], problems)
         gradebook.export_csv(out / "grades.csv", ungraded)
     finally:

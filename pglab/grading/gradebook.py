@@ -14,7 +14,7 @@ import logging
 import tempfile
 import warnings
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbgrader.api
@@ -45,6 +45,13 @@ def _alembic_head() -> str:
     return head
 
 
+def _as_stored(timestamp: datetime | None) -> datetime | None:
+    """nbgrader keeps timestamps as naive UTC."""
+    if timestamp is None or timestamp.tzinfo is None:
+        return timestamp
+    return timestamp.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 class GradebookWriter:
     """One open gradebook for the whole run: opening nbgrader's Gradebook re-runs its schema set-up
     (SQLAlchemy DDL compilation), which cost more CPU per submission than grading it."""
@@ -64,6 +71,18 @@ class GradebookWriter:
                 gb.update_or_create_grade_cell(
                     GRADE_CELL, challenge.notebook, name,
                     max_score=challenge.max_points(), cell_type="code")
+
+    def has(self, student: str, assignment: str, timestamp: datetime | None,
+            outcomes: list[NotebookOutcome]) -> bool:
+        """Already recorded exactly so: a re-run then leaves it alone (and keeps any manual grades)."""
+        try:
+            submission = self.gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+        if submission.timestamp != _as_stored(timestamp):
+            return False
+        scores = {(nb.name, grade.name): grade.auto_score for nb in submission.notebooks for grade in nb.grades}
+        return all(scores.get((o.notebook, GRADE_CELL)) == o.score for o in outcomes)
 
     def record(self, student: str, assignment: str, timestamp: datetime | None,
                outcomes: list[NotebookOutcome]) -> None:
