@@ -270,9 +270,14 @@ def test_read_only_out_grades_nothing_and_says_so(server, clean, tmp_path: Path)
 def test_second_run_on_the_same_out_refuses(server, clean, tmp_path: Path) -> None:
     submitted, expected = clean
     out = tmp_path / "out"
-    first = start_grade(server, submitted, out)
+    # Generous limits, and the first run frozen while the second tries: "at once" for certain.
+    first = start_grade(server, submitted, out, "--cell-timeout", "120", "--notebook-timeout", "600")
     wait_for_results(out, 1, first)
-    second = grade(server, submitted, out)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = grade(server, submitted, out)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     assert second.returncode == 1
     assert second.stderr.strip() == (f"pglab: another pglab grade (pid {first.pid}) is writing to {out}: "
                                      "wait for it to finish, or pass another --out")
