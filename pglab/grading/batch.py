@@ -195,8 +195,9 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
         known = sorted({job.student for job in work})
         raise PglabError(f"no submissions from {', '.join(unknown)} in {submitted} "
                          f"(there are: {', '.join(known) or 'none'})")
+    lock = OutputLock(out)
     try:
-        lock = OutputLock(out).__enter__()
+        lock.acquire()
     except GraderFault as fault:
         raise PglabError(f"{len(work)} notebook(s) were not graded ({fault}); nothing was recorded: "
                          "choose a writable --out and run the same command again") from None
@@ -204,7 +205,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
                              regrade_all, db_wait_s, started)
     finally:
-        lock.__exit__()
+        lock.release()
 
 
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[dict[str, str]],

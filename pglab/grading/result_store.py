@@ -100,7 +100,7 @@ class OutputLock:
         self.path = out / ".pglab" / "lock"
         self._fd: int | None = None
 
-    def __enter__(self) -> OutputLock:
+    def acquire(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -116,9 +116,8 @@ class OutputLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
