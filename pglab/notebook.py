@@ -65,7 +65,24 @@ def setup(reset: bool = False, sql_magic: bool = True) -> Course:
     major, minor = divmod(version, 10000)
     print(f"connected to {mask_password(url)} (PostgreSQL {major}.{minor}): "
           f"{row[0] if row else 0} products")
+    if major < REQUIRED_MAJOR:
+        print(older_server_note(major))
     return course
+
+
+# The course is written for PostgreSQL 18; these are the places that need it (or a recent release).
+REQUIRED_MAJOR = 18
+NEEDS_NEWER = {
+    18: "Part 7's RETURNING old/new cells, Part 3's and Part 5's notes on 18's messages and plans",
+    17: "Part 8's transaction_timeout cell",
+}
+
+
+def older_server_note(major: int) -> str:
+    """One line for a learner on their own older server: which cells will not work as written."""
+    missing = "; ".join(cells for needs, cells in NEEDS_NEWER.items() if major < needs)
+    return (f"note: this server is PostgreSQL {major}, the course is written for {REQUIRED_MAJOR}: "
+            f"{missing} fail or differ here (use the course's own database, or `docker compose up`).")
 
 
 def _enable_sql_magic(url: str) -> None:

@@ -105,3 +105,15 @@ def test_conda_environment_installs_the_project(project_root: Path) -> None:
     assert any(line.startswith("-e .") for line in pip_section)
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     assert python.split("=")[1] >= "3.10"
+
+
+def test_docker_database_is_postgresql_18_like_the_course(project_root: Path) -> None:
+    from pglab.notebook import REQUIRED_MAJOR, older_server_note
+
+    dockerfile = (project_root / "docker" / "postgres" / "Dockerfile").read_text()
+    assert f"FROM postgres:{REQUIRED_MAJOR}-" in dockerfile
+    volumes = _compose(project_root)["services"]["db"]["volumes"]
+    assert any(v.endswith(":/var/lib/postgresql") for v in volumes), "18's images keep data under a versioned folder"
+    note = older_server_note(16)
+    assert "\n" not in note and "PostgreSQL 16" in note and "Part 7" in note and "Part 8" in note
+    assert "Part 8" not in older_server_note(17)
