@@ -2,11 +2,14 @@
 
 The second pass is what a learner does when they press "Run All" twice or re-run a cell: a
 notebook that only works once (a CREATE TABLE without IF NOT EXISTS, a pool closed twice) fails.
+The second pass can fill in the exercises (``answers``: cell index -> source), so one kernel shows
+both that the lesson runs with every exercise unanswered and that every reference answer passes.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -22,8 +25,24 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300) -> nbformat.NotebookNode:
-    """Execute ``path`` twice in one kernel; raise CellExecutionError on the first failing cell."""
+def cell_text(cell: nbformat.NotebookNode) -> str:
+    """Everything a code cell printed (streams and plain-text results)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300,
+                       answers: Mapping[int, str] | None = None
+                       ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """Execute ``path`` twice in one kernel (the second time with ``answers`` filled in).
+
+    Returns the notebook as it was after each pass; raises CellExecutionError on a failing cell.
+    """
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", allow_errors=False,
@@ -35,6 +54,9 @@ def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300) -> n
     try:
         with client.setup_kernel():
             for run in (1, 2):
+                if run == 2:
+                    for index, source in (answers or {}).items():
+                        nb.cells[index].source = source
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type == "code":
                         client.execute_cell(cell, index)
@@ -43,4 +65,4 @@ def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300) -> n
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return first_pass
+    return first_pass, nb

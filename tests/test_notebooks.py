@@ -1,18 +1,47 @@
-"""Every lesson notebook executes top to bottom, twice in one kernel, against a fresh database."""
+"""Every lesson notebook executes top to bottom, twice in one kernel, against a fresh database.
+
+The first pass leaves every exercise as the learner gets it (each check must say "not done yet"),
+the second fills in the reference answers from grader/lesson_answers/ (each check must pass). The
+static tests hold the lessons to their shape: exercises with a starter and a check, an answer under
+every question, short code cells, and a text that stands on its own.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from pglab import course_db
+from pglab import course_db, exercises
 from pglab.settings import PROJECT_ROOT, load_settings
 from tests.conftest import clean_environ
-from tests.notebook_runner import error_outputs, run_notebook_twice
+from tests.notebook_runner import cell_text, error_outputs, run_notebook_twice
 
 LESSONS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ANSWERS = PROJECT_ROOT / "grader" / "lesson_answers"
+EXERCISE_HEADING = re.compile(r"^### Exercise (\d+\.\d+) · (.+)$", re.MULTILINE)
+ANSWER_MARK = re.compile(r"^# %% Exercise (\d+\.\d+)\s*$", re.MULTILINE)
+MAX_CODE_LINES = 30
+
+
+def exercise_cells(nb: nbformat.NotebookNode) -> dict[str, tuple[int, int, str]]:
+    """Exercise number -> (index of its starter cell, index of its check cell, title)."""
+    found = {}
+    for index, cell in enumerate(nb.cells):
+        match = EXERCISE_HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if match:
+            found[match.group(1)] = (index + 1, index + 2, match.group(2).strip())
+    return found
+
+
+def reference_answers(notebook: Path) -> dict[str, str]:
+    """Exercise number -> the reference answer, from the instructor-side file of this lesson."""
+    text = (ANSWERS / f"{notebook.stem}.py").read_text(encoding="utf-8")
+    pieces = ANSWER_MARK.split(text)
+    return {number: body.strip() + "\n" for number, body in zip(pieces[1::2], pieces[2::2], strict=True)}
 
 
 def test_lessons_are_numbered_one_per_part() -> None:
@@ -20,13 +49,59 @@ def test_lessons_are_numbered_one_per_part() -> None:
     assert numbers == list(range(1, len(numbers) + 1)), [p.name for p in LESSONS]
 
 
+@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_has_exercises_with_starter_check_and_reference_answer(notebook: Path) -> None:
+    nb = nbformat.read(notebook, as_version=4)
+    part = str(int(notebook.name[:2]))
+    found = exercise_cells(nb)
+    assert 2 <= len(found) <= 4, f"{notebook.name}: {len(found)} exercises, want 2 to 4"
+    for number, (starter, check, title) in found.items():
+        assert number.split(".")[0] == part, f"{notebook.name}: Exercise {number} is numbered for another part"
+        assert nb.cells[starter].cell_type == "code" and nb.cells[check].cell_type == "code", number
+        assert f'Exercise("{number}", "{title}")' in nb.cells[check].source, \
+            f"{notebook.name}: the cell after Exercise {number}'s starter must be its check"
+    assert set(reference_answers(notebook)) == set(found), f"{notebook.name}: one reference answer per exercise"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_has_an_answer_under_every_question_and_short_cells(notebook: Path) -> None:
+    nb = nbformat.read(notebook, as_version=4)
+    questions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Questions")]
+    assert len(questions) == 1, notebook.name
+    numbered = re.findall(r"^(\d+)\. ", questions[0], re.MULTILINE)
+    answers = re.findall(r"<details><summary>Answer</summary>", questions[0])
+    assert numbered and len(answers) == len(numbered), \
+        f"{notebook.name}: {len(numbered)} questions, {len(answers)} collapsed answers"
+    long_cells = {i: len(c.source.splitlines()) for i, c in enumerate(nb.cells)
+                  if c.cell_type == "code" and len(c.source.splitlines()) > MAX_CODE_LINES}
+    assert not long_cells, f"{notebook.name}: code cells over {MAX_CODE_LINES} lines (index: lines): {long_cells}"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_stands_on_its_own(notebook: Path) -> None:
+    text = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells)
+    mentions = len(re.findall(r"\bthe (?:original )?lesson\b", text, re.IGNORECASE))
+    assert mentions <= 2, f"{notebook.name} mentions 'the lesson' {mentions} times (at most 2: learners do not have it)"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_twice_without_errors(notebook: Path, course_url: str, tmp_path: Path) -> None:
+def test_lesson_runs_unanswered_then_with_the_reference_answers(notebook: Path, course_url: str,
+                                                               tmp_path: Path) -> None:
     course_db.reset_course_database(course_url, load_settings().data_dir)
     env = clean_environ(DATABASE_URL=course_url, MPLBACKEND="Agg",
                         PGLAB_HOME=os.environ.get("PGLAB_HOME", ""),
                         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                         PGLAB_NOTEBOOK_SCALE="1")
-    first = run_notebook_twice(notebook, env)
-    assert error_outputs(first) == []
+    nb = nbformat.read(notebook, as_version=4)
+    cells = exercise_cells(nb)
+    answers = reference_answers(notebook)
+    unanswered, answered = run_notebook_twice(
+        notebook, env, answers={starter: answers[number] for number, (starter, _, _) in cells.items()})
+    assert error_outputs(unanswered) == []
+    assert error_outputs(answered) == []
+    for number, (_, check, title) in cells.items():
+        heading = f"Exercise {number} · {title}: "
+        before, after = cell_text(unanswered.cells[check]), cell_text(answered.cells[check])
+        assert heading + exercises.NOT_DONE in before, f"unanswered, the check said:\n{before}"
+        assert heading + exercises.PASSED in after, f"with the reference answer, the check said:\n{after}"
