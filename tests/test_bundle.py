@@ -56,3 +56,28 @@ def test_make_test_in_a_bundle_says_it_needs_the_full_course(learner_copy: Path)
     assert done.returncode != 0
     assert "make test needs the full course" in done.stdout
     assert not (learner_copy / ".venv").exists(), "nothing is installed for a suite that is not there"
+
+
+def test_bundle_has_the_exercises_but_not_their_reference_answers(learner_copy: Path, project_root: Path) -> None:
+    import nbformat
+
+    from tests.test_notebooks import exercise_cells, reference_answers
+
+    assert not (learner_copy / "grader").exists()
+    assert (learner_copy / "pglab" / "exercises.py").is_file(), "the exercise checks run in the learner's kernel"
+    lessons = sorted((learner_copy / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(lessons) == 9
+
+    def normalized(text: str) -> str:
+        return " ".join(text.split())
+
+    notebooks = {lesson: nbformat.read(lesson, as_version=4) for lesson in lessons}
+    shipped = " ".join(normalized(p.read_text(encoding="utf-8", errors="replace"))
+                       for p in learner_copy.rglob("*") if p.is_file() and p.suffix in (".py", ".md"))
+    shipped += " ".join(normalized(c.source) for nb in notebooks.values() for c in nb.cells)
+    for lesson, nb in notebooks.items():
+        answers = reference_answers(project_root / "notebooks" / lesson.name)
+        for number, (starter, _, _) in exercise_cells(nb).items():
+            source = nb.cells[starter].source
+            assert "NotImplementedError" in source or "= ..." in source, f"{lesson.name} {number}: not a starter"
+            assert normalized(answers[number]) not in shipped, f"the answer to Exercise {number} is in the bundle"
