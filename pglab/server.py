@@ -123,7 +123,15 @@ class EmbeddedServer:
             return self._info(state, self._postmaster_port() or state["port"])
         self._clear_stale_server()
         port, note = self._choose_port(state)
-        self._pg_ctl_start(port)
+        try:
+            self._pg_ctl_start(port)
+        except ServerError:
+            if not self._log_tail_mentions("Address already in use"):
+                raise
+            # Another program took the port between our look and the server's bind: once more.
+            wanted, port = port, free_port()
+            self._pg_ctl_start(port)
+            note = f"port {wanted} was taken by another program: PostgreSQL now listens on {port}"
         state["port"], state["preferred_port"] = port, self.preferred_port
         self._save_state(state)
         return self._info(state, port, note)
@@ -299,6 +307,13 @@ class EmbeddedServer:
         port = free_port()
         note = f"port {wanted} is taken by another program: PostgreSQL now listens on {port}" if wanted else ""
         return port, note
+
+    def _log_tail_mentions(self, text: str, lines: int = 20) -> bool:
+        try:
+            tail = self.log_file.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return False
+        return any(text in line for line in tail)
 
     def _log_reason(self) -> str:
         try:

@@ -106,6 +106,51 @@ def test_busy_port_makes_it_choose_another(tmp_path: Path) -> None:
         blocker.close()
 
 
+def test_port_taken_after_the_check_is_retried_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program binds the port between pglab's look and the server's own bind (a race)."""
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    busy = blocker.getsockname()[1]
+    monkeypatch.setattr("pglab.server._port_is_free", lambda port: True)  # the look saw it free
+    srv = EmbeddedServer(tmp_path / "home", preferred_port=busy)
+    try:
+        info = srv.start()
+        assert info.port != busy and _answers(info.admin_url()) == 42
+        assert info.note == f"port {busy} was taken by another program: PostgreSQL now listens on {info.port}"
+    finally:
+        srv.stop()
+        blocker.close()
+
+
+def test_restart_keeps_its_port_after_clients_connected(tmp_path: Path) -> None:
+    """Connections the server closed on its way down (open notebooks) are no listener: the server
+    comes back on its port, where every notebook's DATABASE_URL points."""
+    srv = EmbeddedServer(tmp_path / "home", preferred_port=0)
+    try:
+        first = srv.start()
+        holders = [psycopg2.connect(first.admin_url()) for _ in range(3)]  # notebooks left open
+        srv.stop()  # the server closes them itself: half-closed sockets on its own port remain
+        try:
+            again = srv.start()
+        finally:
+            for holder in holders:
+                holder.close()
+        assert again.port == first.port and again.note == ""
+        srv.stop()
+        blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        blocker.bind(("127.0.0.1", first.port))
+        blocker.listen()  # now another program really listens there
+        try:
+            moved = srv.start()
+        finally:
+            blocker.close()
+        assert moved.port != first.port
+        assert moved.note == f"port {first.port} is taken by another program: PostgreSQL now listens on {moved.port}"
+    finally:
+        srv.stop()
+
+
 def test_cli_start_stop_status_cycle(tmp_path: Path) -> None:
     from tests.conftest import clean_environ
 
