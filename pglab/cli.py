@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from pglab import course_db
+from pglab.classroom.commands import add_learners_parser
 from pglab.errors import PglabError
 from pglab.provision import embedded_server, ensure_course_database
 from pglab.settings import load_settings, mask_password
@@ -173,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")
     bundle.add_argument("out", help="target folder (must not exist or be empty)")
     bundle.set_defaults(handler=cmd_bundle)
+
+    add_learners_parser(commands)
     return parser
 
 
