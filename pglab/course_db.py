@@ -114,9 +114,7 @@ def reset_course_database(url: str, data_dir: Path) -> tuple[int, int]:
     """Rebuild everything in the course database's ``public`` schema from ``data/``.
 
     Other sessions on this database (a notebook kernel holding a lock, a transaction left open)
-    are ended first, so the reset cannot hang; they reconnect on their next query. Only sessions
-    of roles the caller may signal: a learner on a hub resets their own database while an
-    instructor's session is open in it. Returns
+    are ended first, so the reset cannot hang; they reconnect on their next query. Returns
     (sessions ended, products loaded). Files on disk are never touched.
     """
     check_data_files(data_dir)
@@ -127,7 +125,7 @@ def reset_course_database(url: str, data_dir: Path) -> tuple[int, int]:
             cur.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND backend_type = 'client backend' AND pg_has_role(usesysid, 'MEMBER')"
+                "AND backend_type = 'client backend'"
             )
             row = cur.fetchone()
             ended = int(row[0]) if row else 0

@@ -95,17 +95,18 @@ def read_roster(path: Path) -> list[str]:
     ``student_id``, ``id``...) of an LMS or nbgrader export, or a bare list with one name per line."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise LearnerError(f"cannot read the roster {path}: {one_line(err)}") from None
     if not rows:
         raise LearnerError(f"the roster {path} has no names in it")
-    header = [re.sub(r"[\s_]+", "_", cell.strip().lower()) for cell in rows[0]]
+    header = [re.sub(r"[\s_]+", "_", cell.strip().lower()) for cell in rows[0][1]]
     column = next((header.index(c) for c in ROSTER_COLUMNS if c in header), None)
     if column is not None:
-        numbered = [(number, row[column] if column < len(row) else "") for number, row in enumerate(rows[1:], 2)]
-    elif len(rows[0]) == 1:
-        numbered = [(number, row[0]) for number, row in enumerate(rows, 1)]
+        numbered = [(number, row[column] if column < len(row) else "") for number, row in rows[1:]]
+    elif len(header) == 1:
+        numbered = [(number, row[0]) for number, row in rows]
     else:
         raise LearnerError(
             f"the roster {path} has no column named {', '.join(ROSTER_COLUMNS)}: give the login column "
