@@ -267,6 +267,9 @@ def test_instructor_guide(workspace: Path) -> None:
         printed = "\n".join(line for line in output.splitlines() if line.startswith(("graded ", "wrote ")))
         assert sample_pattern(summary).fullmatch(printed), (printed, summary)
         assert "grading:" in output  # the progress bar
+        wide = (out / "grades-wide.csv").read_text(encoding="utf-8").splitlines()
+        assert wide == sample_starting(INSTRUCTOR_GUIDE, "Student,ID,").strip().splitlines()
+        assert "core/beginner" in (out / "report.html").read_text(encoding="utf-8")
 
     def regraded_nothing(w: Walkthrough, output: str) -> None:
         assert "graded 0 notebook(s)" in output and "6 kept from an earlier run" in output, output
@@ -294,12 +297,35 @@ def test_instructor_guide(workspace: Path) -> None:
     def nothing_changed(w: Walkthrough, output: str) -> None:
         assert output == snapshot["status"], f"make release changed the committed release:\n{output}"
 
+    def roster_exported(w: Walkthrough) -> None:
+        (w.cwd / "roster.csv").write_text("username,firstname,lastname\ncarol,Carol,Chen\ndan,Dan,Diaz\n")
+
+    def learners_added(w: Walkthrough, output: str) -> None:
+        assert sample_pattern(sample_starting(INSTRUCTOR_GUIDE, "added alice")).fullmatch(output.strip()), output
+
+    def learners_listed(w: Walkthrough, output: str) -> None:
+        assert [line.split()[:2] for line in output.splitlines()[1:5]] == [
+            ["alice", "yes"], ["bob", "yes"], ["carol", "yes"], ["dan", "yes"]], output
+
+    def learner_connects_to_their_own(w: Walkthrough, output: str) -> None:
+        url = output.strip().removeprefix("DATABASE_URL=")
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_database(), current_user, count(*) FROM products")
+            assert cur.fetchone()[:2] == ("alice", "alice")
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError, match="pg_hba.conf rejects"):
+            psycopg2.connect(url.rsplit("/", 1)[0] + "/bob")
+
     walk.before = {
+        "pglab learners add --roster roster.csv": roster_exported,
         "mkdir -p grader/submitted/alice/core grader/submitted/bob/core": receive_files,
         "nbgrader generate_assignment core --force": keep_release,
         "make release": git_status_before,
     }
     walk.after = {
+        "pglab learners add alice bob": learners_added,
+        "pglab learners list": learners_listed,
+        "pglab learners url alice": learner_connects_to_their_own,
         "pglab bundle ../pglab-student": bundled,
         "pglab grade grader/submitted --out grader/grades": graded,
         "pglab grade grader/submitted --out grader/grades --quiet": regraded_nothing,
