@@ -43,11 +43,10 @@ from pglab.settings import COURSE_DATABASE, COURSE_ROLE, load_settings, mask_pas
 
 LEARNERS_GROUP = "pglab_learners"
 CLASSROOM_DATABASE = "pglab_classroom"
-CONNECTION_LIMIT = 10  # a notebook's pool (4) plus a few kernels; bounds what one learner holds of max_connections
-ROLE_DEFAULTS = {  # defaults the learner may lower or raise in a session, so a forgotten query ends
-    "statement_timeout": "60s",
-    "idle_in_transaction_session_timeout": "15min",
-}
+# Bounds what one learner can take of the server's max_connections (Part 3's flood cell takes every
+# slot it can get); room for the lessons' pools (up to 5) and a few notebooks open at once. No
+# statement_timeout or other role defaults: the lessons set and SHOW those themselves.
+CONNECTION_LIMIT = 10
 PROVISIONED = "pglab learner database"  # the database's comment once its contents belong to the learner
 LOCK_KEY = 1_400_014  # pg_advisory_lock key (in pglab_classroom): one provisioning at a time
 LOCK_TIMEOUT = "60s"
@@ -252,8 +251,6 @@ def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, name: str) -> L
         sql.SQL("ALTER ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT {} NOSUPERUSER NOCREATEDB NOCREATEROLE "
                 "NOREPLICATION NOBYPASSRLS INHERIT").format(ident, sql.Literal(CONNECTION_LIMIT)),
         (password,))
-    for key, value in ROLE_DEFAULTS.items():
-        cur.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(key), sql.Literal(value)))
     cur.execute(
         "INSERT INTO learner_logins (name, password) VALUES (%s, %s) "
         "ON CONFLICT (name) DO UPDATE SET password = EXCLUDED.password", (name, password))
