@@ -32,8 +32,9 @@ from pglab.course_db import products_loaded
 from pglab.errors import LearnerError
 from pglab.grading.database_copies import TEMPLATE
 from pglab.provision import CourseDatabase
-from pglab.settings import COURSE_DATABASE
+from pglab.settings import COURSE_DATABASE, PROJECT_ROOT
 from tests.conftest import clean_environ
+from tests.notebook_runner import error_outputs, run_notebook_twice
 
 PGLAB = [sys.executable, "-m", "pglab.cli"]
 
@@ -272,3 +273,21 @@ def test_reset_and_remove(admin: str, cleanup: list[str]) -> None:
         reset_learner(admin, "t14_kim")
     done = run_pglab(admin, "learners", "remove", "t14_kim")
     assert done.returncode == 0 and "t14_kim was not a learner: nothing to do" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", ["03_connection_pooling", "08_production_configuration"])
+def test_lessons_pass_their_self_checks_as_a_hub_learner(admin: str, cleanup: list[str], lesson: str,
+                                                         tmp_path: Path) -> None:
+    """Part 3 floods connections (the learner's CONNECTION LIMIT answers first), Part 8 sets and SHOWs
+    timeouts (a role default would show through): both as a learner with their own database."""
+    cleanup.append("t14_lessons")
+    url = ensure_learner(admin, "t14_lessons")
+    env = clean_environ(DATABASE_URL=url, MPLBACKEND="Agg", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+                        PGLAB_NOTEBOOK_SCALE="1")
+    ran = run_notebook_twice(PROJECT_ROOT / "notebooks" / f"{lesson}.ipynb", env)
+    assert error_outputs(ran) == []
+    printed = "".join(o.get("text", "") for cell in ran.cells for o in cell.get("outputs", []))
+    assert "self-check: 6/6 checks passed" in printed
+    if lesson.startswith("03"):
+        assert 'too many connections for role "t14_lessons"' in printed
