@@ -131,12 +131,19 @@ def test_report_from_csvs_alone_with_problems_and_no_submissions(tmp_path: Path)
     (tmp_path / "checks.csv").write_text(
         "student_id,assignment,notebook,check,points,max_points,message\n"
         "dee,core,beginner,(submission),0,0,beginner.ipynb is not a notebook: not graded\n"
-        "dee,core,beginner,test_range,0,6,not submitted\n", encoding="utf-8")
+        "dee,core,beginner,test_range,0,6,not submitted\n"
+        "eli,core,beginner,(not graded),,,not graded: the database server did not answer\n"
+        "eli,core,intermediate,test_default,1,1,passed\n", encoding="utf-8")
     write_class_report(tmp_path)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Problems noted" in page and "is not a notebook: not graded" in page
+    assert "the database server did not answer" in page
+    # A grader fault is no grade: eli's beginner cell and total stay empty, an LMS import skips them.
     assert _rows(tmp_path / "grades-wide.csv") == [
-        {"Student": "Doe, Dee", "ID": "", "SIS Login ID": "dee", "Section": "", "core: beginner": "0", "Total": "0"}]
+        {"Student": "Doe, Dee", "ID": "", "SIS Login ID": "dee", "Section": "", "core: beginner": "0",
+         "core: intermediate": "0", "Total": "0"},
+        {"Student": "eli", "ID": "", "SIS Login ID": "eli", "Section": "", "core: beginner": "",
+         "core: intermediate": "1", "Total": ""}]
     report = _Report()
     report.feed(page)
-    assert report.checks == {"core/beginner::test_range": (0, 0)}
+    assert report.checks == {"core/beginner::test_range": (0, 0), "core/intermediate::test_default": (0, 1)}

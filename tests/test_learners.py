@@ -6,10 +6,12 @@ Names start with ``t14`` so that this module's learners cannot collide with thos
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +34,7 @@ from pglab.course_db import products_loaded
 from pglab.errors import LearnerError
 from pglab.grading.database_copies import TEMPLATE
 from pglab.provision import CourseDatabase
+from pglab.server import PG_HBA, EmbeddedServer
 from pglab.settings import COURSE_DATABASE, PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.notebook_runner import error_outputs, run_notebook_twice
@@ -291,3 +294,41 @@ def test_lessons_pass_their_self_checks_as_a_hub_learner(admin: str, cleanup: li
     assert "self-check: 6/6 checks passed" in printed
     if lesson.startswith("03"):
         assert 'too many connections for role "t14_lessons"' in printed
+
+
+def test_a_running_server_with_older_rules_gets_the_learner_rules_on_next_start(
+        admin: str, cleanup: list[str], course_database: CourseDatabase) -> None:
+    """A server an older pglab started keeps running; the next `pglab` command that starts it (a no-op
+    when running) writes today's pg_hba.conf and reloads it, so learners are confined at once."""
+    cleanup.append("t14_old")
+    url = ensure_learner(admin, "t14_old")
+    server = EmbeddedServer(Path(os.environ["PGLAB_HOME"]))
+    hba = server.pgdata / "pg_hba.conf"
+    older = "".join(line for line in PG_HBA.splitlines(keepends=True) if "pglab_learners" not in line)
+    hba.write_text(older)
+    try:
+        query(admin, "SELECT pg_reload_conf()")
+        assert _eventually(lambda: _connects(other_database(url, "postgres"))), "the older rules never loaded"
+    finally:
+        server.start()  # what every pglab command does first
+    assert hba.read_text() == PG_HBA
+    assert _eventually(lambda: not _connects(other_database(url, "postgres")))
+    assert "pg_hba.conf rejects connection" in refused(other_database(url, "postgres"))
+
+
+def _connects(url: str) -> bool:
+    try:
+        psycopg2.connect(url, connect_timeout=5).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def _eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """A reload is a signal the postmaster handles when it gets to it: poll, within a bound."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

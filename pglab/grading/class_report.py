@@ -11,6 +11,8 @@ exactly what those say and can be rebuilt from them alone.
 - ``grades-wide.csv`` is one row per learner and one column per notebook plus ``Total``, with the
   identity columns Canvas's gradebook import looks for (``Student,ID,SIS Login ID,Section``; the
   learner's id goes in ``SIS Login ID``). Moodle's CSV grade import maps the same columns by hand.
+  A notebook the grader failed on (``(not graded)`` in checks.csv) is an empty cell, and that
+  learner's total is empty too: an LMS import then leaves those grades alone.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 NOT_SUBMITTED = "not submitted"
+NOT_GRADED_ROW = "(not graded)"  # checks.csv's row for a notebook the grader failed on (no points)
 WIDE_IDENTITY = ("Student", "ID", "SIS Login ID", "Section")
 TOTAL = "Total"
 STYLE = """
@@ -69,6 +72,7 @@ class ClassResults:
     notebook_max: dict[str, float]
     notebook_points: dict[tuple[str, str], float]  # (student, notebook) -> points
     submitted: set[tuple[str, str]]
+    not_graded: set[tuple[str, str]]  # (student, notebook) the grader failed on: no grade, not a zero
     total: dict[str, float]
     total_max: float
     assignment_scores: dict[str, dict[str, float]]  # graded assignment -> student -> score (grades.csv)
@@ -109,12 +113,15 @@ def read_results(grades_csv: Path, checks_csv: Path) -> ClassResults:
     notebook_max: dict[str, float] = defaultdict(float)
     notebook_points: dict[tuple[str, str], float] = defaultdict(float)
     submitted: set[tuple[str, str]] = set()
+    not_graded: set[tuple[str, str]] = set()
     tallies: dict[tuple[str, str], CheckTally] = {}
     first_student: dict[str, str] = {}
     problems: list[dict[str, str]] = []
     for row in check_rows:
         notebook = f"{row['assignment']}/{row['notebook']}"
-        if row["check"].startswith("("):  # "(notebook)" notes and "(submission)" problems: no points
+        if row["check"] == NOT_GRADED_ROW:
+            not_graded.add((row["student_id"], notebook))
+        if row["check"].startswith("("):  # "(notebook)" notes, "(submission)" problems: no points
             if not row["message"].endswith("was not submitted"):  # the per-notebook table counts those
                 problems.append(row)
             continue
@@ -137,7 +144,7 @@ def read_results(grades_csv: Path, checks_csv: Path) -> ClassResults:
     notebooks.sort(key=lambda n: order[n])
     return ClassResults(
         students=students, names=names, notebooks=notebooks, notebook_max=dict(notebook_max),
-        notebook_points=dict(notebook_points), submitted=submitted,
+        notebook_points=dict(notebook_points), submitted=submitted, not_graded=not_graded,
         total={s: total.get(s, 0.0) for s in students}, total_max=sum(max_by_assignment.values()),
         assignment_scores={a: by_assignment[a] for a in sorted({n.split("/")[0] for n in notebooks})
                            if a in by_assignment},
@@ -155,9 +162,12 @@ def write_wide_csv(results: ClassResults, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), TOTAL])
         for student in results.students:
-            scores = [_points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
+            # A notebook the grader failed on has no grade yet: an empty cell (and no total), never 0.
+            scores = ["" if (student, n) in results.not_graded else
+                      _points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
+            pending = any(s == student for s, _ in results.not_graded)
             writer.writerow([results.names.get(student) or student, "", student, "", *scores,
-                             _points(results.total[student])])
+                             "" if pending else _points(results.total[student])])
 
 
 def _points(value: float) -> str:
