@@ -59,3 +59,7 @@ class GraderFault(PglabError):
 
 class LearnerError(PglabError):
     """A learner name, roster or learner account that ``pglab learners`` cannot use as asked."""
+
+
+class HubError(PglabError):
+    """The course's JupyterHub cannot start, or cannot prepare a learner's server."""
