@@ -44,7 +44,7 @@ full-course:  # a learner bundle has no tests/ or grader/: say so instead of fai
 	@test -d tests && test -d grader || { echo "make test needs the full course: tests/ and grader/ are not in a learner bundle"; exit 2; }
 
 lint: dev-setup
-	$(BIN)/ruff check pglab tests grader benchmarks
+	$(BIN)/ruff check pglab tests grader benchmarks hub
 
 typecheck: dev-setup
 	$(BIN)/mypy
