@@ -50,15 +50,20 @@ class HubSettings:
                    bin_dir=str(Path(sys.executable).parent))
 
 
-def spawn_environment(settings: HubSettings, database_url: str, instructor: bool) -> dict[str, str]:
-    """The variables a learner's (or instructor's) JupyterLab, kernels and terminals start with."""
+def spawn_environment(settings: HubSettings, database_url: str, instructor: bool, local: bool) -> dict[str, str]:
+    """The variables a learner's (or instructor's) JupyterLab, kernels and terminals start with.
+
+    ``local``: the server runs on this machine from the hub's own venv, so its PATH starts there
+    (a Kubernetes user image keeps its own PATH).
+    """
     config_path = [str(COURSE_CONFIG)] if instructor else [str(LEARNER_CONFIG), str(COURSE_CONFIG)]
     env = {
         "DATABASE_URL": database_url,
         "PGLAB_EXCHANGE": settings.exchange,
         "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path),
-        "PATH": os.pathsep.join([settings.bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
     }
+    if local:
+        env["PATH"] = os.pathsep.join([settings.bin_dir, "/usr/local/bin", "/usr/bin", "/bin"])
     if instructor:
         env["PGLAB_ADMIN_URL"] = settings.admin_url
     return env
@@ -74,12 +79,11 @@ async def pre_spawn_hook(spawner: Any) -> None:
     try:
         # Blocking database work runs in a thread: the hub keeps serving everyone else meanwhile.
         url = await asyncio.to_thread(ensure_learner, settings.admin_url, user.name)
-    except HubError:
-        raise
     except Exception as err:  # PglabError (a bad name, server down) or a driver error: one line in the hub log
         raise HubError(f"cannot prepare the database of {user.name!r}: {one_line(err)}") from err
-    spawner.environment = {**spawner.environment, **spawn_environment(settings, url, instructor)}
-    if _runs_local_processes(spawner):
+    local = _runs_local_processes(spawner)
+    spawner.environment = {**spawner.environment, **spawn_environment(settings, url, instructor, local)}
+    if local:
         await copy_lessons_as(user.name, settings.bin_dir)
 
 
