@@ -15,12 +15,12 @@ import os
 import sys
 from pathlib import Path
 
+from pglab.classroom.hub import instructors_group, learners_group
 from pglab.classroom.hub_hooks import pre_spawn_hook
 
 c = get_config()  # noqa: F821 - provided by traitlets when JupyterHub loads this file
 
-LEARNERS_GROUP = os.environ.get("PGLAB_LEARNERS_GROUP", "pglab-learners")
-INSTRUCTORS_GROUP = os.environ.get("PGLAB_INSTRUCTORS_GROUP", "pglab-instructors")
+LEARNERS_GROUP, INSTRUCTORS_GROUP = learners_group(), instructors_group()
 BIN = Path(sys.executable).parent  # the course's venv: JupyterHub and every learner's server run from it
 
 # Log in with the machine's accounts; the groups say who may, and who is an instructor.

@@ -15,32 +15,24 @@ spawned), then any process left under a test user's uid; the users and groups ar
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
 import os
 import pwd
 import re
 import secrets
 import shutil
-import stat
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
 from pglab.classroom.learners import learner_url
 from pglab.settings import PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.corpus.cases_core import SEED_BEGINNER
-from tests.lab_process import free_port, stop
+from tests.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment
 from tests.test_browser import CHROMIUM_ARGS, _cells, _menu, _open, _run_cell
 from tests.test_browser import chromium as chromium  # noqa: F401 - the fixture, shared with the browser test
 
@@ -57,115 +49,20 @@ ANSWER_CELL = 4  # the beginner challenge's answer cell
 WAIT_S = 120  # the longest any single step may take (a spawn on a busy 2-core machine)
 
 
-@dataclass(frozen=True)
-class Hub:
-    base: str
-    passwords: dict[str, str]
-    exchange: Path
-    admin_url: str
-
-
-def _run(*command: str, **kwargs: object) -> subprocess.CompletedProcess:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
-    assert done.returncode == 0, f"`{' '.join(command)}` failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return done
-
-
-def _traversable_for_everyone(paths: list[Path]) -> dict[Path, int]:
-    """Let other users reach the venv's interpreter and the course (o+x on the folders above them only).
-
-    Returns the folders changed with their old modes, to be put back. On this machine the interpreter
-    lives under /root (mode 700); a real deployment installs the course where its users can read it.
-    """
-    changed: dict[Path, int] = {}
-    for path in paths:
-        for folder in [path, *path.parents] if path.is_dir() else path.parents:
-            mode = folder.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                changed.setdefault(folder, mode)
-                folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-    return changed
-
-
 @pytest.fixture(scope="module")
-def class_users() -> Iterator[dict[str, str]]:
-    """Two learners and an instructor: system users with homes, groups and passwords; deleted after."""
-    passwords = {name: secrets.token_urlsafe(12) for name in (ALICE, BOB, TEACHER)}
-    opened = _traversable_for_everyone([Path(sys.executable).resolve(), Path(sys.prefix), Path(sys.base_prefix),
-                                        PROJECT_ROOT])
-    try:
-        _run("groupadd", LEARNERS_GROUP)
-        _run("groupadd", INSTRUCTORS_GROUP)
-        for name, group in ((ALICE, LEARNERS_GROUP), (BOB, LEARNERS_GROUP), (TEACHER, INSTRUCTORS_GROUP)):
-            _run("useradd", "--create-home", "--shell", "/bin/bash", "--groups", group, name)
-        _run("chpasswd", input="".join(f"{n}:{p}\n" for n, p in passwords.items()))
-        probe = subprocess.run(["runuser", "-u", ALICE, "--", sys.executable, "-c", "import pglab, jupyterhub"],
-                               capture_output=True, text=True, timeout=60)
-        assert probe.returncode == 0, f"a learner cannot run the course's Python: {probe.stderr[-1500:]}"
-        yield passwords
-    finally:
-        _end_processes_of(list(passwords))
-        for name in passwords:
-            subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=60)
-        for group in (LEARNERS_GROUP, INSTRUCTORS_GROUP):
-            subprocess.run(["groupdel", group], capture_output=True, timeout=60)
-        for folder, mode in opened.items():
-            folder.chmod(stat.S_IMODE(mode))
-
-
-def _end_processes_of(users: list[str]) -> None:
-    """Kill, by pid, whatever still runs as a test user (servers the hub did not stop, kernels)."""
-    uids = set()
-    for name in users:
-        try:
-            uids.add(pwd.getpwnam(name).pw_uid)
-        except KeyError:
-            continue
-    left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
-    for process in left:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(left, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def hub(class_users: dict[str, str], course_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """`pglab hub` on a free localhost port, with a private exchange and state folder; stopped after."""
+def hub(course_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """`pglab hub` on a free localhost port for two learners and an instructor; all removed after."""
     admin_url = os.environ.get("PGLAB_ADMIN_URL")
     if not admin_url:
         pytest.skip("the hub needs an admin URL on the test server (set PGLAB_TEST_ADMIN_URL with an external one)")
-    exchange = Path(tempfile.mkdtemp(prefix="pglab-exchange-"))  # outside pytest's private (0700) tmp folders
-    state = tmp_path_factory.mktemp("hub")
-    port = free_port()
-    env = clean_environ(PGLAB_ADMIN_URL=admin_url, PGLAB_EXCHANGE=str(exchange), PGLAB_HUB_HOME=str(state),
-                        PGLAB_LEARNERS_GROUP=LEARNERS_GROUP, PGLAB_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP)
-    log = state / "hub.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "pglab.cli", "hub", "--port", str(port), "--",
-                                    "--ip=127.0.0.1"], env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/hub/api", timeout=5) as answer:
-                    assert "version" in json.loads(answer.read())
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"pglab hub did not come up:\n{log.read_text()[-4000:]}") from None
-                time.sleep(0.5)
-        yield Hub(base, class_users, exchange, admin_url)
-    finally:
-        stop(process)
-        _end_processes_of(list(class_users))
-        if ARTIFACTS.is_dir():
-            shutil.copy(log, ARTIFACTS / "jupyterhub.log")
-        shutil.rmtree(exchange, ignore_errors=True)
+    env = clean_environ(PGLAB_LEARNERS_GROUP=LEARNERS_GROUP, PGLAB_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP)
+    with class_users({LEARNERS_GROUP: [ALICE, BOB], INSTRUCTORS_GROUP: [TEACHER]}) as passwords, \
+            running_hub(passwords, admin_url, tmp_path_factory.mktemp("hub"), env,
+                        keep_log=ARTIFACTS / "jupyterhub.log") as running:
+        yield running
 
 
-def _log_in(browser, hub: Hub, name: str):  # type: ignore[no-untyped-def]
+def _log_in(browser, hub: RunningHub, name: str):  # type: ignore[no-untyped-def]
     """Log in on the hub's page; return the page once the user's JupyterLab has loaded."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
@@ -179,21 +76,11 @@ def _log_in(browser, hub: Hub, name: str):  # type: ignore[no-untyped-def]
     return page
 
 
-def _server_environment(name: str) -> dict[str, str]:
-    """The environment the hub gave ``name``'s JupyterLab (what their terminals and kernels get)."""
-    uid = pwd.getpwnam(name).pw_uid
-    for process in psutil.process_iter(["uids", "cmdline"]):
-        if process.info["uids"] and process.info["uids"].real == uid and any(
-                "jupyterhub-singleuser" in part for part in process.info["cmdline"] or []):
-            return dict(process.environ())
-    raise AssertionError(f"no JupyterLab server runs as {name}")
-
-
 def _as_user(name: str, command: str, cwd: Path, env: dict[str, str]) -> str:
     """Run a shell command as ``name`` (no privileges left), as in a terminal of their JupyterLab."""
     entry = pwd.getpwnam(name)
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
+    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+                          user=entry.pw_uid, group=entry.pw_gid, extra_groups=os.getgrouplist(name, entry.pw_gid))
     assert done.returncode == 0, f"`{command}` as {name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout + done.stderr
 
@@ -236,7 +123,7 @@ except psycopg2.OperationalError as err:
 
 @needs_root
 @pytest.mark.slow
-def test_a_class_on_jupyterhub(chromium: Path, hub: Hub, tmp_path: Path) -> None:
+def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -248,14 +135,14 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: Hub, tmp_path: Path) -> None
         try:
             # The instructor logs in; with their server's environment they release the core assignment.
             page = _log_in(browser, hub, TEACHER)
-            teacher_env = _server_environment(TEACHER)
+            teacher_env = server_environment(TEACHER)
             assert teacher_env["PGLAB_EXCHANGE"] == str(hub.exchange) and teacher_env.get("PGLAB_ADMIN_URL")
             for part in ("solutions/core", "notebooks/challenges/core", "grader/nbgrader_config.py"):
                 target = course / part
                 target.parent.mkdir(parents=True, exist_ok=True)
                 copy = shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy
                 copy(PROJECT_ROOT / part, target)
-            _run("chown", "-R", f"{TEACHER}:{TEACHER}", str(course))
+            run_as_root("chown", "-R", f"{TEACHER}:{TEACHER}", str(course))
             _as_user(TEACHER, "nbgrader generate_assignment core --force && nbgrader release_assignment core",
                      course / "grader", teacher_env)
             assert "Formgrader" in _nbgrader_menu(page)
@@ -266,12 +153,18 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: Hub, tmp_path: Path) -> None
             notes = Path(pwd.getpwnam(BOB).pw_dir) / "course" / "02_connecting.ipynb"
             notes.parent.mkdir()
             notes.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "bob": "notes"}')
-            _run("chown", "-R", f"{BOB}:{BOB}", str(notes.parent))
+            run_as_root("chown", "-R", f"{BOB}:{BOB}", str(notes.parent))
 
             for learner, other in ((ALICE, BOB), (BOB, ALICE)):
                 page = _log_in(browser, hub, learner)
                 base = f"{hub.base}/user/{learner}"
-                env = _server_environment(learner)
+                env = server_environment(learner)
+                for secret in (PROJECT_ROOT / "grader/checks/core/test_beginner.py",
+                               PROJECT_ROOT / "solutions/core/beginner.ipynb"):
+                    entry = pwd.getpwnam(learner)
+                    peek = subprocess.run(["cat", str(secret)], capture_output=True, timeout=30, user=entry.pw_uid,
+                                          group=entry.pw_gid, extra_groups=os.getgrouplist(learner, entry.pw_gid))
+                    assert peek.returncode != 0 and b"Permission denied" in peek.stderr, f"{learner} reads {secret}"
                 assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{learner}")
                 # No instructor tools: neither in the menus nor on the server.
                 menu = _nbgrader_menu(page)

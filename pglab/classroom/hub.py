@@ -10,9 +10,11 @@ own state (its sqlite database, cookie secret) lives in ``PGLAB_HUB_HOME`` (defa
 
 from __future__ import annotations
 
+import grp
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,43 @@ from pglab.settings import PROJECT_ROOT, load_settings, mask_password
 
 HUB_CONFIG = PROJECT_ROOT / "hub" / "jupyterhub_config.py"
 PROXY = "configurable-http-proxy"
+INSTRUCTOR_ONLY = ("solutions", "grader")  # reference solutions, hidden checks, gradebook
+
+
+def learners_group() -> str:
+    """The system group whose members may log in as learners (PAM), from PGLAB_LEARNERS_GROUP."""
+    return os.environ.get("PGLAB_LEARNERS_GROUP") or "pglab-learners"
+
+
+def instructors_group() -> str:
+    """The system group of instructors (hub admins, readers of the hidden checks), PGLAB_INSTRUCTORS_GROUP."""
+    return os.environ.get("PGLAB_INSTRUCTORS_GROUP") or "pglab-instructors"
+
+
+def protect_instructor_files(group: str, root: Path = PROJECT_ROOT) -> int:
+    """Keep learners, who share this machine, out of the solutions and hidden checks.
+
+    Everything under ``solutions/`` and ``grader/`` goes to the instructors' group, readable by it
+    and by nobody else but the owner. Returns how many paths were changed.
+    """
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise HubError(f"the instructors' group {group!r} does not exist: create it (`groupadd {group}`), add the "
+                       "instructors to it, or name another with PGLAB_INSTRUCTORS_GROUP") from None
+    changed = 0
+    for top in (root / name for name in INSTRUCTOR_ONLY):
+        for path in [top, *top.rglob("*")] if top.exists() else []:
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            mode = stat.S_IMODE(info.st_mode)
+            wanted = (mode & ~0o007) | 0o040 | (0o010 if stat.S_ISDIR(info.st_mode) else 0)
+            if info.st_gid != gid or mode != wanted:
+                os.chown(path, -1, gid)
+                path.chmod(wanted)
+                changed += 1
+    return changed
 
 
 def proxy_command() -> str:
@@ -63,6 +102,7 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
     if importlib.util.find_spec("jupyterhub") is None:
         raise HubError("JupyterHub is not installed: run `make hub-setup` (or `pip install -e '.[hub]'`)")
     proxy = proxy_command()
+    protected = protect_instructor_files(instructors_group())
     url = admin_url()
     exchange = Path(os.environ.get("PGLAB_EXCHANGE") or DEFAULT_EXCHANGE)
     prepare_exchange(exchange)
@@ -74,6 +114,9 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
                f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
                *(arg for arg in (extra or []) if arg != "--")]
     print(f"class database server: {mask_password(url)}; exchange: {exchange}; hub state: {state}", flush=True)
+    if protected:
+        print(f"solutions/ and grader/ are now readable by the group {instructors_group()} only "
+              f"({protected} paths changed)", flush=True)
     print(f"JupyterHub for the course on port {port} (Ctrl-C stops it and every learner's server)", flush=True)
     try:
         return subprocess.call(command, cwd=state, env=env)
