@@ -129,6 +129,7 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
     ARTIFACTS.mkdir(exist_ok=True)
     course = Path(pwd.getpwnam(TEACHER).pw_dir) / "pglab"
     started = time.monotonic()
+    learner_envs: dict[str, dict[str, str]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         page = None
@@ -159,8 +160,10 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                 page = _log_in(browser, hub, learner)
                 base = f"{hub.base}/user/{learner}"
                 env = server_environment(learner)
+                learner_envs[learner] = env
                 for secret in (PROJECT_ROOT / "grader/checks/core/test_beginner.py",
-                               PROJECT_ROOT / "solutions/core/beginner.ipynb"):
+                               PROJECT_ROOT / "solutions/core/beginner.ipynb",
+                               PROJECT_ROOT / "tests/corpus/cases_core.py"):
                     entry = pwd.getpwnam(learner)
                     peek = subprocess.run(["cat", str(secret)], capture_output=True, timeout=30, user=entry.pw_uid,
                                           group=entry.pw_gid, extra_groups=os.getgrouplist(learner, entry.pw_gid))
@@ -222,8 +225,12 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == "core"}
     assert scores == {ALICE: 10.0, BOB: 0.0}, (scores, graded)
 
-    # Each learner's database is theirs: provisioned on first login, owned by them.
+    # Each learner's database is theirs: provisioned on first login; `pglab db reset` in their terminal
+    # rebuilds that one.
     assert learner_url(hub.admin_url, ALICE).rsplit("/", 1)[1] == ALICE
+    home = Path(pwd.getpwnam(ALICE).pw_dir)
+    reset = _as_user(ALICE, "pglab db reset", home, learner_envs[ALICE])
+    assert "5343 products" in reset, reset
     print(f"hub session (3 logins, 2 submissions, grading): {time.monotonic() - started:.1f} s")
 
 

@@ -26,7 +26,8 @@ from pglab.settings import PROJECT_ROOT, load_settings, mask_password
 
 HUB_CONFIG = PROJECT_ROOT / "hub" / "jupyterhub_config.py"
 PROXY = "configurable-http-proxy"
-INSTRUCTOR_ONLY = ("solutions", "grader")  # reference solutions, hidden checks, gradebook
+# Reference solutions, hidden checks and gradebook, the tests' answer corpus, and git's copy of them all.
+INSTRUCTOR_ONLY = ("solutions", "grader", "tests", ".git")
 
 
 def learners_group() -> str:
@@ -42,8 +43,8 @@ def instructors_group() -> str:
 def protect_instructor_files(group: str, root: Path = PROJECT_ROOT) -> int:
     """Keep learners, who share this machine, out of the solutions and hidden checks.
 
-    Everything under ``solutions/`` and ``grader/`` goes to the instructors' group, readable by it
-    and by nobody else but the owner. Returns how many paths were changed.
+    Everything under :data:`INSTRUCTOR_ONLY` goes to the instructors' group, readable by it and by
+    nobody else but the owner. Returns how many paths were changed.
     """
     try:
         gid = grp.getgrnam(group).gr_gid
@@ -115,7 +116,7 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
                *(arg for arg in (extra or []) if arg != "--")]
     print(f"class database server: {mask_password(url)}; exchange: {exchange}; hub state: {state}", flush=True)
     if protected:
-        print(f"solutions/ and grader/ are now readable by the group {instructors_group()} only "
+        print(f"{', '.join(INSTRUCTOR_ONLY)} are now readable by the group {instructors_group()} only "
               f"({protected} paths changed)", flush=True)
     print(f"JupyterHub for the course on port {port} (Ctrl-C stops it and every learner's server)", flush=True)
     try:
