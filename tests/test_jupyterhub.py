@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +251,18 @@ def test_lesson_copy_keeps_the_learners_files_and_follows_no_link(tmp_path: Path
     assert (home / COURSE_FOLDER / lessons[2].name).read_bytes() == lessons[2].read_bytes()
     mine.unlink()  # a deleted lesson comes back fresh; nothing else is written again
     assert copy_lessons(home) == [mine]
+
+
+@needs_root
+@pytest.mark.parametrize(("setting", "expected"), [
+    ({"PGLAB_INSTRUCTORS_GROUP": "no-such-group-pglab"},
+     "pglab: the instructors' group 'no-such-group-pglab' does not exist: create it (`groupadd no-such-group-pglab`)"),
+    ({"PGLAB_INSTRUCTORS_GROUP": "root", "DATABASE_URL": "postgresql://learner:secret@db.example.com/catalogue"},
+     "pglab: DATABASE_URL=postgresql://learner:***@db.example.com/catalogue is set but PGLAB_ADMIN_URL is not"),
+])
+def test_pglab_hub_says_in_one_line_what_is_missing(setting: dict[str, str], expected: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "pglab.cli", "hub", "--port", "1"], capture_output=True, text=True,
+                          timeout=60, env=clean_environ(**setting))
+    assert done.returncode == 1 and done.stdout == "", done.stdout + done.stderr
+    assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1, done.stderr
+    assert "secret" not in done.stderr

@@ -40,17 +40,21 @@ def instructors_group() -> str:
     return os.environ.get("PGLAB_INSTRUCTORS_GROUP") or "pglab-instructors"
 
 
+def group_id(group: str) -> int:
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise HubError(f"the instructors' group {group!r} does not exist: create it (`groupadd {group}`), add the "
+                       "instructors to it, or name another with PGLAB_INSTRUCTORS_GROUP") from None
+
+
 def protect_instructor_files(group: str, root: Path = PROJECT_ROOT) -> int:
     """Keep learners, who share this machine, out of the solutions and hidden checks.
 
     Everything under :data:`INSTRUCTOR_ONLY` goes to the instructors' group, readable by it and by
     nobody else but the owner. Returns how many paths were changed.
     """
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise HubError(f"the instructors' group {group!r} does not exist: create it (`groupadd {group}`), add the "
-                       "instructors to it, or name another with PGLAB_INSTRUCTORS_GROUP") from None
+    gid = group_id(group)
     changed = 0
     for top in (root / name for name in INSTRUCTOR_ONLY):
         for path in [top, *top.rglob("*")] if top.exists() else []:
@@ -103,8 +107,9 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
     if importlib.util.find_spec("jupyterhub") is None:
         raise HubError("JupyterHub is not installed: run `make hub-setup` (or `pip install -e '.[hub]'`)")
     proxy = proxy_command()
-    protected = protect_instructor_files(instructors_group())
+    group_id(instructors_group())  # before anything starts or changes
     url = admin_url()
+    protected = protect_instructor_files(instructors_group())
     exchange = Path(os.environ.get("PGLAB_EXCHANGE") or DEFAULT_EXCHANGE)
     prepare_exchange(exchange)
     state = Path(os.environ.get("PGLAB_HUB_HOME") or load_settings().home / "hub")
