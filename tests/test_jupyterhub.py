@@ -7,7 +7,8 @@ with ``chpasswd``), then, in the browser, logs in as each of them. Each learner 
 a connection to the other learner's database refused, fetches the core assignment from the
 Assignments panel, and submits it (alice with the beginner challenge answered, bob as released).
 The instructor releases and collects with nbgrader's own commands and grades with ``pglab grade``
-as their own unprivileged user, with the environment the hub gave their server.
+as their own unprivileged user, with the environment the hub gave their server, then opens the
+class's report.html from their JupyterLab.
 
 Everything started here is stopped at the end, failing or not: the hub (which stops the servers it
 spawned), then any process left under a test user's uid; the users and groups are deleted.
@@ -225,6 +226,22 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
     with (course / "grader" / "grades" / "grades.csv").open() as f:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == "core"}
     assert scores == {ALICE: 10.0, BOB: 0.0}, (scores, graded)
+
+    # The instructor opens the class report from their JupyterLab.
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = _log_in(browser, hub, TEACHER)
+            page.goto(f"{hub.base}/user/{TEACHER}/files/pglab/grader/grades/report.html")
+            assert page.locator("h1").inner_text() == "Class report"
+            plot = page.locator("figure svg").first
+            box = plot.bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 50, box
+            body = page.inner_text("body")
+            assert "2 learner(s)" in body and ALICE in body and BOB in body, body[:2000]
+            page.screenshot(path=str(ARTIFACTS / "hub-report.png"), full_page=True)
+        finally:
+            browser.close()
 
     # Each learner's database is theirs: provisioned on first login; `pglab db reset` in their terminal
     # rebuilds that one.
