@@ -35,6 +35,7 @@ from pglab.settings import PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.corpus.cases_core import SEED_BEGINNER
 from tests.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment
+from tests.lab_process import stop
 from tests.test_browser import CHROMIUM_ARGS, _cells, _menu, _open, _run_cell
 from tests.test_browser import chromium as chromium  # noqa: F401 - the fixture, shared with the browser test
 
@@ -278,8 +279,14 @@ def test_lesson_copy_keeps_the_learners_files_and_follows_no_link(tmp_path: Path
      "pglab: DATABASE_URL=postgresql://learner:***@db.example.com/catalogue is set but PGLAB_ADMIN_URL is not"),
 ])
 def test_pglab_hub_says_in_one_line_what_is_missing(setting: dict[str, str], expected: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pglab.cli", "hub", "--port", "1"], capture_output=True, text=True,
-                          timeout=60, env=clean_environ(**setting))
-    assert done.returncode == 1 and done.stdout == "", done.stdout + done.stderr
-    assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1, done.stderr
-    assert "secret" not in done.stderr
+    env = clean_environ(**setting)
+    env.pop("PGLAB_ADMIN_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "pglab.cli", "hub", "--port", "1"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        stop(process)  # had it started a hub after all, nothing of it outlives the test
+    assert process.returncode == 1 and stdout == "", stdout + stderr
+    assert stderr.startswith(expected) and stderr.count("\n") == 1, stderr
+    assert "secret" not in stderr
