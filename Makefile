@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 # Installed: the course (all that `make lab` needs), then the test tools (linter, type checker, browser driver).
 STAMP     := $(VENV)/.pglab-installed
 DEV_STAMP := $(VENV)/.pglab-dev-installed
+HUB_STAMP := $(VENV)/.pglab-hub-installed
 
-.PHONY: setup dev-setup lab test full-course lint typecheck pytest clean-db release
+.PHONY: setup dev-setup hub-setup hub lab test full-course lint typecheck pytest clean-db release
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP)
+# The class's JupyterHub (`pglab hub`): JupyterHub from PyPI, configurable-http-proxy from npm into the venv.
+$(HUB_STAMP): $(STAMP)
+	@command -v npm >/dev/null || { echo "the hub needs node and npm: apt-get install nodejs npm (or https://nodejs.org)"; exit 2; }
+	$(BIN)/python -m pip install --quiet -e '.[hub]'
+	npm install --silent --no-audit --no-fund --prefix $(VENV) configurable-http-proxy@4
+	@touch $(HUB_STAMP)
+
+$(DEV_STAMP): $(HUB_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(DEV_STAMP)
 
 setup: $(STAMP)
+
+hub-setup: $(HUB_STAMP)
+
+hub: hub-setup  ## run the course's JupyterHub on this machine (as root; HUB_ARGS="--port 8000")
+	$(BIN)/pglab hub $(HUB_ARGS)
 
 dev-setup: $(DEV_STAMP)
 
@@ -31,7 +44,7 @@ full-course:  # a learner bundle has no tests/ or grader/: say so instead of fai
 	@test -d tests && test -d grader || { echo "make test needs the full course: tests/ and grader/ are not in a learner bundle"; exit 2; }
 
 lint: dev-setup
-	$(BIN)/ruff check pglab tests grader benchmarks
+	$(BIN)/ruff check pglab tests grader benchmarks hub
 
 typecheck: dev-setup
 	$(BIN)/mypy

@@ -4,6 +4,7 @@ Source notebooks live in ../solutions, the student release in ../notebooks/chall
 autograded copies, feedback and the gradebook stay in this folder (git-ignored).
 """
 
+import os
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -21,7 +22,8 @@ c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
-c.Exchange.root = str(ROOT / "grader" / "exchange")
+# On the class's JupyterHub the exchange is shared (`pglab hub` sets PGLAB_EXCHANGE); alone, it stays here.
+c.Exchange.root = os.environ.get("PGLAB_EXCHANGE") or str(ROOT / "grader" / "exchange")
 
 # Release: the answer cell keeps its def/class line; only the body between the markers is cleared.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

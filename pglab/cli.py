@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from pglab import course_db
+from pglab.classroom.commands import add_learners_parser
 from pglab.errors import PglabError
 from pglab.provision import embedded_server, ensure_course_database
 from pglab.settings import load_settings, mask_password
@@ -90,6 +91,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return run_lab(no_browser=args.no_browser, port=args.port, extra=args.jupyter_args)
 
 
+def cmd_hub(args: argparse.Namespace) -> int:
+    from pglab.classroom.hub import run_hub
+
+    return run_hub(port=args.port, extra=args.jupyterhub_args)
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
@@ -155,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
     lab.set_defaults(handler=cmd_lab)
 
+    hub = commands.add_parser("hub", help="run the course's JupyterHub on this machine (as root)")
+    hub.add_argument("--port", type=int, default=8000, help="public port (default 8000)")
+    hub.add_argument("jupyterhub_args", nargs=argparse.REMAINDER, help="passed on to `jupyterhub`")
+    hub.set_defaults(handler=cmd_hub)
+
     grade = commands.add_parser("grade", help="grade a folder of submissions (nbgrader submitted/ layout)")
     grade.add_argument("submitted", help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
     grade.add_argument("--out", required=True, help="where grades.csv, checks.csv and feedback/ go")
@@ -173,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")
     bundle.add_argument("out", help="target folder (must not exist or be empty)")
     bundle.set_defaults(handler=cmd_bundle)
+
+    add_learners_parser(commands)
     return parser
 
 

@@ -55,3 +55,11 @@ class GraderFault(PglabError):
         super().__init__(f"{kind.value}: {one_line(detail)}")
         self.kind = kind
         self.detail = one_line(detail)
+
+
+class LearnerError(PglabError):
+    """A learner name, roster or learner account that ``pglab learners`` cannot use as asked."""
+
+
+class HubError(PglabError):
+    """The course's JupyterHub cannot start, or cannot prepare a learner's server."""

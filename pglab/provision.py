@@ -7,10 +7,12 @@ is started, the learner role and ``catalogue`` database created, and the data lo
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 
 from pglab import course_db
+from pglab.errors import SettingsError
 from pglab.server import EmbeddedServer, ServerInfo
 from pglab.settings import Settings, load_settings
 
@@ -48,3 +50,20 @@ def ensure_course_database(settings: Settings | None = None) -> CourseDatabase:
 def database_url() -> str:
     """The URL notebooks and scripts connect with (starting the embedded server if needed)."""
     return ensure_course_database().url
+
+
+def admin_url() -> str:
+    """A URL allowed to create databases and roles: ``PGLAB_ADMIN_URL``, or the embedded server's.
+
+    Grading (a database per submission) and ``pglab learners`` (a database and role per learner)
+    both need one; the embedded server's admin password is in ``PGLAB_HOME/server.json`` (mode 600).
+    """
+    explicit = os.environ.get("PGLAB_ADMIN_URL")
+    if explicit:
+        return explicit
+    settings = load_settings()
+    if settings.external:
+        raise SettingsError(
+            f"{settings.describe_external()} is set, but pglab needs to create databases and roles there: "
+            "set PGLAB_ADMIN_URL to a superuser URL on that server, or unset it to use the embedded server")
+    return embedded_server(settings).start().admin_url()

@@ -46,12 +46,18 @@ SERVER_OPTIONS = {
 }
 PG_HBA = """\
 # Written by pglab at every start. Every login needs a password, over the socket and over TCP.
-# Grading roles (members of pglab_submissions) may reach only the database named like themselves.
+# Grading roles (members of pglab_submissions) and learners' roles (members of pglab_learners, see
+# `pglab learners`) may reach only the database named like themselves.
 local   sameuser  +pglab_submissions                 scram-sha-256
 local   all       +pglab_submissions                 reject
 host    sameuser  +pglab_submissions  127.0.0.1/32   scram-sha-256
 host    sameuser  +pglab_submissions  ::1/128        scram-sha-256
 host    all       +pglab_submissions  all            reject
+local   sameuser  +pglab_learners                    scram-sha-256
+local   all       +pglab_learners                    reject
+host    sameuser  +pglab_learners     127.0.0.1/32   scram-sha-256
+host    sameuser  +pglab_learners     ::1/128        scram-sha-256
+host    all       +pglab_learners     all            reject
 local   all       all                                scram-sha-256
 host    all       all                 127.0.0.1/32   scram-sha-256
 host    all       all                 ::1/128        scram-sha-256
@@ -120,6 +126,8 @@ class EmbeddedServer:
             self._initdb(state["admin_password"])
         pid = self._running_pid()
         if pid is not None:
+            if self._write_hba():  # a server started by an older pglab: load today's rules now
+                self._run("pg_ctl", ["-D", str(self.pgdata), "reload"])
             return self._info(state, self._postmaster_port() or state["port"])
         self._clear_stale_server()
         port, note = self._choose_port(state)
@@ -226,14 +234,16 @@ class EmbeddedServer:
         finally:
             pwfile.unlink(missing_ok=True)
 
-    def _write_hba(self) -> None:
+    def _write_hba(self) -> bool:
+        """Write pglab's pg_hba.conf; True when it changed."""
         hba = self.pgdata / "pg_hba.conf"
         if hba.exists() and hba.read_text() == PG_HBA:
-            return
+            return False
         hba.write_text(PG_HBA)
         if self.system_user is not None:
             entry = _ensure_system_user(self.system_user)
             os.chown(hba, entry.pw_uid, entry.pw_gid)
+        return True
 
     def _pg_ctl_start(self, port: int) -> None:
         self._write_hba()

@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 LEARNER_GUIDE = ROOT / "docs" / "learner-guide.md"
 INSTRUCTOR_GUIDE = ROOT / "docs" / "instructor-guide.md"
-PAGES = [README, LEARNER_GUIDE, INSTRUCTOR_GUIDE]
+CLASSROOM_GUIDE = ROOT / "docs" / "classroom.md"
+PAGES = [README, LEARNER_GUIDE, INSTRUCTOR_GUIDE, CLASSROOM_GUIDE]
 OWN_SERVER_URL = "postgresql://learner:secret@db.example.com:5432/catalogue"  # the learner guide's example
 
 # Commands the suite cannot run from inside itself, and the test that covers each instead.
@@ -54,6 +55,21 @@ NOT_RUN_HERE = {
     "make test": ("tests/test_docs.py", "test_ci_runs_the_readme_test_command"),  # it is this suite
     "docker compose up": ("tests/test_repo_files.py",
                           "test_compose_initialises_from_the_same_files_as_the_embedded_path"),
+    # The classroom guide: system accounts and a running hub (a real one, with users the test creates) ...
+    **{command: ("tests/test_jupyterhub.py", "test_a_class_on_jupyterhub") for command in (
+        "groupadd pglab-learners", "groupadd pglab-instructors",
+        "useradd --create-home --groups pglab-learners alice", "useradd --create-home --groups pglab-learners bob",
+        "useradd --create-home --groups pglab-instructors teacher", "chpasswd < class-passwords.txt",
+        "pglab hub --port 8000")},
+    # ... and a Kubernetes cluster (the values file is checked without one).
+    **{command: ("tests/test_jupyterhub_kubernetes.py", "test_extra_config_installs_the_hook_the_local_hub_uses")
+       for command in (
+        "kubectl create namespace pglab",
+        "kubectl --namespace pglab create secret generic pglab-postgres-admin    "
+        "--from-literal=url='postgresql://postgres:CHANGE-ME@pglab-postgresql.pglab.svc:5432/postgres'",
+        "helm repo add jupyterhub https://hub.jupyter.org/helm-chart/",
+        "helm upgrade --install pglab jupyterhub/jupyterhub --namespace pglab --version 4.4.0 "
+        "--values hub/z2jh-values.yaml")},
 }
 
 
@@ -267,6 +283,9 @@ def test_instructor_guide(workspace: Path) -> None:
         printed = "\n".join(line for line in output.splitlines() if line.startswith(("graded ", "wrote ")))
         assert sample_pattern(summary).fullmatch(printed), (printed, summary)
         assert "grading:" in output  # the progress bar
+        wide = (out / "grades-wide.csv").read_text(encoding="utf-8").splitlines()
+        assert wide == sample_starting(INSTRUCTOR_GUIDE, "Student,ID,").strip().splitlines()
+        assert "core/beginner" in (out / "report.html").read_text(encoding="utf-8")
 
     def regraded_nothing(w: Walkthrough, output: str) -> None:
         assert "graded 0 notebook(s)" in output and "6 kept from an earlier run" in output, output
@@ -294,12 +313,35 @@ def test_instructor_guide(workspace: Path) -> None:
     def nothing_changed(w: Walkthrough, output: str) -> None:
         assert output == snapshot["status"], f"make release changed the committed release:\n{output}"
 
+    def roster_exported(w: Walkthrough) -> None:
+        (w.cwd / "roster.csv").write_text("username,firstname,lastname\ncarol,Carol,Chen\ndan,Dan,Diaz\n")
+
+    def learners_added(w: Walkthrough, output: str) -> None:
+        assert sample_pattern(sample_starting(INSTRUCTOR_GUIDE, "added alice")).fullmatch(output.strip()), output
+
+    def learners_listed(w: Walkthrough, output: str) -> None:
+        assert [line.split()[:2] for line in output.splitlines()[1:5]] == [
+            ["alice", "yes"], ["bob", "yes"], ["carol", "yes"], ["dan", "yes"]], output
+
+    def learner_connects_to_their_own(w: Walkthrough, output: str) -> None:
+        url = output.strip().removeprefix("DATABASE_URL=")
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_database(), current_user, count(*) FROM products")
+            assert cur.fetchone()[:2] == ("alice", "alice")
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError, match="pg_hba.conf rejects"):
+            psycopg2.connect(url.rsplit("/", 1)[0] + "/bob")
+
     walk.before = {
+        "pglab learners add --roster roster.csv": roster_exported,
         "mkdir -p grader/submitted/alice/core grader/submitted/bob/core": receive_files,
         "nbgrader generate_assignment core --force": keep_release,
         "make release": git_status_before,
     }
     walk.after = {
+        "pglab learners add alice bob": learners_added,
+        "pglab learners list": learners_listed,
+        "pglab learners url alice": learner_connects_to_their_own,
         "pglab bundle ../pglab-student": bundled,
         "pglab grade grader/submitted --out grader/grades": graded,
         "pglab grade grader/submitted --out grader/grades --quiet": regraded_nothing,
@@ -316,3 +358,54 @@ def test_instructor_guide(workspace: Path) -> None:
 
     walk.during = {"jupyter lab": formgrader_lists_the_graded_assignment}
     walk.run_page(INSTRUCTOR_GUIDE)
+
+
+@pytest.mark.slow
+def test_classroom_guide(workspace: Path) -> None:
+    """The hub guide's course set-up, learners, instructor commands and load benchmark, as written.
+
+    The hub itself and the accounts are in NOT_RUN_HERE (tests/test_jupyterhub.py runs them for real);
+    here the instructor's release, collect and grade run in their own clone, and one learner's side of
+    the exchange (fetch, answer, submit) is done with nbgrader's commands, as the Assignments panel does.
+    """
+    if os.geteuid() != 0:
+        pytest.skip("the classroom guide is followed as root (its load benchmark creates system users)")
+    course, teacher = workspace / "srv-pglab", workspace / "teacher" / "pglab"
+    env = walkthrough_environment(workspace, course)
+    walk = Walkthrough(cwd=workspace, env=env, tmp=workspace, covered_elsewhere=set(NOT_RUN_HERE),
+                       substitutions={REPOSITORY_PLACEHOLDER: str(ROOT), "/srv/pglab": str(course),
+                                      "~/pglab": str(teacher)})
+
+    def write_roster(w: Walkthrough) -> None:  # the LMS's export
+        (w.cwd / "roster.csv").write_text("username,name\nalice,Alice A.\nbob,Bob B.\n")
+
+    def listed(w: Walkthrough, output: str) -> None:
+        assert re.search(r"^alice\b", output, re.M) and re.search(r"^bob\b", output, re.M), output
+
+    def alice_submits(w: Walkthrough) -> None:
+        home = workspace / "alice"
+        home.mkdir()
+        options = [f"--Exchange.root={teacher / 'grader' / 'exchange'}", "--CourseDirectory.course_id=pglab"]
+        learner_env = dict(w.env)
+        for command in (["fetch_assignment", "core"], ["submit", "core", "--CourseDirectory.student_id=alice"]):
+            done = subprocess.run(["python", "-m", "nbgrader", *command, *options], cwd=home, env=learner_env,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stdout + done.stderr
+            if command[0] == "fetch_assignment":
+                (home / "core" / "beginner.ipynb").write_text(_core_submission("beginner", SEED_BEGINNER))
+
+    def graded(w: Walkthrough, output: str) -> None:
+        assert _scores(teacher / "grader" / "grades" / "grades.csv") == {"alice": 10.0}
+
+    def no_failures(w: Walkthrough, output: str) -> None:
+        assert "failures: 0 (goal 0)" in output and "cells run: 2 of 2" in output, output[-3000:]
+
+    walk.before = {"pglab learners add --roster roster.csv": write_roster, "nbgrader collect core": alice_submits}
+    walk.after = {
+        f"git clone {REPOSITORY_PLACEHOLDER} /srv/pglab": lambda w, output: prepare_clone(ROOT, course),
+        "git clone /srv/pglab ~/pglab": lambda w, output: prepare_clone(ROOT, teacher),
+        "pglab learners list": listed,
+        "pglab grade grader/submitted --out grader/grades": graded,
+        "python benchmarks/classroom.py --learners 2": no_failures,
+    }
+    walk.run_page(CLASSROOM_GUIDE)

@@ -31,6 +31,7 @@ from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import feedback
+from pglab.grading.class_report import write_class_report
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import RunClaim, admin_connection, data_fingerprint, drop_leftovers, ensure_template
 from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook
@@ -394,6 +395,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
+    write_class_report(out)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -1,0 +1,338 @@
+"""What the instructor reads after ``pglab grade``: ``report.html`` and ``grades-wide.csv`` in OUT.
+
+Both are made from the two CSVs the batch has already written (``grades.csv``: nbgrader's export,
+one row per learner and assignment; ``checks.csv``: one row per learner and check), so they say
+exactly what those say and can be rebuilt from them alone.
+
+- ``report.html`` stands alone (plots are inline SVG, no script, no external file): the class's
+  score distribution, each notebook's scores, and for every check the share of learners who
+  handed the notebook in and failed it, with the most frequent reason, so the edge case the class
+  missed shows at a glance.
+- ``grades-wide.csv`` is one row per learner and one column per notebook plus ``Total``, with the
+  identity columns Canvas's gradebook import looks for (``Student,ID,SIS Login ID,Section``; the
+  learner's id goes in ``SIS Login ID``). Moodle's CSV grade import maps the same columns by hand.
+  A notebook the grader failed on (``(not graded)`` in checks.csv) is an empty cell, and that
+  learner's total is empty too: an LMS import then leaves those grades alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pglab.errors import PglabError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+NOT_SUBMITTED = "not submitted"
+NOT_GRADED_ROW = "(not graded)"  # checks.csv's row for a notebook the grader failed on (no points)
+WIDE_IDENTITY = ("Student", "ID", "SIS Login ID", "Section")
+TOTAL = "Total"
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 2em; }
+.meta { color: #555; } figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
+td, th { border-bottom: 1px solid #ddd; padding: 5px 6px; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+.bad { color: #b3261e; font-weight: 600; } .ok { color: #137333; }
+"""
+
+
+@dataclass
+class CheckTally:
+    """How the class did on one check of one notebook."""
+
+    notebook: str  # "assignment/notebook"
+    check: str
+    max_points: float
+    submitted: int = 0  # learners who handed the notebook in
+    failed: int = 0  # of those, how many got less than max_points
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def share_failed(self) -> float:
+        return self.failed / self.submitted if self.submitted else 0.0
+
+
+@dataclass
+class ClassResults:
+    students: list[str]
+    names: dict[str, str]  # student id -> "Last, First" where the gradebook has names
+    notebooks: list[str]  # "assignment/notebook", alphabetical
+    notebook_max: dict[str, float]
+    notebook_points: dict[tuple[str, str], float]  # (student, notebook) -> points
+    submitted: set[tuple[str, str]]
+    not_graded: set[tuple[str, str]]  # (student, notebook) the grader failed on: no grade, not a zero
+    total: dict[str, float]
+    total_max: float
+    assignment_scores: dict[str, dict[str, float]]  # graded assignment -> student -> score (grades.csv)
+    assignment_max: dict[str, float]
+    checks: list[CheckTally]
+    problems: list[dict[str, str]]
+
+
+def write_class_report(out: Path) -> None:
+    """Write ``report.html`` and ``grades-wide.csv`` into ``out`` from its grades.csv and checks.csv."""
+    results = read_results(out / "grades.csv", out / "checks.csv")
+    write_wide_csv(results, out / "grades-wide.csv")
+    (out / "report.html").write_text(render_report(results), encoding="utf-8")
+
+
+def read_results(grades_csv: Path, checks_csv: Path) -> ClassResults:
+    try:
+        with grades_csv.open(encoding="utf-8", newline="") as handle:
+            grade_rows = list(csv.DictReader(handle))
+        with checks_csv.open(encoding="utf-8", newline="") as handle:
+            check_rows = list(csv.DictReader(handle))
+    except OSError as err:
+        raise PglabError(f"cannot read the grading results for the class report: {err}") from None
+
+    students: list[str] = sorted({row["student_id"] for row in grade_rows} | {row["student_id"] for row in check_rows})
+    names = {row["student_id"]: ", ".join(p for p in (row.get("last_name"), row.get("first_name")) if p)
+             for row in grade_rows}
+    total: dict[str, float] = defaultdict(float)
+    max_by_assignment: dict[str, float] = {}
+    by_assignment: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in grade_rows:
+        score = float(row["score"] or 0)
+        total[row["student_id"]] += score
+        max_by_assignment[row["assignment"]] = float(row["max_score"] or 0)
+        by_assignment[row["assignment"]][row["student_id"]] = score
+
+    notebooks: list[str] = []
+    notebook_max: dict[str, float] = defaultdict(float)
+    notebook_points: dict[tuple[str, str], float] = defaultdict(float)
+    submitted: set[tuple[str, str]] = set()
+    not_graded: set[tuple[str, str]] = set()
+    tallies: dict[tuple[str, str], CheckTally] = {}
+    first_student: dict[str, str] = {}
+    problems: list[dict[str, str]] = []
+    for row in check_rows:
+        notebook = f"{row['assignment']}/{row['notebook']}"
+        if row["check"] == NOT_GRADED_ROW:
+            not_graded.add((row["student_id"], notebook))
+        if row["check"].startswith("("):  # "(notebook)" notes, "(submission)" problems: no points
+            if not row["message"].endswith("was not submitted"):  # the per-notebook table counts those
+                problems.append(row)
+            continue
+        if notebook not in notebook_max:
+            notebooks.append(notebook)
+            first_student[notebook] = row["student_id"]
+        points, maximum = float(row["points"]), float(row["max_points"])
+        if first_student[notebook] == row["student_id"]:
+            notebook_max[notebook] += maximum
+        notebook_points[(row["student_id"], notebook)] += points
+        tally = tallies.setdefault((notebook, row["check"]), CheckTally(notebook, row["check"], maximum))
+        if row["message"] == NOT_SUBMITTED:
+            continue
+        submitted.add((row["student_id"], notebook))
+        tally.submitted += 1
+        if points < maximum:
+            tally.failed += 1
+            tally.reasons[row["message"]] += 1
+    order = {name: index for index, name in enumerate(sorted(notebooks))}
+    notebooks.sort(key=lambda n: order[n])
+    return ClassResults(
+        students=students, names=names, notebooks=notebooks, notebook_max=dict(notebook_max),
+        notebook_points=dict(notebook_points), submitted=submitted, not_graded=not_graded,
+        total={s: total.get(s, 0.0) for s in students}, total_max=sum(max_by_assignment.values()),
+        assignment_scores={a: by_assignment[a] for a in sorted({n.split("/")[0] for n in notebooks})
+                           if a in by_assignment},
+        assignment_max=max_by_assignment,
+        checks=sorted(tallies.values(), key=lambda t: order[t.notebook]), problems=problems)
+
+
+def column_title(notebook: str) -> str:
+    """``core/beginner`` as an LMS column (and assignment) title: ``core: beginner``."""
+    return notebook.replace("/", ": ", 1)
+
+
+def write_wide_csv(results: ClassResults, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), TOTAL])
+        for student in results.students:
+            # A notebook the grader failed on has no grade yet: an empty cell (and no total), never 0.
+            scores = ["" if (student, n) in results.not_graded else
+                      _points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
+            pending = any(s == student for s, _ in results.not_graded)
+            writer.writerow([results.names.get(student) or student, "", student, "", *scores,
+                             "" if pending else _points(results.total[student])])
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+# -- the HTML page ----------------------------------------------------------------------------------
+
+def render_report(results: ClassResults) -> str:
+    e = html.escape
+    n = len(results.students)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<title>Class report - pglab grade</title>", f"<style>{STYLE}</style></head><body>",
+        "<h1>Class report</h1>",
+        f'<p class="meta">{n} learner(s), {len(results.notebooks)} notebook(s); made by <code>pglab grade</code> '
+        f"on {when} from grades.csv and checks.csv.</p>",
+    ]
+    if not results.students:
+        parts.append("<p>No learner was graded.</p></body></html>")
+        return "\n".join(parts)
+
+    totals = [results.total[s] for s in results.students]
+    parts.append("<h2>Score distribution</h2>")
+    if results.assignment_scores:
+        summary = "; ".join(
+            f"{a}: median {_points(_median(list(scores.values())))} of {_points(results.assignment_max[a])}"
+            for a, scores in results.assignment_scores.items())
+        parts.append(_figure(_histograms(results), f"Points per learner in each graded assignment ({summary}). "
+                             f"Totals over the course (of {_points(results.total_max)}) are in grades-wide.csv: "
+                             f"median {_points(_median(totals))}, mean {sum(totals) / n:.1f}."))
+    if results.notebooks:
+        parts += ["<h2>Per notebook</h2>", _figure(_notebook_strips(results),
+                  "Each dot is a learner who handed the notebook in; the bar is the median."),
+                  _notebook_table(results)]
+    if results.checks:
+        parts += [
+            "<h2>Checks the class failed</h2>",
+            _figure(_failure_bars(results),
+                    "Share of the learners who handed the notebook in and did not get this check's points."),
+            _check_table(results),
+        ]
+    if results.problems:
+        rows = "".join(
+            f"<tr><td>{e(p['student_id'])}</td><td>{e(p['assignment'])}/{e(p['notebook'])}</td>"
+            f"<td>{e(p['check'])}</td><td>{e(p['message'])}</td></tr>" for p in results.problems)
+        parts += ["<h2>Problems noted</h2>",
+                  "<p>Notes about whole notebooks (a cell that raised or ran too long) and files that could "
+                  "not be graded, as in checks.csv.</p>",
+                  f"<table><tr><th>learner</th><th>notebook</th><th>row</th><th>message</th></tr>{rows}</table>"]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _notebook_table(results: ClassResults) -> str:
+    rows = []
+    for notebook in results.notebooks:
+        handed_in = [results.notebook_points.get((s, notebook), 0.0) for s in results.students
+                     if (s, notebook) in results.submitted]
+        maximum = results.notebook_max[notebook]
+        full = sum(1 for p in handed_in if p >= maximum)
+        median = _points(_median(handed_in)) if handed_in else "-"
+        rows.append(f"<tr><td>{html.escape(notebook)}</td><td class='num'>{len(handed_in)} of {len(results.students)}"
+                    f"</td><td class='num'>{median} / {_points(maximum)}</td><td class='num'>{full}</td></tr>")
+    return ("<table><tr><th>notebook</th><th class='num'>handed in</th><th class='num'>median points</th>"
+            f"<th class='num'>full marks</th></tr>{''.join(rows)}</table>")
+
+
+def _check_table(results: ClassResults) -> str:
+    rows = []
+    for tally in sorted(results.checks, key=lambda t: (-t.share_failed, t.notebook, t.check)):
+        reason, count = tally.reasons.most_common(1)[0] if tally.reasons else ("", 0)
+        css = "bad" if tally.share_failed >= 0.5 else ("ok" if tally.failed == 0 else "")
+        reason_text = f"{html.escape(reason)} <span class='meta'>({count})</span>" if reason else ""
+        rows.append(
+            f"<tr data-check='{html.escape(tally.notebook)}::{html.escape(tally.check)}' "
+            f"data-failed='{tally.failed}' data-submitted='{tally.submitted}'>"
+            f"<td>{html.escape(tally.notebook)}</td><td><code>{html.escape(tally.check)}</code></td>"
+            f"<td class='num {css}'>{tally.share_failed:.0%}</td><td class='num'>{tally.failed} of {tally.submitted}"
+            f"</td><td>{reason_text}</td></tr>")
+    return ("<table><tr><th>notebook</th><th>check</th><th class='num'>failed</th><th class='num'>learners</th>"
+            f"<th>most frequent reason</th></tr>{''.join(rows)}</table>")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+# -- plots (matplotlib, no pyplot: no GUI backend and no global state, so safe in any process) -------
+
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: the SVG sits inside HTML
+
+
+def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure  # imported when a report is drawn: it takes a while
+
+    figure = Figure(figsize=(width, height), dpi=96)
+    figure.set_layout_engine("constrained")
+    return figure, figure.add_subplot()
+
+
+def _histograms(results: ClassResults) -> str:
+    """One histogram per graded assignment, side by side, each over its own 0..max points."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    graded = list(results.assignment_scores.items())
+    figure = Figure(figsize=(max(8, 3 * len(graded)), 3.2), dpi=96)
+    figure.set_layout_engine("constrained")
+    axes = figure.subplots(1, len(graded), squeeze=False)[0]
+    for ax, (assignment, scores) in zip(axes, graded, strict=True):
+        maximum = results.assignment_max.get(assignment) or max(scores.values(), default=1.0) or 1.0
+        ax.hist(list(scores.values()), bins=min(20, max(int(maximum), 1)), range=(0, maximum), color="#3b6ea5",
+                edgecolor="white")
+        ax.set_xlim(0, maximum)
+        ax.set_title(assignment, fontsize=10)
+        ax.set_xlabel(f"points (of {_points(maximum)})")
+        ax.set_ylabel("learners")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def _notebook_strips(results: ClassResults) -> str:
+    figure, ax = _new_figure(8, 0.5 + 0.55 * len(results.notebooks))
+    for row, notebook in enumerate(reversed(results.notebooks)):
+        maximum = results.notebook_max[notebook] or 1.0
+        shares = [100 * results.notebook_points.get((s, notebook), 0.0) / maximum for s in results.students
+                  if (s, notebook) in results.submitted]
+        if not shares:
+            continue
+        jitter = [row + 0.4 * ((index * 0.618) % 1 - 0.5) for index in range(len(shares))]
+        median = _median(shares)
+        ax.plot([median, median], [row - 0.32, row + 0.32], color="#b3261e", linewidth=1.5, zorder=2)
+        ax.scatter(shares, jitter, s=26, alpha=0.65, color="#3b6ea5", linewidths=0, zorder=3)
+    ax.set_yticks(range(len(results.notebooks)),
+                  [f"{n} (of {_points(results.notebook_max[n])})" for n in reversed(results.notebooks)])
+    ax.set_xlim(-3, 103)
+    ax.set_xlabel("% of the notebook's points")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def _failure_bars(results: ClassResults) -> str:
+    checks = list(reversed(results.checks))
+    figure, ax = _new_figure(8, 0.6 + 0.24 * len(checks))
+    shares = [100 * t.share_failed for t in checks]
+    colours = ["#b3261e" if s >= 50 else "#e8a33d" if s > 0 else "#9bbf85" for s in shares]
+    ax.barh(range(len(checks)), shares, color=colours, height=0.7)
+    for index, tally in enumerate(checks):
+        ax.text(min(shares[index] + 1, 88), index, f"{tally.failed}/{tally.submitted}", va="center", fontsize=7,
+                color="#333")
+    ax.set_yticks(range(len(checks)), [f"{t.notebook} · {t.check}" for t in checks], fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of learners who failed the check")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)

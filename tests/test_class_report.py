@@ -1,0 +1,149 @@
+"""``pglab grade`` also writes ``report.html`` and ``grades-wide.csv``: checked on a real graded batch.
+
+Three learners: one with every core notebook right, one whose beginner answer misses the inclusive
+bounds (and who handed in nothing else), one with two flawed answers. What the report says about
+each check is compared with checks.csv, and the wide CSV with grades.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections import defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pglab.grading.batch import grade_folder
+from pglab.grading.class_report import WIDE_IDENTITY, write_class_report
+from pglab.grading.kernel_session import Limits
+from tests.corpus.case import Case
+from tests.corpus.cases_core import (
+    EXCLUSIVE_BOUNDS,
+    F_STRING,
+    NO_DEFAULT_THRESHOLD,
+    SEED_ADVANCED,
+    SEED_BEGINNER,
+    SEED_INTERMEDIATE,
+)
+
+CLASS = [
+    Case("ana", "core", "beginner", 10, answer=SEED_BEGINNER),
+    Case("ana", "core", "intermediate", 10, answer=SEED_INTERMEDIATE),
+    Case("ana", "core", "advanced", 12, answer=SEED_ADVANCED),
+    Case("bo", "core", "beginner", 4, answer=EXCLUSIVE_BOUNDS),
+    Case("cy", "core", "beginner", 8, answer=F_STRING),
+    Case("cy", "core", "intermediate", 9, answer=NO_DEFAULT_THRESHOLD),
+]
+
+
+class _Report(HTMLParser):
+    """The check rows (their data-* attributes) and anything that would load from outside the file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks: dict[str, tuple[int, int]] = {}
+        self.external: list[str] = []
+        self.svgs = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "svg":
+            self.svgs += 1
+        if "data-check" in found:
+            self.checks[found["data-check"] or ""] = (int(found["data-failed"] or 0),
+                                                     int(found["data-submitted"] or 0))
+        for key in ("src", "href"):
+            value = found.get(key) or ""
+            if value and not value.startswith(("#", "data:")):
+                self.external.append(f"{tag} {key}={value}")
+        if tag in ("script", "link", "iframe"):
+            self.external.append(tag)
+
+
+@pytest.fixture(scope="module")
+def graded(course_database, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("class")
+    for case in CLASS:
+        case.write(root / "submitted")
+    limits = Limits(cell_timeout_s=5, call_timeout_s=5, submission_timeout_s=90)
+    grade_folder(root / "submitted", root / "out", jobs=2, limits=limits, progress=False)
+    return root / "out"
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+def test_grades_wide_has_a_row_per_learner_and_a_column_per_notebook(graded: Path) -> None:
+    with (graded / "grades-wide.csv").open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == [*WIDE_IDENTITY, "core: advanced", "core: beginner", "core: intermediate", "Total"]
+    wide = {row["SIS Login ID"]: row for row in _rows(graded / "grades-wide.csv")}
+    assert set(wide) == {"ana", "bo", "cy"}
+    assert {s: (r["core: beginner"], r["core: intermediate"], r["core: advanced"]) for s, r in wide.items()} == {
+        "ana": ("10", "10", "12"), "bo": ("4", "0", "0"), "cy": ("8", "9", "0")}
+    # The total is the gradebook's: the sum of the learner's scores in grades.csv.
+    totals: dict[str, float] = defaultdict(float)
+    for row in _rows(graded / "grades.csv"):
+        totals[row["student_id"]] += float(row["score"])
+    assert {s: float(r["Total"]) for s, r in wide.items()} == totals == {"ana": 32, "bo": 4, "cy": 17}
+
+
+@pytest.mark.slow
+def test_report_shows_each_checks_failure_share_and_stands_alone(graded: Path) -> None:
+    page = (graded / "report.html").read_text(encoding="utf-8")
+    report = _Report()
+    report.feed(page)
+    assert not report.external, report.external
+    assert report.svgs >= 3  # score distribution, per notebook, failed checks
+    assert "3 learner(s), 3 notebook(s)" in page
+    # Each check row says how many of those who handed the notebook in failed it, as checks.csv does.
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in _rows(graded / "checks.csv"):
+        if row["check"].startswith("(") or row["message"] == "not submitted":
+            continue
+        key = f"{row['assignment']}/{row['notebook']}::{row['check']}"
+        expected[key][1] += 1
+        expected[key][0] += float(row["points"]) < float(row["max_points"])
+    assert report.checks == {key: (failed, handed_in) for key, (failed, handed_in) in expected.items()}
+    beginner = {k: v for k, v in report.checks.items() if k.startswith("core/beginner::")}
+    assert all(handed_in == 3 for _, handed_in in beginner.values())  # ana, bo and cy handed it in
+    assert report.checks["core/beginner::test_includes_a_product_priced_exactly_min_price"] == (1, 3)  # bo
+    assert report.checks["core/intermediate::test_threshold_defaults_to_100"] == (1, 2)  # cy, of ana and cy
+    advanced = {k: v for k, v in report.checks.items() if k.startswith("core/advanced::")}
+    assert advanced and all(v == (0, 1) for v in advanced.values())  # only ana handed it in, all right
+    # The reason a learner got is shown next to the check they failed.
+    bo_reasons = [row["message"] for row in _rows(graded / "checks.csv")
+                  if row["student_id"] == "bo" and float(row["points"]) < float(row["max_points"])
+                  and row["message"] != "not submitted"]
+    assert bo_reasons and all(html.escape(r) in page for r in bo_reasons)
+
+
+def test_report_from_csvs_alone_with_problems_and_no_submissions(tmp_path: Path) -> None:
+    (tmp_path / "grades.csv").write_text(
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,late_submission_penalty,"
+        "score,max_score\n"
+        "core,,,dee,Doe,Dee,,0.0,0.0,0.0,32.0\n", encoding="utf-8")
+    (tmp_path / "checks.csv").write_text(
+        "student_id,assignment,notebook,check,points,max_points,message\n"
+        "dee,core,beginner,(submission),0,0,beginner.ipynb is not a notebook: not graded\n"
+        "dee,core,beginner,test_range,0,6,not submitted\n"
+        "eli,core,beginner,(not graded),,,not graded: the database server did not answer\n"
+        "eli,core,intermediate,test_default,1,1,passed\n", encoding="utf-8")
+    write_class_report(tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Problems noted" in page and "is not a notebook: not graded" in page
+    assert "the database server did not answer" in page
+    # A grader fault is no grade: eli's beginner cell and total stay empty, an LMS import skips them.
+    assert _rows(tmp_path / "grades-wide.csv") == [
+        {"Student": "Doe, Dee", "ID": "", "SIS Login ID": "dee", "Section": "", "core: beginner": "0",
+         "core: intermediate": "0", "Total": "0"},
+        {"Student": "eli", "ID": "", "SIS Login ID": "eli", "Section": "", "core: beginner": "",
+         "core: intermediate": "1", "Total": ""}]
+    report = _Report()
+    report.feed(page)
+    assert report.checks == {"core/beginner::test_range": (0, 0), "core/intermediate::test_default": (0, 1)}

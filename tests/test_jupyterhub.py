@@ -1,0 +1,292 @@
+"""A class on a real JupyterHub: two learners and an instructor, each a system user, in headless Chromium.
+
+``pglab hub`` runs as root on a free localhost port (PAM login, LocalProcessSpawner) against the
+suite's PostgreSQL. The test creates the system users and their groups (``useradd``, passwords set
+with ``chpasswd``), then, in the browser, logs in as each of them. Each learner finds Part 1 in
+``~/course``, runs its set-up cell and a ``%sql`` cell showing ``current_database()`` (their own), sees
+a connection to the other learner's database refused, fetches the core assignment from the
+Assignments panel, and submits it (alice with the beginner challenge answered, bob as released).
+The instructor releases and collects with nbgrader's own commands and grades with ``pglab grade``
+as their own unprivileged user, with the environment the hub gave their server, then opens the
+class's report.html from their JupyterLab.
+
+Everything started here is stopped at the end, failing or not: the hub (which stops the servers it
+spawned), then any process left under a test user's uid; the users and groups are deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pglab.classroom.learners import learner_url
+from pglab.settings import PROJECT_ROOT
+from tests.conftest import clean_environ
+from tests.corpus.cases_core import SEED_BEGINNER
+from tests.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment
+from tests.lab_process import stop
+from tests.test_browser import CHROMIUM_ARGS, _cells, _menu, _open, _run_cell
+from tests.test_browser import chromium as chromium  # noqa: F401 - the fixture, shared with the browser test
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
+                                reason="the JupyterHub test creates system users: it needs root and useradd")
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+SUFFIX = secrets.token_hex(2)
+ALICE, BOB, TEACHER = f"alice_{SUFFIX}", f"bob_{SUFFIX}", f"teach_{SUFFIX}"
+LEARNERS_GROUP, INSTRUCTORS_GROUP = f"learn_{SUFFIX}", f"teach_{SUFFIX}g"
+PART_1 = "course/01_psycopg2_vs_psycopg3.ipynb"
+SETUP_CELL, SQL_CELL, PYTHON_CELL = 2, 4, 6  # Part 1's set-up, first %%sql and first Python cell
+ANSWER_CELL = 4  # the beginner challenge's answer cell
+WAIT_S = 120  # the longest any single step may take (a spawn on a busy 2-core machine)
+
+
+@pytest.fixture(scope="module")
+def hub(course_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """`pglab hub` on a free localhost port for two learners and an instructor; all removed after."""
+    admin_url = os.environ.get("PGLAB_ADMIN_URL")
+    if not admin_url:
+        pytest.skip("the hub needs an admin URL on the test server (set PGLAB_TEST_ADMIN_URL with an external one)")
+    env = clean_environ(PGLAB_LEARNERS_GROUP=LEARNERS_GROUP, PGLAB_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP)
+    with class_users({LEARNERS_GROUP: [ALICE, BOB], INSTRUCTORS_GROUP: [TEACHER]}) as passwords, \
+            running_hub(passwords, admin_url, tmp_path_factory.mktemp("hub"), env,
+                        keep_log=ARTIFACTS / "jupyterhub.log") as running:
+        yield running
+
+
+def _log_in(browser, hub: RunningHub, name: str):  # type: ignore[no-untyped-def]
+    """Log in on the hub's page; return the page once the user's JupyterLab has loaded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_S * 1000)
+    page.goto(f"{hub.base}/hub/login")
+    page.fill("#username_input", name)
+    page.fill("#password_input", hub.passwords[name])
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(f"/user/{name}/lab"), timeout=WAIT_S * 1000)
+    page.locator(".jp-LabShell").wait_for()
+    return page
+
+
+def _as_user(name: str, command: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run a shell command as ``name`` (no privileges left), as in a terminal of their JupyterLab."""
+    entry = pwd.getpwnam(name)
+    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+                          user=entry.pw_uid, group=entry.pw_gid, extra_groups=os.getgrouplist(name, entry.pw_gid))
+    assert done.returncode == 0, f"`{command}` as {name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout + done.stderr
+
+
+def _replace_cell(page, index: int, text: str) -> str:  # type: ignore[no-untyped-def]
+    """Type ``text`` over cell ``index`` of the open notebook, run it, return its output."""
+    _cells(page).nth(index).locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+    return str(_run_cell(page, index))
+
+
+def _assignments_panel(page) -> None:  # type: ignore[no-untyped-def]
+    _menu(page, "Nbgrader", "Assignment List")
+    page.locator("#released_assignments_list, #fetched_assignments_list").first.wait_for()
+
+
+def _nbgrader_menu(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The items of the Nbgrader menu, as this user sees them."""
+    page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile("^Nbgrader$")).click()
+    items = [t.strip() for t in page.locator(".lm-Menu-itemLabel").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return items
+
+
+def _row(page, listing: str, assignment: str):  # type: ignore[no-untyped-def]
+    return page.locator(f"#{listing} .list_item").filter(has_text=assignment)
+
+
+REFUSAL_PROBE = """import os, psycopg2
+other = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/{other}"
+try:
+    psycopg2.connect(other, connect_timeout=10).close()
+    print("connected to {other}")
+except psycopg2.OperationalError as err:
+    print("refused:", " ".join(str(err).split()))
+"""
+
+
+@needs_root
+@pytest.mark.slow
+def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    course = Path(pwd.getpwnam(TEACHER).pw_dir) / "pglab"
+    started = time.monotonic()
+    learner_envs: dict[str, dict[str, str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        page = None
+        try:
+            # The instructor logs in; with their server's environment they release the core assignment.
+            page = _log_in(browser, hub, TEACHER)
+            teacher_env = server_environment(TEACHER)
+            assert teacher_env["PGLAB_EXCHANGE"] == str(hub.exchange) and teacher_env.get("PGLAB_ADMIN_URL")
+            for part in ("solutions/core", "notebooks/challenges/core", "grader/nbgrader_config.py"):
+                target = course / part
+                target.parent.mkdir(parents=True, exist_ok=True)
+                copy = shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy
+                copy(PROJECT_ROOT / part, target)
+            run_as_root("chown", "-R", f"{TEACHER}:{TEACHER}", str(course))
+            _as_user(TEACHER, "nbgrader generate_assignment core --force && nbgrader release_assignment core",
+                     course / "grader", teacher_env)
+            assert "Formgrader" in _nbgrader_menu(page)
+            assert page.request.get(f"{hub.base}/user/{TEACHER}/formgrader").status == 200
+            page.close()
+
+            # bob kept notes in a lesson at an earlier session: the lesson copy must leave them alone.
+            notes = Path(pwd.getpwnam(BOB).pw_dir) / "course" / "02_connecting.ipynb"
+            notes.parent.mkdir()
+            notes.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "bob": "notes"}')
+            run_as_root("chown", "-R", f"{BOB}:{BOB}", str(notes.parent))
+
+            for learner, other in ((ALICE, BOB), (BOB, ALICE)):
+                page = _log_in(browser, hub, learner)
+                base = f"{hub.base}/user/{learner}"
+                env = server_environment(learner)
+                learner_envs[learner] = env
+                for secret in (PROJECT_ROOT / "grader/checks/core/test_beginner.py",
+                               PROJECT_ROOT / "solutions/core/beginner.ipynb",
+                               PROJECT_ROOT / "tests/corpus/cases_core.py"):
+                    entry = pwd.getpwnam(learner)
+                    peek = subprocess.run(["cat", str(secret)], capture_output=True, timeout=30, user=entry.pw_uid,
+                                          group=entry.pw_gid, extra_groups=os.getgrouplist(learner, entry.pw_gid))
+                    assert peek.returncode != 0 and b"Permission denied" in peek.stderr, f"{learner} reads {secret}"
+                assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{learner}")
+                # No instructor tools: neither in the menus nor on the server.
+                menu = _nbgrader_menu(page)
+                assert "Assignment List" in menu and "Formgrader" not in menu, menu
+                assert page.request.get(f"{base}/formgrader").status == 404
+                # Part 1 was copied into their home; its set-up cell connects to their own database.
+                _open(page, base, "", "lesson", PART_1)
+                setup = _run_cell(page, SETUP_CELL)
+                assert f"/{learner} (PostgreSQL" in setup and "products" in setup, setup
+                shown = _replace_cell(page, SQL_CELL, "%sql SELECT current_database(), current_user")
+                assert re.search(rf"\b{learner}\s+{learner}\b", shown), shown
+                refused = _replace_cell(page, PYTHON_CELL, REFUSAL_PROBE.format(other=other))
+                assert refused.startswith("refused:") and "connected to" not in refused, refused
+                page.screenshot(path=str(ARTIFACTS / f"hub-{learner[:5]}-part1.png"))
+
+                # The Assignments panel: fetch the core assignment.
+                _assignments_panel(page)
+                _row(page, "released_assignments_list", "core").get_by_role("button", name="Fetch").click()
+                _row(page, "fetched_assignments_list", "core").wait_for()
+                fetched = Path(pwd.getpwnam(learner).pw_dir) / "core" / "beginner.ipynb"
+                assert fetched.is_file() and fetched.stat().st_uid == pwd.getpwnam(learner).pw_uid
+
+                if learner == ALICE:  # alice answers the beginner challenge and saves it
+                    _open(page, base, "", "challenge", "core/beginner.ipynb")
+                    _cells(page).nth(ANSWER_CELL).locator(".cm-content").click()
+                    page.keyboard.press("Control+a")
+                    page.keyboard.press("Delete")
+                    page.keyboard.insert_text(SEED_BEGINNER.split("\n\n# Usage")[0].rstrip())
+                    _menu(page, "File", "Save Notebook")
+                    deadline = time.monotonic() + 30
+                    while "BETWEEN is inclusive" not in fetched.read_text():
+                        assert time.monotonic() < deadline, "the answer was not saved"
+                        page.wait_for_timeout(250)
+                    _assignments_panel(page)
+                _row(page, "fetched_assignments_list", "core").get_by_role("button", name="Submit").click()
+                _row(page, "submitted_assignments_list", "core").wait_for()
+                page.screenshot(path=str(ARTIFACTS / f"hub-{learner[:5]}-submitted.png"))
+                page.close()
+        except Exception:
+            if page is not None and not page.is_closed():
+                page.screenshot(path=str(ARTIFACTS / "hub-failure.png"))
+            raise
+        finally:
+            browser.close()
+    lessons = sorted(p.name for p in (Path(pwd.getpwnam(BOB).pw_dir) / "course").glob("*.ipynb"))
+    assert lessons == sorted(p.name for p in (PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+    assert '"bob": "notes"' in notes.read_text(), "the lesson copy overwrote a learner's notebook"
+
+    # The instructor collects and grades as their own user, with the environment the hub gave them.
+    _as_user(TEACHER, "nbgrader collect core", course / "grader", teacher_env)
+    for learner in (ALICE, BOB):
+        assert (course / "grader" / "submitted" / learner / "core" / "beginner.ipynb").is_file()
+    graded = _as_user(TEACHER, "pglab grade grader/submitted --out grader/grades --quiet", course, teacher_env)
+    with (course / "grader" / "grades" / "grades.csv").open() as f:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == "core"}
+    assert scores == {ALICE: 10.0, BOB: 0.0}, (scores, graded)
+
+    # The instructor opens the class report from their JupyterLab.
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = _log_in(browser, hub, TEACHER)
+            page.goto(f"{hub.base}/user/{TEACHER}/files/pglab/grader/grades/report.html")
+            assert page.locator("h1").inner_text() == "Class report"
+            plot = page.locator("figure svg").first
+            box = plot.bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 50, box
+            body = page.inner_text("body")
+            assert "2 learner(s)" in body and ALICE in body and BOB in body, body[:2000]
+            page.screenshot(path=str(ARTIFACTS / "hub-report.png"), full_page=True)
+        finally:
+            browser.close()
+
+    # Each learner's database is theirs: provisioned on first login; `pglab db reset` in their terminal
+    # rebuilds that one.
+    assert learner_url(hub.admin_url, ALICE).rsplit("/", 1)[1] == ALICE
+    home = Path(pwd.getpwnam(ALICE).pw_dir)
+    reset = _as_user(ALICE, "pglab db reset", home, learner_envs[ALICE])
+    assert "5343 products" in reset, reset
+    print(f"hub session (3 logins, 2 submissions, grading): {time.monotonic() - started:.1f} s")
+
+
+def test_lesson_copy_keeps_the_learners_files_and_follows_no_link(tmp_path: Path) -> None:
+    from pglab.classroom.course_copy import COURSE_FOLDER, LESSONS, copy_lessons
+
+    lessons = sorted(LESSONS.glob("*.ipynb"))
+    home = tmp_path / "home"
+    (home / COURSE_FOLDER).mkdir(parents=True)
+    mine = home / COURSE_FOLDER / lessons[0].name
+    mine.write_text("my work")
+    outside = tmp_path / "outside.txt"  # a link planted where a lesson goes must not be written through
+    (home / COURSE_FOLDER / lessons[1].name).symlink_to(outside)
+    written = copy_lessons(home)
+    assert [p.name for p in written] == [p.name for p in lessons[2:]]
+    assert mine.read_text() == "my work" and not outside.exists()
+    assert (home / COURSE_FOLDER / lessons[2].name).read_bytes() == lessons[2].read_bytes()
+    mine.unlink()  # a deleted lesson comes back fresh; nothing else is written again
+    assert copy_lessons(home) == [mine]
+
+
+@needs_root
+@pytest.mark.parametrize(("setting", "expected"), [
+    ({"PGLAB_INSTRUCTORS_GROUP": "no-such-group-pglab"},
+     "pglab: the instructors' group 'no-such-group-pglab' does not exist: create it (`groupadd no-such-group-pglab`)"),
+    ({"PGLAB_INSTRUCTORS_GROUP": "root", "DATABASE_URL": "postgresql://learner:secret@db.example.com/catalogue"},
+     "pglab: DATABASE_URL=postgresql://learner:***@db.example.com/catalogue is set but PGLAB_ADMIN_URL is not"),
+])
+def test_pglab_hub_says_in_one_line_what_is_missing(setting: dict[str, str], expected: str) -> None:
+    env = clean_environ(**setting)
+    env.pop("PGLAB_ADMIN_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "pglab.cli", "hub", "--port", "1"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        stop(process)  # had it started a hub after all, nothing of it outlives the test
+    assert process.returncode == 1 and stdout == "", stdout + stderr
+    assert stderr.startswith(expected) and stderr.count("\n") == 1, stderr
+    assert "secret" not in stderr
