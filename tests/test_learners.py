@@ -7,6 +7,7 @@ Names start with ``t14`` so that this module's learners cannot collide with thos
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -288,10 +289,10 @@ def test_lessons_pass_their_self_checks_as_a_hub_learner(admin: str, cleanup: li
     url = ensure_learner(admin, "t14_lessons")
     env = clean_environ(DATABASE_URL=url, MPLBACKEND="Agg", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                         PGLAB_NOTEBOOK_SCALE="1")
-    ran = run_notebook_twice(PROJECT_ROOT / "notebooks" / f"{lesson}.ipynb", env)
-    assert error_outputs(ran) == []
+    for ran in run_notebook_twice(PROJECT_ROOT / "notebooks" / f"{lesson}.ipynb", env):
+        assert error_outputs(ran) == []
     printed = "".join(o.get("text", "") for cell in ran.cells for o in cell.get("outputs", []))
-    assert "self-check: 6/6 checks passed" in printed
+    assert re.search(r"self-check: (\d+)/\1 checks passed", printed), printed[-2000:]
     if lesson.startswith("03"):
         assert 'too many connections for role "t14_lessons"' in printed
 
