@@ -37,7 +37,7 @@ from pglab.course_db import products_loaded
 from pglab.errors import LearnerError
 from pglab.grading.database_copies import TEMPLATE
 from pglab.provision import CourseDatabase
-from pglab.server import PG_HBA, EmbeddedServer
+from pglab.server import PG_HBA, EmbeddedServer, free_port
 from pglab.settings import COURSE_DATABASE, PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.notebook_runner import error_outputs
@@ -350,3 +350,10 @@ def _eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+def test_a_server_that_does_not_answer_gets_one_line(admin: str) -> None:
+    closed = urlsplit(admin)._replace(netloc=f"postgres:secret@localhost:{free_port()}")
+    for args in (("add", "t14_zed"), ("url", "t14_zed"), ("list",), ("reset", "t14_zed"), ("remove", "t14_zed")):
+        line = one_line_error(run_pglab(urlunsplit(closed), "learners", *args))
+        assert "cannot connect to postgresql://postgres:***@localhost:" in line and "secret" not in line, line
