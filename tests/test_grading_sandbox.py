@@ -19,12 +19,12 @@ from pglab.server import open_parents
 from pglab.settings import PROJECT_ROOT, load_settings
 
 
-@pytest.fixture()
-def sandbox(course_database, tmp_path: Path):
+@pytest.fixture(scope="module")
+def sandbox(course_database, tmp_path_factory: pytest.TempPathFactory):
     url = admin_url()
     ensure_template(url, load_settings().data_dir)
     database = create_submission_database(url, "sandboxtest")
-    workspace = tmp_path / "ws"
+    workspace = tmp_path_factory.mktemp("sandbox") / "ws"
     workspace.mkdir(mode=0o711)
     workdir = workspace / "submission"
     workdir.mkdir(mode=0o700)
