@@ -82,7 +82,7 @@ def test_as_root_the_kernel_runs_as_a_throw_away_user(sandbox) -> None:
 def test_kernel_sees_no_course_folder_and_writes_only_its_own(sandbox, tmp_path: Path) -> None:
     session, _, _ = sandbox
     listed = [str(PROJECT_ROOT / "solutions"), str(PROJECT_ROOT / "grader"), str(PROJECT_ROOT),
-              str(session.workdir.parent)]
+              str(session.workdir.parent), "/run/pglab-database", "/run/pglab-database-server"]
     targets = [str(tmp_path / "escape.txt"), "/tmp/escape.txt", str(session.workdir.parent / "escape.txt"),
                "/escape.txt", "/dev/escape.txt", str(PROJECT_ROOT / "pglab" / "escape.txt")]
     probe = f"""import os
@@ -107,6 +107,8 @@ with open("mine.txt", "w") as f:
     assert seen[str(PROJECT_ROOT / "grader")] == "FileNotFoundError"
     assert seen[str(PROJECT_ROOT)] == [".venv", "pglab"] or seen[str(PROJECT_ROOT)] == ["pglab"], seen
     assert seen[str(session.workdir.parent)] == [session.workdir.name], "other kernels' folders are visible"
+    assert [name.startswith(".s.PGSQL.") for name in seen["/run/pglab-database"]] == [True], seen
+    assert seen["/run/pglab-database-server"] == [], "the server's folder (and its log) is visible"
     written = {k: v for k, v in seen.items() if v == "written"}
     assert written == {}, f"the kernel wrote outside its folder: {written}"
     assert seen["mine.txt"] == 2 and (session.workdir / "mine.txt").read_text() == "ok"

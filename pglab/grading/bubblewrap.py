@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from pglab.grading.kernel_forkserver import ForkServer
 
 BWRAP_ENV = "PGLAB_BWRAP"  # the bwrap program to use (default: `bwrap` on PATH)
-SOCKET_DIR_INSIDE = "/run/pglab-database"
+SOCKET_DIR_INSIDE = "/run/pglab-database"  # what kernels see: the socket alone
+SERVER_DIR_INSIDE = "/run/pglab-database-server"  # the server's socket folder, for the fork server only
 UNSAFE_HINT = "or grade without it with `pglab grade --unsafe-no-sandbox` (trusted submissions only)"
 
 
@@ -155,7 +156,11 @@ def bwrap_command(bwrap: str, workspace: Path, socket: DatabaseSocket) -> list[s
         elif path.is_dir():
             binds.append(("--ro-bind", str(path), str(path)))
     binds += [("--ro-bind", str(p), str(p)) for p in _python_paths()]
-    binds += [("--ro-bind", str(socket.path), socket.inside), ("--bind", str(workspace), str(workspace))]
+    # The socket's folder, not only the socket: a restarted server makes a new socket file, which a
+    # bind of the old one would not show. Each kernel binds the socket of the moment and covers the
+    # folder (it also holds the server's log): see kernel_namespaces.enter_kernel_namespaces.
+    binds += [("--ro-bind", str(socket.path.parent), SERVER_DIR_INSIDE), ("--ro-bind", str(socket.path), socket.inside),
+              ("--bind", str(workspace), str(workspace))]
     # bwrap makes the folders above a mount point 0700 when run as root: the throw-away user
     # could not reach the Python or its own folder. Make them 0755 first.
     targets = [Path(dest) for _, _, dest in binds] + [Path("/dev"), Path("/proc")]
@@ -190,7 +195,8 @@ class SandboxPlan:
         from pglab.grading.kernel_forkserver import ForkServer
 
         try:
-            return ForkServer(bwrap_command(self.bwrap, workspace, self.socket))
+            return ForkServer(bwrap_command(self.bwrap, workspace, self.socket),
+                              database_socket=(SERVER_DIR_INSIDE, self.socket.inside))
         except OSError as err:
             raise SandboxUnavailable(
                 f"the grading sandbox could not start ({err}): run `{userns_fix()}` (user namespaces), "

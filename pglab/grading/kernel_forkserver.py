@@ -60,6 +60,7 @@ class KernelProcess(NamedTuple):
 
     pid: int  # the kernel: interrupt it, watch it
     init: int  # PID 1 of its namespace (killing it ends every process in there); 0 without the sandbox
+    generation: int = 0  # which start of the fork server forked it (see ForkServer.lost)
 
 
 def _report(fd: int, **answer: object) -> None:
@@ -77,7 +78,7 @@ def _child(request: dict, report: int, sandboxed: bool) -> None:
             os.dup2(devnull, fd)
         spec = Confinement(**request["confinement"])
         if sandboxed:
-            _enter_sandbox(spec, report)
+            _enter_sandbox(spec, report, request.get("database_socket"))
         else:
             confine(spec)
             _report(report, pid=os.getpid(), init=0)
@@ -96,7 +97,7 @@ def _child(request: dict, report: int, sandboxed: bool) -> None:
         os._exit(1)
 
 
-def _enter_sandbox(spec: Confinement, report: int) -> None:
+def _enter_sandbox(spec: Confinement, report: int, database_socket: list[str] | None) -> None:
     """Returns in the kernel process (PID 2 of a new PID namespace), fully confined."""
     from pglab.grading import kernel_namespaces as ns
 
@@ -104,7 +105,7 @@ def _enter_sandbox(spec: Confinement, report: int) -> None:
         os.setsid()
     if spec.user and os.geteuid() == 0:
         switch_user(spec.user)
-    ns.enter_kernel_namespaces(spec.workdir)
+    ns.enter_kernel_namespaces(spec.workdir, database_socket)
     if os.fork() != 0:
         os._exit(0)  # the init below is adopted by the sandbox's own init
     kernel = os.fork()  # this process is PID 1 of the new namespace
@@ -166,31 +167,32 @@ def _fork(request: dict, sandboxed: bool) -> dict:
     return _read_report(read_end)
 
 
-def _probe() -> dict:
+def _probe(database_socket: list[str] | None) -> dict:
     """Enter a kernel's namespaces once, so a machine that refuses them is told before grading."""
     workdir = tempfile.mkdtemp(prefix=".probe-", dir=os.getcwd())
     user = "nobody" if os.geteuid() == 0 else ""
     try:
         os.chmod(workdir, 0o711)  # reachable by the probe's user (the server may not chown)
         limits = Confinement(workdir=workdir, cpu_s=10, memory_mb=1024, nproc=16, fsize_mb=1, user=user)
-        return _fork({"confinement": asdict(limits), "probe": True}, sandboxed=True)
+        return _fork({"confinement": asdict(limits), "probe": True, "database_socket": database_socket},
+                     sandboxed=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def serve(sandboxed: bool) -> None:
+def serve(sandboxed: bool, database_socket: list[str] | None = None) -> None:
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    probe = _probe() if sandboxed else {}
+    probe = _probe(database_socket) if sandboxed else {}
     print(json.dumps({"error": probe["error"]} if "error" in probe else {"ready": True}), flush=True)
     if "error" in probe:
         return
     children: dict[int, int] = {}  # pid -> pidfd: kernels are reaped at once and pids get reused
     for line in sys.stdin:
         try:
-            answer = _fork(json.loads(line), sandboxed)
+            answer = _fork({**json.loads(line), "database_socket": database_socket}, sandboxed)
         except Exception as err:
             answer = {"error": f"{type(err).__name__}: {err}"}
         if not sandboxed and "pid" in answer:
@@ -216,14 +218,17 @@ class ForkServer:
     """The grader's handle on one fork server process (thread-safe; restarts a dead server).
 
     ``sandbox`` is the ``bwrap`` command line to run it in (see
-    :func:`pglab.grading.bubblewrap.bwrap_command`), empty to run it without the sandbox.
+    :func:`pglab.grading.bubblewrap.bwrap_command`), empty to run it without the sandbox;
+    ``database_socket`` the server's socket folder and the socket's place, as the sandbox shows them.
     """
 
-    def __init__(self, sandbox: list[str] | None = None) -> None:
+    def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None) -> None:
         self.sandboxed = bool(sandbox)
         self._command = [*(sandbox or []), sys.executable, "-m", "pglab.grading.kernel_forkserver"]
         if sandbox:
             self._command.append("--sandboxed")
+        if database_socket:
+            self._command += ["--database-socket", *database_socket]
         self._lock = threading.Lock()
         self.restarts = 0
         self._process, self._stderr = self._start()
@@ -251,6 +256,11 @@ class ForkServer:
     def pid(self) -> int:
         return self._process.pid
 
+    def lost(self, generation: int) -> bool:
+        """Whether the kernels forked by start ``generation`` of the server died with it: true in the
+        sandbox (they live in its PID namespace) once that server exited; never without it."""
+        return self.sandboxed and (generation != self.restarts or self._process.poll() is not None)
+
     def spawn(self, connection_file: str, env: dict[str, str], confinement: Confinement) -> KernelProcess:
         """Fork a confined kernel; :class:`GraderFault` (KERNEL) when the server cannot answer."""
         request = json.dumps({"connection_file": connection_file, "env": env,
@@ -265,13 +275,14 @@ class ForkServer:
             except (OSError, ValueError):  # it died since: one more try with a new server
                 self._restart()
                 answer = self._ask(request)
+            generation = self.restarts
         except (OSError, ValueError) as err:
             raise GraderFault(FaultKind.KERNEL, f"the fork server failed ({err})") from None
         finally:
             self._lock.release()
         if "error" in answer:
             raise GraderFault(FaultKind.KERNEL, f"the fork server could not fork a kernel: {answer['error']}")
-        return KernelProcess(int(answer["pid"]), int(answer.get("init") or 0))
+        return KernelProcess(int(answer["pid"]), int(answer.get("init") or 0), generation)
 
     def _ask(self, request: str) -> dict:
         stdin = self._process.stdin
@@ -327,4 +338,6 @@ class ForkServer:
 
 
 if __name__ == "__main__":
-    serve(sandboxed="--sandboxed" in sys.argv[1:])
+    arguments = sys.argv[1:]
+    socket_at = arguments.index("--database-socket") + 1 if "--database-socket" in arguments else 0
+    serve(sandboxed="--sandboxed" in arguments, database_socket=arguments[socket_at:socket_at + 2] or None)

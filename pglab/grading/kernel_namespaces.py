@@ -67,10 +67,12 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
            f"mounting {target}")
 
 
-def enter_kernel_namespaces(workdir: str) -> None:
+def enter_kernel_namespaces(workdir: str, database_socket: list[str] | None = None) -> None:
     """Make this process the owner of new namespaces in which only ``workdir`` of the workspace exists.
 
-    Children forked afterwards are in the new PID namespace (the caller itself is not).
+    ``database_socket``: (the server's socket folder, the socket's place for the kernel): the socket
+    of the moment is bound there, and the folder covered. Children forked afterwards are in the new
+    PID namespace (the caller itself is not).
     """
     uid, gid = os.getuid(), os.getgid()
     # After a setuid() from root the process is not dumpable and /proc/self belongs to root:
@@ -94,6 +96,10 @@ def enter_kernel_namespaces(workdir: str) -> None:
         _mount(None, workspace, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     finally:
         os.close(folder)
+    if database_socket:
+        server_dir, target = database_socket
+        _mount(os.path.join(server_dir, os.path.basename(target)), target, None, MS_BIND)
+        _mount("tmpfs", server_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=755")
 
 
 def host_pids() -> tuple[int, int]:

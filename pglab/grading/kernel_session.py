@@ -25,6 +25,7 @@ import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from pglab.errors import FaultKind, GraderFault
 from pglab.grading.checks import LearnerError, SandboxError
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.outcome import CellStatus
@@ -89,6 +90,7 @@ class KernelSession:
     _pid: int | None = field(default=None, init=False)
     _pidfd: int | None = field(default=None, init=False)
     _initfd: int | None = field(default=None, init=False)  # PID 1 of the kernel's namespace (sandbox)
+    _generation: int | None = field(default=None, init=False)  # of the fork server that forked it
     _captured: Any = field(default=None, init=False)
     _poller: Any = field(default=None, init=False)
     _dead: str = field(default="", init=False)
@@ -107,7 +109,7 @@ class KernelSession:
             nproc=self.limits.nproc, fsize_mb=self.limits.fsize_mb, user=self.user,
             hide=[str(p) for p in self.hidden_paths])
         process = self.forkserver.spawn(str(connection_file), self.env, confinement)
-        self._pid = process.pid
+        self._pid, self._generation = process.pid, process.generation
         try:  # pidfds, never pids: the system reaps kernels at once, and pids come round again
             self._pidfd = os.pidfd_open(process.pid)
             self._initfd = os.pidfd_open(process.init) if process.init else None
@@ -175,7 +177,18 @@ class KernelSession:
 
     @property
     def alive(self) -> bool:
-        return not self._dead and self._process_alive()
+        if self._dead:
+            return False
+        if self._process_alive():
+            return True
+        self._fault_if_sandbox_lost()
+        return False
+
+    def _fault_if_sandbox_lost(self) -> None:
+        """A kernel that died because its sandbox did (the fork server's ``bwrap`` was killed, and its
+        PID namespace with it) says nothing about the learner's code: that is the grader's fault."""
+        if self._generation is not None and self.forkserver.lost(self._generation):
+            raise GraderFault(FaultKind.KERNEL, "the grading sandbox stopped (its fork server died) under this kernel")
 
     @property
     def death_reason(self) -> str:
@@ -272,6 +285,7 @@ class KernelSession:
                 if msg["parent_header"].get("msg_id") == msg_id:
                     reply = msg["content"]
             if not ready and reply is None and not self._process_alive():
+                self._fault_if_sandbox_lost()
                 self._dead = ("the kernel exited while running this code "
                               "(os._exit, a crash, or a resource limit)")
                 return None, output.text, output.truncated
