@@ -159,8 +159,7 @@ def bwrap_command(bwrap: str, workspace: Path, socket: DatabaseSocket) -> list[s
     # The socket's folder, not only the socket: a restarted server makes a new socket file, which a
     # bind of the old one would not show. Each kernel binds the socket of the moment and covers the
     # folder (it also holds the server's log): see kernel_namespaces.enter_kernel_namespaces.
-    binds += [("--ro-bind", str(socket.path.parent), SERVER_DIR_INSIDE), ("--ro-bind", str(socket.path), socket.inside),
-              ("--bind", str(workspace), str(workspace))]
+    binds += [("--ro-bind", str(socket.path.parent), SERVER_DIR_INSIDE), ("--bind", str(workspace), str(workspace))]
     # bwrap makes the folders above a mount point 0700 when run as root: the throw-away user
     # could not reach the Python or its own folder. Make them 0755 first.
     targets = [Path(dest) for _, _, dest in binds] + [Path("/dev"), Path("/proc")]
@@ -169,6 +168,7 @@ def bwrap_command(bwrap: str, workspace: Path, socket: DatabaseSocket) -> list[s
                      key=lambda p: len(p.parts))
     for parent in parents:
         args += ["--perms", "0755", "--dir", str(parent)]
+    args += ["--perms", "0755", "--dir", SOCKET_DIR_INSIDE]
     for kind, source, dest in binds:
         args += [kind, source, dest]
     args += [*links, "--dev", "/dev", "--remount-ro", "/dev",

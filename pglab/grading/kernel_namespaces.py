@@ -98,7 +98,14 @@ def enter_kernel_namespaces(workdir: str, database_socket: list[str] | None = No
         os.close(folder)
     if database_socket:
         server_dir, target = database_socket
-        _mount(os.path.join(server_dir, os.path.basename(target)), target, None, MS_BIND)
+        source = os.path.join(server_dir, os.path.basename(target))
+        socket_dir = os.path.dirname(target)
+        _mount("tmpfs", socket_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=755")
+        with open(target, "w"):  # the mount point; left as it is while the server is down (refused)
+            pass
+        if os.path.exists(source):
+            _mount(source, target, None, MS_BIND)
+        _mount(None, socket_dir, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _mount("tmpfs", server_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=755")
 
 
