@@ -7,7 +7,7 @@ STAMP     := $(VENV)/.pglab-installed
 DEV_STAMP := $(VENV)/.pglab-dev-installed
 HUB_STAMP := $(VENV)/.pglab-hub-installed
 
-.PHONY: setup dev-setup hub-setup hub lab test full-course lint typecheck pytest clean-db release
+.PHONY: setup dev-setup hub-setup hub lab test full-course bubblewrap lint typecheck pytest clean-db release
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,13 +35,19 @@ hub: hub-setup  ## run the course's JupyterHub on this machine (as root; HUB_ARG
 
 dev-setup: $(DEV_STAMP)
 
-lab: setup  ## set everything up and open the course in JupyterLab
+lab: setup bubblewrap  ## set everything up and open the course in JupyterLab
 	$(BIN)/pglab lab $(LAB_ARGS)
 
-test: full-course dev-setup lint typecheck pytest  ## set everything up and run the whole test suite
+test: full-course dev-setup bubblewrap lint typecheck pytest  ## set everything up and run the whole test suite
 
 full-course:  # a learner bundle has no tests/ or grader/: say so instead of failing in ruff
 	@test -d tests && test -d grader || { echo "make test needs the full course: tests/ and grader/ are not in a learner bundle"; exit 2; }
+
+bubblewrap:  # `pglab grade` runs kernels in a bubblewrap sandbox: install it where we can, else say how
+	@command -v $${PGLAB_BWRAP:-bwrap} >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq bubblewrap; }; \
+	else echo "pglab grade needs bubblewrap: run \`sudo apt-get install bubblewrap\` (or your system's package of it)"; fi
 
 lint: dev-setup
 	$(BIN)/ruff check pglab tests grader benchmarks hub

@@ -7,7 +7,10 @@ kernels, ``--jobs`` in parallel). Prints per-submission medians, the overhead of
 above a bare kernel start, whether both agree on the scores, the time of a no-op re-run of the graded class (it
 only reads back stored results), and, last, the speed-up.
 
-    python benchmarks/grading.py [--submissions 40] [--jobs 2]
+Also prints the per-kernel cost of the grading sandbox (kernels forked one after another, with and
+without it) and, with ``--also-unsandboxed``, grades the batch once more without the sandbox.
+
+    python benchmarks/grading.py [--submissions 40] [--jobs 2] [--also-unsandboxed]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import pwd
 import shutil
 import statistics
 import subprocess
@@ -23,13 +27,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pglab.grading.batch import grade_folder  # noqa: E402
+from pglab.grading.batch import admin_url, grade_folder  # noqa: E402
+from pglab.grading.bubblewrap import SandboxPlan  # noqa: E402
 from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
-from pglab.grading.kernel_session import Limits  # noqa: E402
+from pglab.grading.grade_notebook import UserLease, kernel_environment  # noqa: E402
+from pglab.grading.kernel_forkserver import ForkServer  # noqa: E402
+from pglab.grading.kernel_session import KernelSession, Limits  # noqa: E402
 from pglab.provision import ensure_course_database  # noqa: E402
 from tests.corpus import cases_core  # noqa: E402
 from tests.corpus.case import with_answer  # noqa: E402
@@ -85,6 +93,51 @@ def bare_kernel_start(repeat: int = 5) -> list[float]:
     return samples
 
 
+def kernel_starts(sandboxed: bool, repeat: int) -> tuple[float, list[float], list[float]]:
+    """Start ``repeat`` kernels one after another from one fork server.
+
+    Returns (server start, each spawn, each start-to-ready). A spawn is the fork server's part: the
+    fork and, in the sandbox, the namespaces, mounts and dropped capabilities. Start-to-ready adds
+    the kernel's own start and the grader's handshake, whose retries (0.3 s) make it bimodal.
+    """
+    workspace = Path(tempfile.mkdtemp(prefix="pglab-bench-kernels-"))
+    workspace.chmod(0o711)
+    lease = UserLease()
+    started = time.perf_counter()
+    server = SandboxPlan.for_server(admin_url()).start_forkserver(workspace) if sandboxed else ForkServer()
+    server_s = time.perf_counter() - started
+    spawns: list[float] = []
+    spawn = server.spawn
+
+    def timed_spawn(*args: Any, **kwargs: Any) -> Any:
+        begun = time.perf_counter()
+        try:
+            return spawn(*args, **kwargs)
+        finally:
+            spawns.append(time.perf_counter() - begun)
+
+    server.spawn = timed_spawn  # type: ignore[method-assign]
+    samples = []
+    try:
+        for index in range(repeat):
+            workdir = workspace / f"k{index}"
+            workdir.mkdir(mode=0o700)
+            if lease.name:
+                entry = pwd.getpwnam(lease.name)
+                os.chown(workdir, entry.pw_uid, entry.pw_gid)
+            session = KernelSession(workdir=workdir, env=kernel_environment("postgresql:///none", workdir),
+                                    limits=Limits(), forkserver=server, user=lease.name)
+            started = time.perf_counter()
+            session.start()
+            samples.append(time.perf_counter() - started)
+            session.shutdown()
+    finally:
+        server.close()
+        lease.release()
+        shutil.rmtree(workspace, ignore_errors=True)
+    return server_s, spawns, samples
+
+
 def run_nbgrader(work: Path, submissions: Path, database_url: str) -> tuple[float, list[float], dict[str, float]]:
     course = work / "nbgrader-course"
     (course / "solutions" / "core").mkdir(parents=True)
@@ -117,9 +170,11 @@ def run_nbgrader(work: Path, submissions: Path, database_url: str) -> tuple[floa
     return total, per_submission, scores
 
 
-def run_pglab(work: Path, submissions: Path, jobs: int) -> tuple[float, list[float], dict[str, float]]:
+def run_pglab(work: Path, submissions: Path, jobs: int, sandboxed: bool = True
+              ) -> tuple[float, list[float], dict[str, float]]:
     started = time.perf_counter()
-    summary = grade_folder(submissions, work / "pglab-out", jobs=jobs, limits=Limits(), progress=False)
+    summary = grade_folder(submissions, work / ("pglab-out" if sandboxed else "pglab-out-unsandboxed"), jobs=jobs,
+                           limits=Limits(), progress=False, unsafe_no_sandbox=not sandboxed)
     total = time.perf_counter() - started
     per_submission = [o.seconds for o in summary.outcomes if o.notebook == "beginner"]
     scores: dict[str, float] = {}
@@ -132,12 +187,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--also-unsandboxed", action="store_true",
+                        help="also grade with --unsafe-no-sandbox, to see the sandbox's cost on the whole batch")
     args = parser.parse_args()
 
     course = ensure_course_database()
     if course.embedded is not None:
         os.environ.setdefault("PGLAB_ADMIN_URL", course.embedded.admin_url())
     work = Path(tempfile.mkdtemp(prefix="pglab-bench-"))
+    load_before = f"{os.getloadavg()[0]:.2f}"
     try:
         submissions = work / "submitted"
         write_submissions(submissions, args.submissions)
@@ -145,6 +203,20 @@ def main() -> int:
               f"{os.cpu_count()} cores, pglab --jobs {args.jobs}")
         kernel = bare_kernel_start()
         print(f"bare kernel start (start + ready):         median {statistics.median(kernel):6.2f} s")
+        ready: dict[bool, list[float]] = {True: [], False: []}
+        spawned: dict[bool, list[float]] = {True: [], False: []}
+        servers: dict[bool, list[float]] = {True: [], False: []}
+        for sandboxed in (False, True) * 3:  # alternated: the load of a shared machine drifts
+            server_s, spawns, samples = kernel_starts(sandboxed=sandboxed, repeat=6)
+            servers[sandboxed].append(server_s)
+            spawned[sandboxed].extend(spawns)
+            ready[sandboxed].extend(samples)
+        ms = {k: statistics.median(v) * 1000 for k, v in spawned.items()}
+        print(f"per-kernel sandbox cost: {ms[True] - ms[False]:+5.1f} ms (kernel spawn, median of 18: "
+              f"{ms[False]:.1f} ms forked plainly, {ms[True]:.1f} ms forked into its own namespaces); "
+              f"start-to-ready median {statistics.median(ready[False]) * 1000:.0f} ms plain, "
+              f"{statistics.median(ready[True]) * 1000:.0f} ms sandboxed; fork server start, once: "
+              f"{statistics.median(servers[False]):4.2f} s plain, {statistics.median(servers[True]):4.2f} s in bwrap")
 
         nb_total, nb_each, nb_scores = run_nbgrader(work, submissions, course.url)
         print(f"(a) sequential nbgrader autograde:         {nb_total:6.1f} s total, "
@@ -164,6 +236,14 @@ def main() -> int:
         agree = sum(1 for s in pg_scores if nb_scores.get(s) == pg_scores[s])
         print(f"scores agree on {agree} of {len(pg_scores)} submissions "
               f"(total points: nbgrader {sum(nb_scores.values()):g}, pglab {sum(pg_scores.values()):g})")
+        if args.also_unsandboxed:
+            un_total, un_each, _ = run_pglab(work, submissions, args.jobs, sandboxed=False)
+            print(f"(d) pglab grade --unsafe-no-sandbox:       {un_total:6.1f} s total, median "
+                  f"{statistics.median(un_each):5.2f} s per submission; the sandbox costs "
+                  f"{(pg_total - un_total) / args.submissions * 1000:+.0f} ms per submission (throughput); "
+                  f"speedup without it: {nb_total / un_total:.1f}x")
+        print(f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} (a shared machine: "
+              "compare runs at similar load)")
         print(f"speedup vs sequential nbgrader: {nb_total / pg_total:.1f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)

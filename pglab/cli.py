@@ -108,7 +108,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
                     submission_timeout_s=args.notebook_timeout)
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
-                           regrade_all=args.regrade_all, db_wait_s=args.db_wait)
+                           regrade_all=args.regrade_all, db_wait_s=args.db_wait,
+                           unsafe_no_sandbox=args.unsafe_no_sandbox)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade every notebook again, not only new, changed or ungraded ones")
     grade.add_argument("--db-wait", type=float, default=60.0, metavar="S",
                        help="how long to wait for a database server that stopped answering (default 60 s)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="grade without the bubblewrap sandbox (trusted submissions only: a submission "
+                            "can then reach your files, processes and network)")
     grade.set_defaults(handler=cmd_grade)
 
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
 from pathlib import Path
 
 import psycopg2
 import pytest
 
 from pglab.grading.batch import admin_url
+from pglab.grading.bubblewrap import SandboxPlan, socket_url
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
 from pglab.grading.grade_notebook import UserLease, kernel_environment
-from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import KernelSession, Limits
 from pglab.server import open_parents
 from pglab.settings import PROJECT_ROOT, load_settings
 
 
-@pytest.fixture()
-def sandbox(course_database, tmp_path: Path):
+@pytest.fixture(scope="module")
+def sandbox(course_database, tmp_path_factory: pytest.TempPathFactory):
     url = admin_url()
     ensure_template(url, load_settings().data_dir)
     database = create_submission_database(url, "sandboxtest")
-    workspace = tmp_path / "ws"
+    workspace = tmp_path_factory.mktemp("sandbox") / "ws"
     workspace.mkdir(mode=0o711)
     workdir = workspace / "submission"
     workdir.mkdir(mode=0o700)
@@ -35,12 +36,14 @@ def sandbox(course_database, tmp_path: Path):
         open_parents(workdir)
         for path in (workdir, workdir / "mine.ipynb"):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-    forkserver = ForkServer()
-    session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
+    plan = SandboxPlan.for_server(url)
+    forkserver = plan.start_forkserver(workspace)
+    kernel_url = socket_url(database.url, plan.socket)
+    session = KernelSession(workdir=workdir, env=kernel_environment(kernel_url, workdir),
                             limits=Limits(memory_mb=1500, cpu_s=60, nproc=100, fsize_mb=8), forkserver=forkserver,
                             user=user, hidden_paths=(PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader"))
     session.start()
-    yield session, database
+    yield session, database, kernel_url
     session.shutdown()
     forkserver.close()
     lease.release()
@@ -48,9 +51,9 @@ def sandbox(course_database, tmp_path: Path):
 
 
 def test_kernel_sees_a_minimal_environment_and_only_its_folder(sandbox) -> None:
-    session, database = sandbox
+    session, _, kernel_url = sandbox
     env = session.evaluate("import os\nresult = dict(os.environ)")
-    assert env["DATABASE_URL"] == database.url
+    assert env["DATABASE_URL"] == kernel_url
     leaked = [k for k in env if any(word in k.upper() for word in ("ADMIN", "SECRET", "TOKEN", "PGLAB_HOME"))]
     assert leaked == []
     assert "PGPASSWORD" not in env and "DATABASE_URL" in env
@@ -59,7 +62,7 @@ def test_kernel_sees_a_minimal_environment_and_only_its_folder(sandbox) -> None:
 
 
 def test_kernel_runs_under_resource_limits(sandbox) -> None:
-    session, _ = sandbox
+    session, _, _ = sandbox
     limits = session.evaluate(
         "import resource as r\n"
         "result = {n: r.getrlimit(getattr(r, n))[0] for n in ('RLIMIT_AS', 'RLIMIT_CPU', 'RLIMIT_FSIZE')}")
@@ -69,20 +72,88 @@ def test_kernel_runs_under_resource_limits(sandbox) -> None:
     assert outcome == "MemoryError"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="a separate user and private mounts need root")
-def test_kernel_runs_as_another_user_and_cannot_read_instructor_files(sandbox) -> None:
-    session, _ = sandbox
-    assert session.evaluate("import os\nresult = os.getuid()") != 0
-    for folder in ("solutions", "grader"):
-        outcome = session.evaluate(
-            f"import os\ntry:\n    result = os.listdir({str(PROJECT_ROOT / folder)!r})\n"
-            "except OSError as err:\n    result = type(err).__name__")
-        assert outcome == "PermissionError", f"{folder} is readable from the kernel: {outcome}"
+@pytest.mark.skipif(os.geteuid() != 0, reason="a throw-away user needs root")
+def test_as_root_the_kernel_runs_as_a_throw_away_user(sandbox) -> None:
+    session, _, _ = sandbox
+    uid = session.evaluate("import os\nresult = os.getuid()")
+    assert uid != 0 and pwd.getpwuid(uid).pw_name.startswith("pglab-grade")
+
+
+def test_kernel_sees_no_course_folder_and_writes_only_its_own(sandbox, tmp_path: Path) -> None:
+    session, _, _ = sandbox
+    listed = [str(PROJECT_ROOT / "solutions"), str(PROJECT_ROOT / "grader"), str(PROJECT_ROOT),
+              str(session.workdir.parent), "/run/pglab-database", "/run/pglab-database-server"]
+    targets = [str(tmp_path / "escape.txt"), "/tmp/escape.txt", str(session.workdir.parent / "escape.txt"),
+               "/escape.txt", "/dev/escape.txt", str(PROJECT_ROOT / "pglab" / "escape.txt")]
+    probe = f"""import os
+result = {{}}
+for path in {listed!r}:
+    try:
+        result[path] = sorted(os.listdir(path))
+    except OSError as err:
+        result[path] = type(err).__name__
+for path in {targets!r}:
+    try:
+        with open(path, "w") as f:
+            f.write("escaped")
+        result[path] = "written"
+    except OSError as err:
+        result[path] = type(err).__name__
+with open("mine.txt", "w") as f:
+    result["mine.txt"] = f.write("ok")
+"""
+    seen = session.evaluate(probe)
+    assert seen[str(PROJECT_ROOT / "solutions")] == "FileNotFoundError"
+    assert seen[str(PROJECT_ROOT / "grader")] == "FileNotFoundError"
+    assert seen[str(PROJECT_ROOT)] == [".venv", "pglab"] or seen[str(PROJECT_ROOT)] == ["pglab"], seen
+    assert seen[str(session.workdir.parent)] == [session.workdir.name], "other kernels' folders are visible"
+    assert [name.startswith(".s.PGSQL.") for name in seen["/run/pglab-database"]] == [True], seen
+    assert seen["/run/pglab-database-server"] == [], "the server's folder (and its log) is visible"
+    written = {k: v for k, v in seen.items() if v == "written"}
+    assert written == {}, f"the kernel wrote outside its folder: {written}"
+    assert seen["mine.txt"] == 2 and (session.workdir / "mine.txt").read_text() == "ok"
+    assert not (tmp_path / "escape.txt").exists() and not (session.workdir.parent / "escape.txt").exists()
     assert (PROJECT_ROOT / "solutions").is_dir(), "the grader's own view must be unaffected"
 
 
+def test_kernel_has_its_own_pid_namespace_and_no_network(sandbox) -> None:
+    session, _, _ = sandbox
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.5)
+        port = server.getsockname()[1]
+        seen = session.evaluate(f"""import os, socket, signal
+result = {{"pid": os.getpid(), "proc": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}}
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+    result["tcp"] = "connected"
+except OSError as err:
+    result["tcp"] = type(err).__name__
+try:
+    os.kill({os.getpid()}, 0)
+    result["grader"] = "reachable"
+except OSError as err:
+    result["grader"] = type(err).__name__
+""")
+        with pytest.raises(TimeoutError):
+            server.accept()
+    assert seen["pid"] == 2 and seen["proc"] == [1, 2], seen
+    assert seen["tcp"] in ("OSError", "ConnectionRefusedError"), seen  # its own network: loopback is down
+    assert seen["grader"] == "ProcessLookupError", seen
+
+
+def test_kernel_reaches_its_database_through_the_socket(sandbox) -> None:
+    session, _, kernel_url = sandbox
+    assert "localhost" not in kernel_url and "%2F" in kernel_url
+    count = session.evaluate("import os, psycopg2\nwith psycopg2.connect(os.environ['DATABASE_URL']) as c:\n"
+                             "    cur = c.cursor()\n    cur.execute('SELECT count(*) FROM products')\n"
+                             "    result = cur.fetchone()[0]")
+    assert count > 5000
+
+
 def test_submission_role_reaches_only_its_own_database(sandbox, course_url: str) -> None:
-    session, database = sandbox
+    session, database, _ = sandbox
     with psycopg2.connect(database.url) as conn, conn.cursor() as cur:
         cur.execute("SHOW statement_timeout")
         assert cur.fetchone()[0] == "8s"

@@ -31,6 +31,7 @@ from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import feedback
+from pglab.grading.bubblewrap import SandboxPlan, find_bwrap
 from pglab.grading.class_report import write_class_report
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import RunClaim, admin_connection, data_fingerprint, drop_leftovers, ensure_template
@@ -178,12 +179,13 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
 
 def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Limits | None = None,
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
-                 db_wait_s: float = 60.0) -> BatchSummary:
+                 db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
     ``regrade_all``: ignore stored results. ``db_wait_s``: how long a run waits for a database
     server that stopped answering before it gives up on the notebooks left.
+    ``unsafe_no_sandbox``: run kernels without bubblewrap (otherwise its absence refuses the run).
     """
     started = time.monotonic()
     if not submitted.is_dir():
@@ -196,6 +198,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
         known = sorted({job.student for job in work})
         raise PglabError(f"no submissions from {', '.join(unknown)} in {submitted} "
                          f"(there are: {', '.join(known) or 'none'})")
+    bwrap = None if unsafe_no_sandbox else find_bwrap()  # refuse before anything is written
     lock = OutputLock(out)
     try:
         lock.acquire()
@@ -204,7 +207,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                          "choose a writable --out and run the same command again") from None
     try:
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
-                             regrade_all, db_wait_s, started)
+                             regrade_all, db_wait_s, started, bwrap)
     finally:
         lock.release()
 
@@ -212,7 +215,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[dict[str, str]],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
-                  started: float) -> BatchSummary:
+                  started: float, bwrap: str | None) -> BatchSummary:
     settings = load_settings()
     store = ResultStore(out)
     fingerprints = Fingerprints(data_fingerprint(settings.data_dir), limits)
@@ -228,7 +231,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
         elif selected:
             todo.append(job)
     breaker = Breaker()
-    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker)
+    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
@@ -245,7 +248,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
 
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
-                jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker
+                jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None
                 ) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck)."""
     results: dict[Job, NotebookOutcome] = {}
@@ -276,9 +279,16 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
                                PROJECT_ROOT / "tests", settings.home, out.resolve())
                    if p.is_dir())
-    forkserver = ForkServer()
+    try:  # in the sandbox unless told otherwise; SandboxUnavailable says what to run
+        plan = SandboxPlan.for_server(url, bwrap) if bwrap else None
+        forkserver = plan.start_forkserver(workspace.path) if plan else ForkServer()
+    except BaseException:
+        bar.close()
+        claim.close()
+        workspace.close()
+        raise
     context = GradingContext(admin_url=url, workspace=workspace.path, limits=limits, forkserver=forkserver,
-                             claim=claim, hidden_paths=hidden)
+                             claim=claim, hidden_paths=hidden, database_socket=plan.socket if plan else None)
     workers = max(1, jobs or os.cpu_count() or 1)
     watch = ServerWatch(url, db_wait_s)
     sandboxes: SandboxPool | None = None

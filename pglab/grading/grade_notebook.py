@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pglab.errors import FaultKind, GraderFault
+from pglab.grading.bubblewrap import DatabaseSocket, socket_url
 from pglab.grading.checks import CheckResult, SandboxError, run_check
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.database_copies import (
@@ -53,6 +54,7 @@ class GradingContext:
     forkserver: ForkServer
     claim: RunClaim
     hidden_paths: tuple[Path, ...] = ()
+    database_socket: DatabaseSocket | None = None  # set in the sandbox: kernels reach the database there
 
 
 # Machine-wide on purpose, whatever TMPDIR says: two runs must never lease the same user.
@@ -107,6 +109,7 @@ def kernel_environment(database_url: str, workdir: Path) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         "IPYTHONDIR": str(workdir / ".ipython"),
+        "TMPDIR": str(workdir),
         "PGLAB_GRADING": "1",
     }
 
@@ -135,7 +138,8 @@ def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
         raise disk_fault(err) from None
     context.claim.hold()
     database = create_submission_database(context.admin_url, context.claim.label)
-    session = KernelSession(workdir=workdir, env=kernel_environment(database.url, workdir),
+    kernel_url = socket_url(database.url, context.database_socket) if context.database_socket else database.url
+    session = KernelSession(workdir=workdir, env=kernel_environment(kernel_url, workdir),
                             limits=context.limits, forkserver=context.forkserver, user=user,
                             hidden_paths=context.hidden_paths)
     try:

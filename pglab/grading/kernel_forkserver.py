@@ -2,15 +2,24 @@
 
 Starting ``python -m ipykernel`` costs ~0.7 s of CPU (interpreter, IPython, zmq, tornado, debugpy,
 psycopg2), which on a 2-core machine bounds grading throughput. The server imports all that once;
-each kernel is then a ``fork()`` that confines itself (:mod:`pglab.grading.sandbox`) and starts an
-``IPKernelApp`` on a connection file the grader wrote: about 0.1 s of CPU. No zmq context or thread
-exists in the server before it forks, so the children start clean.
+each kernel is then a ``fork()`` that confines itself and starts an ``IPKernelApp`` on a connection
+file the grader wrote: about 0.1 s of CPU. No zmq context or thread exists in the server before it
+forks, so the children start clean.
 
-Protocol: one JSON request per line on stdin, one ``{"pid": N}`` (or ``{"error": ...}``) per line on
-stdout. The server ignores SIGCHLD so finished kernels are reaped by the system. When its stdin
-closes (the grader exited, even by SIGKILL) it kills the kernels it started and exits, so a killed
-grading run leaves no kernels behind. The grader restarts a fork server that died (a bounded number
-of times) and never waits on it without a deadline.
+In the grading sandbox the server itself runs inside ``bwrap`` (:mod:`pglab.grading.bubblewrap`) and
+each forked child enters namespaces of its own (:mod:`pglab.grading.kernel_namespaces`): the child
+becomes, as root, the throw-away user, enters its namespaces and forks an init (PID 1 of the
+kernel's PID namespace), which forks the kernel (PID 2). The kernel reports its and the init's
+process ids as the grader sees them (through a pipe, before its own ``/proc`` hides the host's).
+Without the sandbox (``--unsafe-no-sandbox``) the child only applies :func:`~pglab.grading.sandbox.confine`.
+
+Protocol: the server prints ``{"ready": true}`` (or ``{"error": ...}``) once it has loaded and, in the
+sandbox, tried the namespaces once; then one JSON request per line on stdin, one ``{"pid": N,
+"init": M}`` (or ``{"error": ...}``) per line on stdout. The server ignores SIGCHLD so finished
+children are reaped by the system. When its stdin closes (the grader exited, even by SIGKILL) the
+kernels go too: in the sandbox, ``bwrap --die-with-parent`` and the PID namespace take them all; without
+it, the server kills the kernels it started. The grader restarts a fork server that died (a bounded
+number of times) and never waits on it without a deadline.
 """
 
 from __future__ import annotations
@@ -20,15 +29,18 @@ import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict
+from typing import IO, NamedTuple
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.sandbox import Confinement, confine
+from pglab.grading.sandbox import Confinement, confine, set_limits, switch_user
 
 SPAWN_TIMEOUT_S = 30.0
 MAX_RESTARTS = 3
@@ -39,15 +51,39 @@ PRELOAD = (
     "tornado.ioloop", "zmq", "psycopg2", "psycopg2.extras", "psycopg2.pool", "psycopg2.errors",
     "pglab.catalogue", "pglab.grading.wire",
 )
+REPORT_TIMEOUT_S = 20.0  # below SPAWN_TIMEOUT_S: the server answers before the grader gives up
+START_TIMEOUT_S = 90.0
 
 
-def _child(request: dict) -> None:
+class KernelProcess(NamedTuple):
+    """A started kernel as the grader sees it."""
+
+    pid: int  # the kernel: interrupt it, watch it
+    init: int  # PID 1 of its namespace (killing it ends every process in there); 0 without the sandbox
+    generation: int = 0  # which start of the fork server forked it (see ForkServer.lost)
+
+
+def _report(fd: int, **answer: object) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, (json.dumps(answer) + "\n").encode())
+        os.close(fd)
+
+
+def _child(request: dict, report: int, sandboxed: bool) -> None:
+    """The forked child: confine, then (in the sandbox: two forks later) become the kernel."""
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the learner's subprocesses must be waitable
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
-        confine(Confinement(**request["confinement"]))
+        spec = Confinement(**request["confinement"])
+        if sandboxed:
+            _enter_sandbox(spec, report, request.get("database_socket"))
+        else:
+            confine(spec)
+            _report(report, pid=os.getpid(), init=0)
+        if request.get("probe"):
+            return
         os.environ.clear()
         os.environ.update(request["env"])
         from ipykernel.kernelapp import IPKernelApp
@@ -55,28 +91,114 @@ def _child(request: dict) -> None:
         app = IPKernelApp.instance()
         app.initialize(["-f", request["connection_file"]])
         app.start()
+    except BaseException as err:
+        _report(report, error=f"{type(err).__name__}: {err}")
     finally:
         os._exit(1)
 
 
-def serve() -> None:
+def _enter_sandbox(spec: Confinement, report: int, database_socket: list[str] | None) -> None:
+    """Returns in the kernel process (PID 2 of a new PID namespace), fully confined."""
+    from pglab.grading import kernel_namespaces as ns
+
+    with contextlib.suppress(OSError):
+        os.setsid()
+    if spec.user and os.geteuid() == 0:
+        switch_user(spec.user)
+    ns.enter_kernel_namespaces(spec.workdir, database_socket)
+    if os.fork() != 0:
+        os._exit(0)  # the init below is adopted by the sandbox's own init
+    kernel = os.fork()  # this process is PID 1 of the new namespace
+    if kernel != 0:
+        os.close(report)
+        _run_init(kernel)
+    pid, init = ns.host_pids()
+    ns.mount_own_proc()
+    ns.drop_privileges()
+    # The process count is per user namespace (Linux >= 5.14): this namespace holds only the kernel.
+    set_limits(spec, nproc=spec.nproc)
+    os.chdir(spec.workdir)
+    _report(report, pid=pid, init=init)
+
+
+def _run_init(kernel: int) -> None:
+    """PID 1 of a kernel's namespace: reap orphans; when the kernel ends, end (and so end the rest)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(0)
+        if pid == kernel:
+            os._exit(min(max(os.waitstatus_to_exitcode(status), 0), 255))
+
+
+def _read_report(fd: int) -> dict:
+    data = b""
+    deadline = time.monotonic() + REPORT_TIMEOUT_S
+    try:
+        while b"\n" not in data and (left := deadline - time.monotonic()) > 0:
+            if not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    try:
+        answer = json.loads(data.split(b"\n", 1)[0] or b"null")
+    except ValueError:
+        answer = None
+    return answer if isinstance(answer, dict) else {"error": "the kernel's sandbox set-up ended without a word"}
+
+
+def _fork(request: dict, sandboxed: bool) -> dict:
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as err:
+        os.close(read_end)
+        os.close(write_end)
+        return {"error": f"{type(err).__name__}: {err}"}
+    if pid == 0:
+        os.close(read_end)
+        _child(request, write_end, sandboxed)
+    os.close(write_end)
+    return _read_report(read_end)
+
+
+def _probe(database_socket: list[str] | None) -> dict:
+    """Enter a kernel's namespaces once, so a machine that refuses them is told before grading."""
+    workdir = tempfile.mkdtemp(prefix=".probe-", dir=os.getcwd())
+    user = "nobody" if os.geteuid() == 0 else ""
+    try:
+        os.chmod(workdir, 0o711)  # reachable by the probe's user (the server may not chown)
+        limits = Confinement(workdir=workdir, cpu_s=10, memory_mb=1024, nproc=16, fsize_mb=1, user=user)
+        return _fork({"confinement": asdict(limits), "probe": True, "database_socket": database_socket},
+                     sandboxed=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def serve(sandboxed: bool, database_socket: list[str] | None = None) -> None:
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    probe = _probe(database_socket) if sandboxed else {}
+    print(json.dumps({"error": probe["error"]} if "error" in probe else {"ready": True}), flush=True)
+    if "error" in probe:
+        return
     children: dict[int, int] = {}  # pid -> pidfd: kernels are reaped at once and pids get reused
     for line in sys.stdin:
         try:
-            request = json.loads(line)
-            pid = os.fork()
+            answer = _fork({**json.loads(line), "database_socket": database_socket}, sandboxed)
         except Exception as err:
-            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
-            continue
-        if pid == 0:
-            _child(request)
-        with contextlib.suppress(OSError):
-            children[pid] = os.pidfd_open(pid)
-        print(json.dumps({"pid": pid}), flush=True)
+            answer = {"error": f"{type(err).__name__}: {err}"}
+        if not sandboxed and "pid" in answer:
+            with contextlib.suppress(OSError):
+                children[answer["pid"]] = os.pidfd_open(answer["pid"])
+        print(json.dumps(answer), flush=True)
         _forget_exited(children)
     _forget_exited(children)
     for pid in children:  # the grader is gone: so are its live kernels (each leads its own group)
@@ -93,26 +215,53 @@ def _forget_exited(children: dict[int, int]) -> None:
 
 
 class ForkServer:
-    """The grader's handle on one fork server process (thread-safe; restarts a dead server)."""
+    """The grader's handle on one fork server process (thread-safe; restarts a dead server).
 
-    def __init__(self) -> None:
+    ``sandbox`` is the ``bwrap`` command line to run it in (see
+    :func:`pglab.grading.bubblewrap.bwrap_command`), empty to run it without the sandbox;
+    ``database_socket`` the server's socket folder and the socket's place, as the sandbox shows them.
+    """
+
+    def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None) -> None:
+        self.sandboxed = bool(sandbox)
+        self._command = [*(sandbox or []), sys.executable, "-m", "pglab.grading.kernel_forkserver"]
+        if sandbox:
+            self._command.append("--sandboxed")
+        if database_socket:
+            self._command += ["--database-socket", *database_socket]
         self._lock = threading.Lock()
         self.restarts = 0
-        self._process = self._start()
+        self._process, self._stderr = self._start()
 
-    @staticmethod
-    def _start() -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "pglab.grading.kernel_forkserver"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"),
-        )
+    def _start(self) -> tuple[subprocess.Popen[str], IO[bytes]]:
+        """A new server, once it said it is ready (OSError with its reason if it is not)."""
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the server runs)
+        process = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=stderr, text=True, env=env)
+        try:
+            answer = self._read_answer(process, stderr, START_TIMEOUT_S)
+        except (OSError, ValueError):
+            self._close_process(process, stderr)
+            raise
+        if "error" in answer:  # it started, but a kernel's namespaces could not be entered
+            self._close_process(process, stderr)
+            raise OSError(answer["error"])
+        return process, stderr
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    def spawn(self, connection_file: str, env: dict[str, str], confinement: Confinement) -> int:
+    def lost(self, generation: int) -> bool:
+        """Whether the kernels forked by start ``generation`` of the server died with it: true in the
+        sandbox (they live in its PID namespace) once that server exited; never without it."""
+        return self.sandboxed and (generation != self.restarts or self._process.poll() is not None)
+
+    def spawn(self, connection_file: str, env: dict[str, str], confinement: Confinement) -> KernelProcess:
         """Fork a confined kernel; :class:`GraderFault` (KERNEL) when the server cannot answer."""
         request = json.dumps({"connection_file": connection_file, "env": env,
                               "confinement": asdict(confinement)}) + "\n"
@@ -126,27 +275,39 @@ class ForkServer:
             except (OSError, ValueError):  # it died since: one more try with a new server
                 self._restart()
                 answer = self._ask(request)
+            generation = self.restarts
         except (OSError, ValueError) as err:
             raise GraderFault(FaultKind.KERNEL, f"the fork server failed ({err})") from None
         finally:
             self._lock.release()
         if "error" in answer:
             raise GraderFault(FaultKind.KERNEL, f"the fork server could not fork a kernel: {answer['error']}")
-        return int(answer["pid"])
+        return KernelProcess(int(answer["pid"]), int(answer.get("init") or 0), generation)
 
     def _ask(self, request: str) -> dict:
-        stdin, stdout = self._process.stdin, self._process.stdout
-        assert stdin is not None and stdout is not None
+        stdin = self._process.stdin
+        assert stdin is not None
         stdin.write(request)
         stdin.flush()
-        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        return self._read_answer(self._process, self._stderr, SPAWN_TIMEOUT_S)
+
+    @staticmethod
+    def _read_answer(process: subprocess.Popen[str], stderr: IO[bytes], timeout: float) -> dict:
+        """One answer line; OSError with the reason when the server exited or went silent (then killed)."""
+        stdout = process.stdout
+        assert stdout is not None
+        deadline = time.monotonic() + timeout
         while not select.select([stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
             if time.monotonic() >= deadline:
-                self._process.kill()
-                raise OSError(f"no answer within {SPAWN_TIMEOUT_S:.0f} s")
+                process.kill()
+                raise OSError(f"the fork server did not answer within {timeout:.0f} s")
         line = stdout.readline()
         if not line:
-            raise OSError("the fork server exited")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+            stderr.seek(0)
+            said = [s.strip() for s in stderr.read().decode(errors="replace").splitlines() if s.strip()]
+            raise OSError(f"the fork server exited ({said[-1] if said else 'no message'})")
         answer = json.loads(line)
         if not isinstance(answer, dict):
             raise ValueError("the fork server sent something that is not an answer")
@@ -156,11 +317,11 @@ class ForkServer:
         if self.restarts >= MAX_RESTARTS:
             raise OSError(f"it died {self.restarts + 1} times in this run")
         self.restarts += 1
-        self._close_process(self._process)
-        self._process = self._start()
+        self._close_process(self._process, self._stderr)
+        self._process, self._stderr = self._start()
 
     @staticmethod
-    def _close_process(process: subprocess.Popen[str]) -> None:
+    def _close_process(process: subprocess.Popen[str], stderr: IO[bytes]) -> None:
         with contextlib.suppress(OSError):
             if process.stdin is not None:
                 process.stdin.close()
@@ -169,11 +330,14 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        stderr.close()
 
     def close(self) -> None:
         with self._lock:
-            self._close_process(self._process)
+            self._close_process(self._process, self._stderr)
 
 
 if __name__ == "__main__":
-    serve()
+    arguments = sys.argv[1:]
+    socket_at = arguments.index("--database-socket") + 1 if "--database-socket" in arguments else 0
+    serve(sandboxed="--sandboxed" in arguments, database_socket=arguments[socket_at:socket_at + 2] or None)

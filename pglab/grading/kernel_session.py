@@ -25,6 +25,7 @@ import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from pglab.errors import FaultKind, GraderFault
 from pglab.grading.checks import LearnerError, SandboxError
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.outcome import CellStatus
@@ -88,6 +89,8 @@ class KernelSession:
     hidden_paths: tuple[Path, ...] = ()
     _pid: int | None = field(default=None, init=False)
     _pidfd: int | None = field(default=None, init=False)
+    _initfd: int | None = field(default=None, init=False)  # PID 1 of the kernel's namespace (sandbox)
+    _generation: int | None = field(default=None, init=False)  # of the fork server that forked it
     _captured: Any = field(default=None, init=False)
     _poller: Any = field(default=None, init=False)
     _dead: str = field(default="", init=False)
@@ -96,7 +99,8 @@ class KernelSession:
 
     def start(self) -> None:
         connection_file = self.workdir / ".kernel-connection.json"
-        write_connection_file(str(connection_file), ip="127.0.0.1")
+        # IPC sockets in the kernel's own folder, not TCP: in the sandbox the kernel has no network.
+        write_connection_file(str(connection_file), transport="ipc", ip=str(self.workdir / ".kernel"))
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(connection_file, entry.pw_uid, entry.pw_gid)
@@ -104,9 +108,11 @@ class KernelSession:
             workdir=str(self.workdir), cpu_s=self.limits.cpu_s, memory_mb=self.limits.memory_mb,
             nproc=self.limits.nproc, fsize_mb=self.limits.fsize_mb, user=self.user,
             hide=[str(p) for p in self.hidden_paths])
-        self._pid = self.forkserver.spawn(str(connection_file), self.env, confinement)
-        try:
-            self._pidfd = os.pidfd_open(self._pid)
+        process = self.forkserver.spawn(str(connection_file), self.env, confinement)
+        self._pid, self._generation = process.pid, process.generation
+        try:  # pidfds, never pids: the system reaps kernels at once, and pids come round again
+            self._pidfd = os.pidfd_open(process.pid)
+            self._initfd = os.pidfd_open(process.init) if process.init else None
         except ProcessLookupError:
             self._pidfd = None  # it exited at once: _process_alive says so
         client = BlockingKernelClient(connection_file=str(connection_file))
@@ -154,7 +160,12 @@ class KernelSession:
             return
         with contextlib.suppress(Exception):
             self._client.stop_channels()
-        if self._process_alive():  # its pid is its group's id, and cannot have been reused
+        if self._initfd is not None:  # PID 1 of the kernel's namespace: every process in there goes with it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                signal.pidfd_send_signal(self._initfd, signal.SIGKILL)
+            os.close(self._initfd)
+            self._initfd = None
+        elif self._process_alive():  # its pid is its group's id, and cannot have been reused
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._pid, signal.SIGKILL)
         if self.user:
@@ -166,7 +177,18 @@ class KernelSession:
 
     @property
     def alive(self) -> bool:
-        return not self._dead and self._process_alive()
+        if self._dead:
+            return False
+        if self._process_alive():
+            return True
+        self._fault_if_sandbox_lost()
+        return False
+
+    def _fault_if_sandbox_lost(self) -> None:
+        """A kernel that died because its sandbox did (the fork server's ``bwrap`` was killed, and its
+        PID namespace with it) says nothing about the learner's code: that is the grader's fault."""
+        if self._generation is not None and self.forkserver.lost(self._generation):
+            raise GraderFault(FaultKind.KERNEL, "the grading sandbox stopped (its fork server died) under this kernel")
 
     @property
     def death_reason(self) -> str:
@@ -263,6 +285,7 @@ class KernelSession:
                 if msg["parent_header"].get("msg_id") == msg_id:
                     reply = msg["content"]
             if not ready and reply is None and not self._process_alive():
+                self._fault_if_sandbox_lost()
                 self._dead = ("the kernel exited while running this code "
                               "(os._exit, a crash, or a resource limit)")
                 return None, output.text, output.truncated
@@ -289,9 +312,9 @@ class KernelSession:
         return False
 
     def _interrupt(self) -> None:
-        if self._pid is not None and self._process_alive():
+        if self._pidfd is not None and self._process_alive():
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(self._pid, signal.SIGINT)
+                signal.pidfd_send_signal(self._pidfd, signal.SIGINT)
 
 
 def kill_processes_of(user: str) -> None:

@@ -1,9 +1,12 @@
 """Confinement for one grading kernel, applied in the kernel's own process before it starts.
 
-It starts a new session (so the grader can kill the whole process group), covers instructor-only
-folders with an empty tmpfs in a private mount namespace, sets resource limits (CPU seconds,
-address space, processes+threads, file size) and, when started as root, switches to an
-unprivileged user whose only writable place is the submission's working directory. Limits are
+Inside the grading sandbox (:mod:`pglab.grading.bubblewrap`, :mod:`pglab.grading.kernel_namespaces`)
+this module supplies the resource limits and, as root, the switch to the throw-away user. Without
+the sandbox (``--unsafe-no-sandbox``) :func:`confine` is all there is: it starts a new session (so
+the grader can kill the whole process group), covers instructor-only folders with an empty tmpfs in
+a private mount namespace, sets resource limits (CPU seconds, address space, processes+threads, file
+size) and, when started as root, switches to an unprivileged user whose only writable place is the
+submission's working directory. Limits are
 inherited by everything the learner's code forks, so a fork bomb or a memory hog hits its own
 ceiling.
 """
@@ -32,26 +35,37 @@ class Confinement:
 
 
 def confine(spec: Confinement) -> None:
-    """Apply ``spec`` to the current process; irreversible (privileges are dropped last)."""
+    """Apply ``spec`` to the current process; irreversible (privileges are dropped last).
+
+    This is all the protection there is with ``--unsafe-no-sandbox``; in the sandbox the kernel
+    uses :func:`switch_user` and :func:`set_limits` around its namespaces instead.
+    """
     with contextlib.suppress(OSError):  # already a session leader
         os.setsid()
-    user = pwd.getpwnam(spec.user) if spec.user and os.geteuid() == 0 else None
+    as_root = bool(spec.user) and os.geteuid() == 0
     if spec.hide and os.geteuid() == 0:
         hide_paths(spec.hide)
+    # Not root: the limit counts every thread of this user, so leave room for the rest.
+    set_limits(spec, nproc=spec.nproc if as_root else _threads_of_this_user() + spec.nproc)
+    if as_root:
+        switch_user(spec.user)
+    os.chdir(spec.workdir)
+
+
+def set_limits(spec: Confinement, nproc: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_s, spec.cpu_s + 5))
     resource.setrlimit(resource.RLIMIT_AS, (spec.memory_mb * MB, spec.memory_mb * MB))
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec.fsize_mb * MB, spec.fsize_mb * MB))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if user is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (spec.nproc, spec.nproc))
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
-    else:
-        # Not root: the limit counts every thread of this user, so leave room for the rest.
-        limit = _threads_of_this_user() + spec.nproc
-        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
-    os.chdir(spec.workdir)
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def switch_user(name: str) -> None:
+    """Become the throw-away grading user ``name`` for good (needs root's setuid/setgid)."""
+    user = pwd.getpwnam(name)
+    os.setgroups([])
+    os.setgid(user.pw_gid)
+    os.setuid(user.pw_uid)
 
 
 def hide_paths(paths: list[str]) -> None:

@@ -127,10 +127,11 @@ locker = psycopg2.connect(DATABASE_URL)
 locker.cursor().execute("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
                         "LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
 ''', reasons=("lock",)),
+    # In the sandbox, the course folder holds nothing but the pglab package (and the virtualenv).
     Case("hostile-read-solutions", "core", "beginner", 0, answer=READ_SOLUTIONS,
-         reasons=("PermissionError",), requires_root=True),
+         reasons=("FileNotFoundError",)),
     Case("hostile-import-checks", "core", "beginner", 0, answer=IMPORT_CHECKS,
-         reasons=("ModuleNotFoundError",), requires_root=True),
+         reasons=("ModuleNotFoundError",)),
     Case("hostile-read-env", "core", "beginner", 0, answer='''import os
 ADMIN = os.environ["PGLAB_ADMIN_URL"]
 ''', reasons=("KeyError",)),
