@@ -32,13 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pglab.grading.batch import admin_url, grade_folder  # noqa: E402
+from pglab.grading.batch import grade_folder  # noqa: E402
 from pglab.grading.bubblewrap import SandboxPlan  # noqa: E402
 from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
 from pglab.grading.grade_notebook import UserLease, kernel_environment  # noqa: E402
 from pglab.grading.kernel_forkserver import ForkServer  # noqa: E402
 from pglab.grading.kernel_session import KernelSession, Limits  # noqa: E402
-from pglab.provision import ensure_course_database  # noqa: E402
+from pglab.provision import admin_url, ensure_course_database  # noqa: E402
 from tests.corpus import cases_core  # noqa: E402
 from tests.corpus.case import with_answer  # noqa: E402
 

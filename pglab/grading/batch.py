@@ -35,13 +35,14 @@ from pglab.grading.bubblewrap import SandboxPlan, find_bwrap
 from pglab.grading.class_report import write_class_report
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import RunClaim, admin_connection, data_fingerprint, drop_leftovers, ensure_template
-from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook
+from pglab.grading.grade_notebook import GradingContext, SandboxPool, disk_fault, grade_notebook
 from pglab.grading.gradebook import GradebookWriter
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import Limits
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.workspace import GradingWorkspace
+from pglab.provision import admin_url
 from pglab.settings import PROJECT_ROOT, load_settings
 
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
@@ -120,22 +121,6 @@ class ServerWatch:
                         return False
                     time.sleep(delay)
                     delay = min(delay * 2, 5.0)
-
-
-def admin_url() -> str:
-    """A URL allowed to create databases and roles: the embedded server's, or PGLAB_ADMIN_URL."""
-    explicit = os.environ.get("PGLAB_ADMIN_URL")
-    if explicit:
-        return explicit
-    settings = load_settings()
-    if settings.external:
-        raise PglabError(
-            f"{settings.describe_external()} is set, but grading needs to create a database per "
-            "submission: set PGLAB_ADMIN_URL to a superuser URL on that server, or unset it to grade "
-            "on the embedded server")
-    from pglab.provision import embedded_server
-
-    return embedded_server(settings).start().admin_url()
 
 
 def _timestamp(folder: Path) -> datetime | None:
@@ -275,7 +260,13 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         for job in gradable:
             results[job] = _not_graded(job, fault)
         return results, False
-    workspace = GradingWorkspace()
+    try:
+        workspace = GradingWorkspace()
+    except OSError as err:
+        bar.close()
+        claim.close()
+        results.update({job: _not_graded(job, disk_fault(err)) for job in gradable})
+        return results, False
     hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
                                PROJECT_ROOT / "tests", settings.home, out.resolve())
                    if p.is_dir())
@@ -295,7 +286,11 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     stuck = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-grade")
     try:
-        sandboxes = SandboxPool(context, min(workers, len(gradable)))
+        try:
+            sandboxes = SandboxPool(context, min(workers, len(gradable)))
+        except GraderFault as fault:  # no sandbox user could be had: nothing can be graded now
+            results.update({job: _not_graded(job, fault) for job in gradable})
+            return results, False
 
         def run(job: Job) -> NotebookOutcome:
             assert sandboxes is not None and job.path is not None
