@@ -109,7 +109,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
-                           unsafe_no_sandbox=args.unsafe_no_sandbox)
+                           unsafe_no_sandbox=args.unsafe_no_sandbox,
+                           source=Path(args.source) if args.source else None)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
@@ -171,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade a folder of submissions (nbgrader submitted/ layout)")
     grade.add_argument("submitted", help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
     grade.add_argument("--out", required=True, help="where grades.csv, checks.csv and feedback/ go")
+    grade.add_argument("--source", metavar="SOURCE",
+                       help="an nbgrader source folder (<assignment>/<notebook>.ipynb and files beside them) "
+                            "to grade against, graded by its own test cells (default: the course's solutions/)")
     grade.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: number of cores)")
     grade.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per cell and per check call")
     grade.add_argument("--notebook-timeout", type=float, default=120.0, help="seconds per notebook in all")

@@ -39,6 +39,7 @@ from pglab.grading.grade_notebook import GradingContext, SandboxPool, disk_fault
 from pglab.grading.gradebook import GradebookWriter
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import Limits
+from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.workspace import GradingWorkspace
@@ -123,6 +124,28 @@ class ServerWatch:
                     delay = min(delay * 2, 5.0)
 
 
+def source_assignments(source: Path | None) -> dict[str, list[ChallengeNotebook]]:
+    """The assignments to grade: the course's, or those of an nbgrader source folder."""
+    if source is None:
+        return assignments()
+    if not source.is_dir():
+        raise PglabError(f"--source {source} is not a folder: give an nbgrader source folder "
+                         "(<assignment>/<notebook>.ipynb, e.g. a course's source/)")
+    found = assignments(source.resolve())
+    if not found:
+        raise PglabError(f"--source {source} has no <assignment>/<notebook>.ipynb: give an nbgrader source folder "
+                         "(the one nbgrader generate_assignment reads, e.g. source/)")
+    for notebooks in found.values():
+        for challenge in notebooks:
+            try:  # each source read and prepared once, here (not in a worker), a broken one reported
+                if challenge.native:
+                    release_source(challenge.source)
+            except Exception as err:
+                raise PglabError(f"{challenge.source} cannot be read as an nbgrader source notebook "
+                                 f"({type(err).__name__}: {err}): fix it and run the same command again") from None
+    return found
+
+
 def _timestamp(folder: Path) -> datetime | None:
     stamp = folder / "timestamp.txt"
     if stamp.is_file():
@@ -164,19 +187,22 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
 
 def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Limits | None = None,
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
-                 db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False) -> BatchSummary:
+                 db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False,
+                 source: Path | None = None) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
     ``regrade_all``: ignore stored results. ``db_wait_s``: how long a run waits for a database
     server that stopped answering before it gives up on the notebooks left.
     ``unsafe_no_sandbox``: run kernels without bubblewrap (otherwise its absence refuses the run).
+    ``source``: an nbgrader source folder (``<assignment>/<notebook>.ipynb``) instead of the
+    course's ``solutions/``.
     """
     started = time.monotonic()
     if not submitted.is_dir():
         raise PglabError(f"{submitted} is not a folder of submissions (<student>/<assignment>/*.ipynb)")
     limits = limits or Limits()
-    course = assignments()
+    course = source_assignments(source)
     work, problems = discover(submitted, course)
     unknown = sorted(set(students) - {job.student for job in work})
     if unknown:
@@ -240,7 +266,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     for job in todo:
         if job.path is None:
             results[job] = not_submitted(job.student, job.challenge.assignment, job.challenge.notebook,
-                                         job.challenge.checks())
+                                         job.challenge.graded_items())
     gradable = [job for job in todo if job.path is not None]
     bar = _progress(len(todo), progress)
     bar.update(len(todo) - len(gradable))
@@ -267,8 +293,9 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         claim.close()
         results.update({job: _not_graded(job, disk_fault(err)) for job in gradable})
         return results, False
+    sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
     hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
-                               PROJECT_ROOT / "tests", settings.home, out.resolve())
+                               PROJECT_ROOT / "tests", settings.home, out.resolve(), *sorted(sources))
                    if p.is_dir())
     try:  # in the sandbox unless told otherwise; SandboxUnavailable says what to run
         plan = SandboxPlan.for_server(url, bwrap) if bwrap else None
@@ -356,7 +383,8 @@ def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPo
 
 
 def _not_graded(job: Job, fault: GraderFault) -> NotebookOutcome:
-    return not_graded(job.student, job.challenge.assignment, job.challenge.notebook, job.challenge.checks(), fault)
+    return not_graded(job.student, job.challenge.assignment, job.challenge.notebook, job.challenge.graded_items(),
+                      fault)
 
 
 def _keep(job: Job, outcome: NotebookOutcome, out: Path, store: ResultStore, prints: dict[Job, str],

@@ -3,15 +3,23 @@
 - ``solutions/<assignment>/<notebook>.ipynb``: the nbgrader source (reference solution, points);
 - ``pglab/challenge_checks/<assignment>/test_<notebook>.py``: visible checks (ship to learners);
 - ``grader/checks/<assignment>/test_<notebook>.py``: hidden checks (instructors only).
+
+``pglab grade --source SOURCE`` reads the notebooks from another nbgrader source folder: a notebook
+with nbgrader grade cells of its own is graded by them (:mod:`pglab.grading.nbgrader_cells`), plus
+the course's check modules of the same name when there are any.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pglab.grading.checks import Check, collect, load_module
 from pglab.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pglab.grading.nbgrader_cells import TestCell
 
 VISIBLE_CHECKS = PROJECT_ROOT / "pglab" / "challenge_checks"
 HIDDEN_CHECKS = PROJECT_ROOT / "grader" / "checks"
@@ -23,10 +31,27 @@ RELEASE = PROJECT_ROOT / "notebooks" / "challenges"
 class ChallengeNotebook:
     assignment: str
     notebook: str  # file stem, e.g. "beginner"
+    source_root: Path = SOURCE
 
     @property
     def source(self) -> Path:
-        return SOURCE / self.assignment / f"{self.notebook}.ipynb"
+        return self.source_root / self.assignment / f"{self.notebook}.ipynb"
+
+    @property
+    def source_folder(self) -> Path:
+        return self.source_root / self.assignment
+
+    @property
+    def native(self) -> bool:
+        """Graded by its own nbgrader test cells, nbgrader's way (not only by the course's checks)."""
+        from pglab.grading.nbgrader_cells import is_nbgrader_native
+
+        return is_nbgrader_native(self.source)
+
+    def test_cells(self) -> tuple[TestCell, ...]:
+        from pglab.grading.nbgrader_cells import test_cells
+
+        return test_cells(self.source)
 
     @property
     def release(self) -> Path:
@@ -46,14 +71,18 @@ class ChallengeNotebook:
                 found.extend(collect(load_module(path)))
         return found
 
+    def graded_items(self) -> list[Check | TestCell]:
+        """Everything that scores points: its nbgrader test cells, then the course's checks."""
+        return [*self.test_cells(), *self.checks()]
+
     def max_points(self) -> float:
-        return sum(c.points for c in self.checks())
+        return sum(c.points for c in self.graded_items())
 
 
 def assignments(source_root: Path = SOURCE) -> dict[str, list[ChallengeNotebook]]:
     found: dict[str, list[ChallengeNotebook]] = {}
     for folder in sorted(p for p in source_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        notebooks = [ChallengeNotebook(folder.name, nb.stem) for nb in sorted(folder.glob("*.ipynb"))]
+        notebooks = [ChallengeNotebook(folder.name, nb.stem, source_root) for nb in sorted(folder.glob("*.ipynb"))]
         if notebooks:
             found[folder.name] = notebooks
     return found

@@ -35,9 +35,12 @@ from pglab.grading.database_copies import (
     create_submission_database,
     drop_submission_database,
 )
+from pglab.grading.gradebook import GRADE_CELL
 from pglab.grading.kernel_forkserver import ForkServer
-from pglab.grading.kernel_session import KernelSession, Limits, kill_processes_of
+from pglab.grading.kernel_session import CellRun, KernelSession, Limits, kill_processes_of
 from pglab.grading.learner import KernelSubmission
+from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader, source_files
+from pglab.grading.nbgrader_scoring import score as score_test_cell
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
 from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, zero_outcome
 from pglab.server import open_parents
@@ -253,55 +256,112 @@ class SandboxPool:
 def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
                    context: GradingContext, sandboxes: SandboxPool) -> NotebookOutcome:
     started = time.monotonic()
-    checks = challenge.checks()
     try:
         data = read_submission(submitted)
     except UnreadableNotebook as err:
-        outcome = zero_outcome(student, challenge.assignment, challenge.notebook, checks, str(err),
-                               check_message=f"not graded: {err}")
+        outcome = zero_outcome(student, challenge.assignment, challenge.notebook, challenge.graded_items(),
+                               str(err), check_message=f"not graded: {err}")
         outcome.seconds = time.monotonic() - started
         return outcome
-    plan = plan_execution(challenge.source, data)
+    native: NbgraderPlan | None = None
+    if challenge.native:  # nbgrader's own test cells: its rules for what runs (nbgrader_cells)
+        native = plan_nbgrader(challenge.source, data)
+        cells = [(label, native.notebook.cells[index].source) for index, label in native.runs]
+        notes = native.notes
+    else:
+        plan = plan_execution(challenge.source, data)
+        cells, notes = plan.code_cells, plan.notes
     outcome = NotebookOutcome(student, challenge.assignment, challenge.notebook, challenge.max_points())
-    outcome.notes.extend(plan.notes)
+    outcome.notes.extend(notes)
     sandbox = sandboxes.take()
     started = time.monotonic()  # the budget starts when this notebook's kernel is handed over
     try:
-        copy = sandbox.workdir / submitted.name
         try:
+            if native is not None:  # as nbgrader autograde: the learner's files, then the source's
+                copy_beside(submitted.parent, challenge.source_folder, sandbox)
+            copy = sandbox.workdir / submitted.name
             shutil.copyfile(submitted, copy)
-            if sandbox.user:
-                entry = pwd.getpwnam(sandbox.user)
-                os.chown(copy, entry.pw_uid, entry.pw_gid)
+            give_to(sandbox, copy)
         except OSError as err:
             raise disk_fault(err) from None
-        run_learner_cells(sandbox.session, plan.code_cells, context.limits, outcome, started)
+        runs = run_learner_cells(sandbox.session, cells, context.limits, outcome, started)
+        if native is not None:
+            score_nbgrader_tests(sandbox, challenge, native, runs, context.limits, outcome)
         run_checks(sandbox, challenge, context.limits, outcome, started)
+        if native is not None and challenge.checks():  # the course's checks' own grade cell
+            outcome.grade_cells[GRADE_CELL] = sum(r.points for r in outcome.results[len(challenge.test_cells()):])
     finally:
         sandboxes.give_back(sandbox)
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
+def give_to(sandbox: Sandbox, path: Path) -> None:
+    if sandbox.user:
+        entry = pwd.getpwnam(sandbox.user)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def copy_beside(submitted_folder: Path, source_folder: Path, sandbox: Sandbox) -> None:
+    """The files beside the notebook, as ``nbgrader autograde`` lays them out: the submission
+    folder's other files, then the source folder's (images, data) over them."""
+    for folder, files in ((submitted_folder, [p for p in sorted(submitted_folder.rglob("*"))
+                                              if p.is_file() and p.suffix != ".ipynb"]),
+                          (source_folder, source_files(source_folder))):
+        for path in files:
+            target = sandbox.workdir / path.relative_to(folder)
+            for parent in reversed(target.relative_to(sandbox.workdir).parents[:-1]):
+                if not (sandbox.workdir / parent).is_dir():
+                    (sandbox.workdir / parent).mkdir()
+                    give_to(sandbox, sandbox.workdir / parent)
+            target.unlink(missing_ok=True)
+            shutil.copyfile(path, target)
+            give_to(sandbox, target)
+
+
+def score_nbgrader_tests(sandbox: Sandbox, challenge: ChallengeNotebook, plan: NbgraderPlan,
+                         runs: dict[str, CellRun], limits: Limits, outcome: NotebookOutcome) -> None:
+    """Each of the source's grade cells, scored by nbgrader's rule (nbgrader_scoring)."""
+    labels = dict(plan.runs)
+    cells = cell_by_id(plan.notebook)
+    index = {id(cell): i for i, cell in enumerate(plan.notebook.cells)}
+    why_not = (f"not run: {sandbox.session.death_reason or 'the kernel is not running'}"
+               if not sandbox.session.alive else
+               f"not run: the notebook used up its {limits.submission_timeout_s:.0f} s")
+    for test in challenge.test_cells():
+        cell = cells.get(test.grade_id)
+        run = runs.get(labels.get(index[id(cell)], "")) if cell is not None else None
+        result, auto = score_test_cell(test, cell, run, why_not)
+        outcome.results.append(result)
+        outcome.grade_cells[test.grade_id] = auto
+
+
 def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limits: Limits,
-                      outcome: NotebookOutcome, started: float) -> None:
+                      outcome: NotebookOutcome, started: float) -> dict[str, CellRun]:
+    """Run the cells in order within the notebook's budget; each run, by label.
+
+    A test cell's own errors are its score's message, not a note: a note is shown in feedback,
+    and a hidden test's error must not be.
+    """
     deadline = started + limits.submission_timeout_s
+    runs: dict[str, CellRun] = {}
     for label, code in cells:
         if time.monotonic() > deadline:
             outcome.notes.append(
                 f"stopped before {label}: the notebook used up its {limits.submission_timeout_s:.0f} s")
-            return
-        run = session.run_cell(code)
+            break
+        run = runs[label] = session.run_cell(code)
         outcome.cells.append(CellLog(label, run.status, run.output, run.error))
         if run.status is CellStatus.TIMEOUT:
             outcome.notes.append(f"{label} ran longer than {limits.cell_timeout_s:.0f} s and was interrupted")
         elif run.status is CellStatus.DIED:
             outcome.notes.append(f"{label}: {run.error}")
-            return
-        elif run.status is CellStatus.ERROR:
+            break
+        elif run.status is CellStatus.ERROR and not label.startswith("test cell"):
             outcome.notes.append(f"{label} raised {run.error}")
         if run.truncated:
             outcome.notes.append(f"{label} printed more than {limits.output_chars} characters: cut")
+    return runs
 
 
 def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, limits: Limits, outcome: NotebookOutcome,

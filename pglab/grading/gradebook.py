@@ -60,17 +60,39 @@ class GradebookWriter:
         self.path = path
         nbgrader.api.get_alembic_version = _alembic_head
         self.gradebook = Gradebook(f"sqlite:///{path}")
+        self.native: dict[tuple[str, str], list[str]] = {}  # grade cells of nbgrader-native notebooks
 
     def register(self, assignments: dict[str, list[ChallengeNotebook]]) -> None:
-        """The assignments, notebooks and one graded cell per notebook (its max = sum of checks)."""
+        """The assignments, notebooks and their grade cells: one per course challenge (its max =
+        sum of checks); nbgrader's own for a notebook graded by its test cells (so formgrader can
+        grade the ones graded by hand), plus one for the course's checks if it has any."""
         gb = self.gradebook
         for name, notebooks in assignments.items():
             gb.update_or_create_assignment(name)
             for challenge in notebooks:
                 gb.update_or_create_notebook(challenge.notebook, name)
-                gb.update_or_create_grade_cell(
-                    GRADE_CELL, challenge.notebook, name,
-                    max_score=challenge.max_points(), cell_type="code")
+                if not challenge.native:
+                    gb.update_or_create_grade_cell(
+                        GRADE_CELL, challenge.notebook, name,
+                        max_score=challenge.max_points(), cell_type="code")
+                    continue
+                cells = self.native[(name, challenge.notebook)] = []
+                for test in challenge.test_cells():
+                    gb.update_or_create_grade_cell(test.grade_id, challenge.notebook, name,
+                                                   max_score=test.points, cell_type=test.cell_type)
+                    cells.append(test.grade_id)
+                checks = challenge.checks()
+                if checks:
+                    gb.update_or_create_grade_cell(GRADE_CELL, challenge.notebook, name,
+                                                   max_score=sum(c.points for c in checks), cell_type="code")
+                    cells.append(GRADE_CELL)
+
+    def _auto_scores(self, assignment: str, outcome: NotebookOutcome) -> dict[str, float | None]:
+        """Each grade cell's auto score (None: to be graded by hand); a zero outcome has none: 0."""
+        cells = self.native.get((assignment, outcome.notebook))
+        if cells is None:
+            return {GRADE_CELL: outcome.score}
+        return {name: outcome.grade_cells.get(name, 0.0) for name in cells}
 
     def has(self, student: str, assignment: str, timestamp: datetime | None,
             outcomes: list[NotebookOutcome]) -> bool:
@@ -82,7 +104,8 @@ class GradebookWriter:
         if submission.timestamp != _as_stored(timestamp):
             return False
         scores = {(nb.name, grade.name): grade.auto_score for nb in submission.notebooks for grade in nb.grades}
-        return all(scores.get((o.notebook, GRADE_CELL)) == o.score for o in outcomes)
+        return all(scores.get((o.notebook, name), -1.0) == auto
+                   for o in outcomes for name, auto in self._auto_scores(assignment, o).items())
 
     def record(self, student: str, assignment: str, timestamp: datetime | None,
                outcomes: list[NotebookOutcome]) -> None:
@@ -95,9 +118,10 @@ class GradebookWriter:
                 gb.remove_submission(assignment, student)
             gb.add_submission(assignment, student, timestamp=timestamp)
             for outcome in outcomes:
-                grade = gb.find_grade(GRADE_CELL, outcome.notebook, assignment, student)
-                grade.auto_score = outcome.score
-                grade.needs_manual_grade = False
+                for name, auto in self._auto_scores(assignment, outcome).items():
+                    grade = gb.find_grade(name, outcome.notebook, assignment, student)
+                    grade.auto_score = auto
+                    grade.needs_manual_grade = auto is None
             gb.db.commit()
 
     def forget(self, student: str, assignment: str) -> None:

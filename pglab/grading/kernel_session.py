@@ -32,6 +32,7 @@ from pglab.grading.outcome import CellStatus
 from pglab.grading.sandbox import Confinement
 
 INTERRUPT_GRACE_S = 10.0
+MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
 ANSWER_MIME = "application/x-pglab-answer+json"
 
 
@@ -53,6 +54,9 @@ class CellRun:
     output: str
     error: str = ""
     truncated: bool = False
+    # The cell's outputs in nbformat's shape (text cut to the same limit), in order: what
+    # nbgrader's grading rule reads (an error, a write to stderr, a number as the cell's result).
+    outputs: list[dict] = field(default_factory=list)
 
 
 class _Output:
@@ -63,14 +67,17 @@ class _Output:
         self.chunks: list[str] = []
         self.size = 0
         self.truncated = False
+        self.outputs: list[dict] = []
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, output: dict | None = None) -> None:
         room = self.limit - self.size
         if len(text) > room:
             self.truncated = True
         if room > 0:
             self.chunks.append(text[:room])
         self.size += len(text)
+        if output is not None and len(self.outputs) < MAX_OUTPUTS:
+            self.outputs.append(output)
 
     @property
     def text(self) -> str:
@@ -198,14 +205,15 @@ class KernelSession:
 
     def run_cell(self, code: str, timeout: float | None = None) -> CellRun:
         """Execute one learner cell, capturing at most ``output_chars`` of its output."""
-        reply, output, truncated = self._execute(code, timeout or self.limits.cell_timeout_s)
+        reply, output = self._execute(code, timeout or self.limits.cell_timeout_s)
         if reply is None:
-            return CellRun(status=CellStatus.DIED if self._dead else CellStatus.TIMEOUT, output=output,
-                           error=self._dead or "timed out", truncated=truncated)
+            return CellRun(status=CellStatus.DIED if self._dead else CellStatus.TIMEOUT, output=output.text,
+                           error=self._dead or "timed out", truncated=output.truncated, outputs=output.outputs)
         if reply.get("status") == "error":
-            return CellRun(status=CellStatus.ERROR, output=output, truncated=truncated,
-                           error=f"{reply.get('ename')}" + (f": {reply['evalue']}" if reply.get("evalue") else ""))
-        return CellRun(status=CellStatus.OK, output=output, truncated=truncated)
+            return CellRun(status=CellStatus.ERROR, output=output.text, truncated=output.truncated,
+                           error=f"{reply.get('ename')}" + (f": {reply['evalue']}" if reply.get("evalue") else ""),
+                           outputs=output.outputs)
+        return CellRun(status=CellStatus.OK, output=output.text, truncated=output.truncated, outputs=output.outputs)
 
     def evaluate(self, code: str, timeout: float | None = None) -> Any:
         """Run ``code`` (which sets ``result``) in a copy of the learner's namespace; return JSON.
@@ -227,7 +235,7 @@ class KernelSession:
             f"__pglab_exec({code!r})\n"
         )
         limit = timeout or self.limits.call_timeout_s
-        reply, _, _ = self._execute(wrapper, limit, capture=ANSWER_MIME)
+        reply, _ = self._execute(wrapper, limit, capture=ANSWER_MIME)
         if reply is None:
             if self._dead:
                 raise SandboxError(f"the kernel died ({self._dead})")
@@ -247,7 +255,7 @@ class KernelSession:
             raise LearnerError(str(name), str(message))
         return answer.get("ok")
 
-    def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, str, bool]:
+    def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, _Output]:
         """Send ``code``; collect its output until both its reply and its idle status arrived.
 
         Waits on the two sockets with one zmq poller: jupyter_client's blocking getters run an
@@ -256,7 +264,7 @@ class KernelSession:
         if not self.alive:
             if self._pid is not None and not self._dead:
                 self._dead = "the kernel exited"
-            return None, "", False
+            return None, _Output(self.limits.output_chars)
         iopub, shell = self._client.iopub_channel, self._client.shell_channel
         msg_id = self._client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         self._captured = None
@@ -288,25 +296,33 @@ class KernelSession:
                 self._fault_if_sandbox_lost()
                 self._dead = ("the kernel exited while running this code "
                               "(os._exit, a crash, or a resource limit)")
-                return None, output.text, output.truncated
+                return None, output
         if interrupted and reply is not None and reply.get("ename") == "KeyboardInterrupt":
-            return None, output.text, output.truncated
+            return None, output
         if reply is None and interrupted:
             self._dead = f"the kernel stopped responding after {timeout:.0f} s and an interrupt"
-            return None, output.text, output.truncated
-        return reply, output.text, output.truncated
+            return None, output
+        return reply, output
 
     def _on_iopub(self, msg: dict, capture: str, output: _Output) -> bool:
         """Record one output message; True when it is the request's final idle status."""
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
-            output.add(content.get("text", ""))
+            text = content.get("text", "")
+            output.add(text, {"output_type": "stream", "name": content.get("name", "stdout"),
+                              "text": text[:output.limit]})
         elif kind == "display_data" and capture and capture in content.get("data", {}):
             self._captured = content["data"][capture]
         elif kind in ("execute_result", "display_data"):
-            output.add(content.get("data", {}).get("text/plain", "") + "\n")
+            plain = content.get("data", {}).get("text/plain", "")
+            shaped: dict = {"output_type": kind, "data": {"text/plain": plain[:output.limit]}, "metadata": {}}
+            if kind == "execute_result":
+                shaped["execution_count"] = None
+            output.add(plain + "\n", shaped)
         elif kind == "error":
-            output.add(f"{content.get('ename')}: {content.get('evalue')}\n")
+            output.add(f"{content.get('ename')}: {content.get('evalue')}\n",
+                       {"output_type": "error", "ename": str(content.get("ename")),
+                        "evalue": str(content.get("evalue"))[:output.limit], "traceback": []})
         elif kind == "status":
             return content.get("execution_state") == "idle"
         return False

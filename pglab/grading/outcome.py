@@ -10,11 +10,25 @@ that re-grades a few notebooks are built from the same records a full run would 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.checks import Check, CheckResult
+from pglab.grading.checks import CheckResult
+
+
+class Gradable(Protocol):
+    """What scores points in a notebook: a course check, or one of nbgrader's test cells."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def hidden(self) -> bool: ...
 
 
 class OutcomeState(enum.Enum):
@@ -50,6 +64,9 @@ class NotebookOutcome:
     cells: list[CellLog] = field(default_factory=list)
     fault: FaultKind | None = None
     seconds: float = 0.0
+    # nbgrader grade cell id -> auto score (None: graded by hand) for notebooks graded by their own
+    # nbgrader test cells; empty for the course's challenges (one "checks" cell, the score).
+    grade_cells: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -74,10 +91,11 @@ class NotebookOutcome:
             results=[CheckResult(**r) for r in data["results"]], notes=list(data["notes"]),
             cells=[CellLog(c["label"], CellStatus(c["status"]), c["output"], c["error"]) for c in data["cells"]],
             fault=FaultKind[data["fault"]] if data.get("fault") else None, seconds=float(data["seconds"]),
+            grade_cells=dict(data.get("grade_cells") or {}),
         )
 
 
-def zero_outcome(student: str, assignment: str, notebook: str, checks: list[Check], reason: str,
+def zero_outcome(student: str, assignment: str, notebook: str, checks: Sequence[Gradable], reason: str,
                  state: OutcomeState = OutcomeState.GRADED, check_message: str | None = None) -> NotebookOutcome:
     """Every check at zero for one reason: the one place a whole-notebook zero is built."""
     outcome = NotebookOutcome(student, assignment, notebook, sum(c.points for c in checks), state=state)
@@ -87,12 +105,12 @@ def zero_outcome(student: str, assignment: str, notebook: str, checks: list[Chec
     return outcome
 
 
-def not_submitted(student: str, assignment: str, notebook: str, checks: list[Check]) -> NotebookOutcome:
+def not_submitted(student: str, assignment: str, notebook: str, checks: Sequence[Gradable]) -> NotebookOutcome:
     return zero_outcome(student, assignment, notebook, checks, f"{notebook}.ipynb was not submitted",
                         state=OutcomeState.NOT_SUBMITTED, check_message="not submitted")
 
 
-def not_graded(student: str, assignment: str, notebook: str, checks: list[Check],
+def not_graded(student: str, assignment: str, notebook: str, checks: Sequence[Gradable],
                fault: GraderFault) -> NotebookOutcome:
     """No grade at all: the results list stays empty so nothing can be mistaken for points."""
     outcome = NotebookOutcome(student, assignment, notebook, sum(c.points for c in checks),

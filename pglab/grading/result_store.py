@@ -2,7 +2,9 @@
 
 A re-run of ``pglab grade`` grades only what is new: a notebook without a stored outcome, one left
 ungraded by a fault, or one whose fingerprint changed (the submitted file's bytes, the challenge's
-source notebook and check modules, the course data, the limits). Everything else is read back from
+source notebook and check modules, the course data, the limits; for a notebook graded by its own
+nbgrader test cells, also the files beside the source notebook and beside the submitted one, since
+both are copied next to it). Everything else is read back from
 here, so the class-wide outputs of a partial run are built from the same records as a full run's.
 Records are written atomically (temporary file, then rename): a run killed at any moment leaves
 either the old record or the new one, never half of one.
@@ -24,6 +26,7 @@ from pathlib import Path
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.kernel_session import Limits
+from pglab.grading.nbgrader_cells import source_files
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
 
 # Bump when a change to the grader itself changes what a notebook would score.
@@ -57,12 +60,17 @@ class Fingerprints:
             for path in (challenge.source, *challenge.check_files()):
                 digest.update(path.name.encode() + b"\0")
                 digest.update(path.read_bytes() if path.is_file() else b"<none>")
+            for path in source_files(challenge.source_folder) if challenge.native else []:
+                digest.update(str(path.relative_to(challenge.source_folder)).encode() + b"\0" + path.read_bytes())
             self._challenges[challenge] = digest.hexdigest()
         return self._challenges[challenge]
 
     def job(self, challenge: ChallengeNotebook, submitted: Path | None) -> str:
         digest = hashlib.sha256(self.challenge(challenge).encode())
         digest.update(submitted.read_bytes() if submitted is not None else b"<not submitted>")
+        if submitted is not None and challenge.native:
+            for path in sorted(p for p in submitted.parent.rglob("*") if p.is_file() and p.suffix != ".ipynb"):
+                digest.update(str(path.relative_to(submitted.parent)).encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
 

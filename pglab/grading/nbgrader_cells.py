@@ -1,0 +1,227 @@
+"""nbgrader's own autograder cells: a source notebook and a submission in, the cells to run and the
+test cells to score out, by nbgrader's rules.
+
+The source goes through the preprocessors ``nbgrader generate_assignment`` runs before it saves a
+notebook's cells into its gradebook (AUTOTEST lines instantiated, cells locked, solutions and
+outputs cleared, checksums computed), so hidden tests are still in it: that is what nbgrader
+restores them from. The submission then goes through ``nbgrader autograde``'s own sanitizing
+preprocessors (ClearOutput, DeduplicateIds, OverwriteCells), OverwriteCells reading that source
+instead of a gradebook: a locked cell (every test cell is one) whose checksum changed comes back
+from the source, hidden tests and all, whatever the learner did to it.
+
+A grade cell that calls the course's checks in the kernel (``pglab.grading.in_kernel``) is not a
+test cell here: ``pglab grade`` runs the course's check modules from outside the kernel instead,
+so an assignment can mix nbgrader test cells and the course's checks.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import (
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    DeduplicateIds,
+    InstantiateTests,
+    LockCells,
+    OverwriteCells,
+)
+from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
+
+COURSE_CHECKS_MARKER = "pglab.grading.in_kernel"  # a grade cell that runs the course's checks in-kernel
+SELF_CHECK_MARKER = "check_my_work("  # the course's visible self-check cell: a learner aid, not a grade
+HIDDEN_TESTS_BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
+
+log = logging.getLogger("pglab.nbgrader")
+
+
+@dataclass(frozen=True)
+class TestCell:
+    """One of nbgrader's grade cells: an autograded test, or an answer graded by hand."""
+
+    grade_id: str
+    points: float
+    cell_type: str
+    hidden: bool  # has a ``### BEGIN HIDDEN TESTS`` region: its code never reaches feedback
+    manual: bool  # a solution or markdown cell: 0 until graded in formgrader
+
+    @property
+    def name(self) -> str:
+        return self.grade_id
+
+    @property
+    def description(self) -> str:
+        return f"{'answer graded by hand' if self.manual else 'test cell'} '{self.grade_id}'"
+
+
+@dataclass
+class NbgraderPlan:
+    notebook: NotebookNode  # the submission as nbgrader would execute it
+    runs: list[tuple[int, str]] = field(default_factory=list)  # (cell index, label), in order
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_course_checks(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and COURSE_CHECKS_MARKER in cell.source
+
+
+def _version(path: Path) -> tuple[Path, int, int]:
+    """A cache key that changes when the file does (an instructor may edit a source between runs)."""
+    stat = path.stat()
+    return path, stat.st_mtime_ns, stat.st_size
+
+
+def release_source(path: Path) -> NotebookNode:
+    """The source notebook as nbgrader's gradebook keeps it (see the module docstring)."""
+    return _release_source(*_version(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _release_source(path: Path, mtime_ns: int, size: int) -> NotebookNode:
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    resources: dict[str, Any] = {"metadata": {"path": str(path.parent)}, "nbgrader": {}}
+    for preprocessor in (InstantiateTests(), LockCells(), ClearSolutions(), ClearOutput(), ComputeChecksums()):
+        preprocessor.log = log
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def test_cells(path: Path) -> tuple[TestCell, ...]:
+    """The source's grade cells in order, without the course's in-kernel checks cell.
+
+    Read from the source as written (no kernel, even for AUTOTEST cells): ids, points and kinds
+    are the same before and after nbgrader instantiates its tests.
+    """
+    return _test_cells(*_version(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _test_cells(path: Path, mtime_ns: int, size: int) -> tuple[TestCell, ...]:
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    found = []
+    for cell in nb.cells:
+        if not utils.is_grade(cell) or _is_course_checks(cell):
+            continue
+        found.append(TestCell(grade_id=cell.metadata.nbgrader["grade_id"],
+                              points=float(cell.metadata.nbgrader.get("points", 0)), cell_type=cell.cell_type,
+                              hidden=HIDDEN_TESTS_BEGIN in cell.source,
+                              manual=utils.is_solution(cell) or cell.cell_type != "code"))
+    return tuple(found)
+
+
+def is_nbgrader_native(path: Path) -> bool:
+    """Graded by its own nbgrader grade cells (not only by the course's check modules)."""
+    return bool(test_cells(path))
+
+
+class _SourceCells:
+    """What OverwriteCells asks nbgrader's gradebook, answered from the release source."""
+
+    def __init__(self, source: NotebookNode) -> None:
+        self.cells = {cell.metadata.nbgrader["grade_id"]: cell for cell in source.cells
+                      if utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)
+                      or utils.is_task(cell)}
+
+    def _cell(self, grade_id: str) -> NotebookNode:
+        if grade_id not in self.cells:
+            raise MissingEntry()
+        return self.cells[grade_id]
+
+    def find_source_cell(self, grade_id: str, notebook: str, assignment: str) -> SimpleNamespace:
+        cell = self._cell(grade_id)
+        return SimpleNamespace(name=grade_id, cell_type=cell.cell_type, locked=utils.is_locked(cell),
+                               checksum=cell.metadata.nbgrader.get("checksum"), source=cell.source)
+
+    def find_graded_cell(self, grade_id: str, notebook: str, assignment: str) -> SimpleNamespace:
+        return SimpleNamespace(max_score=float(self._cell(grade_id).metadata.nbgrader.get("points", 0)))
+
+
+class _RestoreFromSource(OverwriteCells):
+    """nbgrader's OverwriteCells, cell by cell, against the source; its warnings become notes."""
+
+    def __init__(self, source: NotebookNode, notes: list[str]) -> None:
+        super().__init__()
+        self.gradebook = _SourceCells(source)
+        self.notebook_id = self.assignment_id = ""  # one source notebook: no ids to look up by
+        self.notes = notes
+        self.log = log
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        for index, cell in enumerate(nb.cells):
+            nb.cells[index], resources = self.preprocess_cell(cell, resources, index)
+        return nb, resources
+
+    def report_change(self, name: str, attr: str, old: Any, new: Any) -> None:
+        if attr == "checksum":
+            self.notes.append(f"the locked cell '{name}' was changed: it was restored from the source")
+        else:
+            self.notes.append(f"the cell '{name}' had its {attr} changed (should be {old}): put back")
+
+
+def _as_notebook(submitted: dict, notes: list[str]) -> NotebookNode:
+    """The submission in the shape nbgrader's preprocessors expect, whatever the learner's editor wrote."""
+    cells = []
+    for index, cell in enumerate(submitted.get("cells", [])):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            notes.append(f"cell {index + 1} is not a notebook cell: ignored")
+            continue
+        source = cell.get("source", "")
+        found = cell.get("metadata")
+        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
+        if not isinstance(metadata.get("nbgrader", {}), dict):
+            metadata = {k: v for k, v in metadata.items() if k != "nbgrader"}
+        clean: dict[str, Any] = {"cell_type": cell["cell_type"], "metadata": metadata,
+                                 "source": "".join(source) if isinstance(source, list) else str(source)}
+        if cell["cell_type"] == "code":
+            clean.update(outputs=[], execution_count=None)
+        cells.append(clean)
+    metadata = submitted.get("metadata") if isinstance(submitted.get("metadata"), dict) else {}
+    return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5})
+
+
+def plan_nbgrader(source_path: Path, submitted: dict) -> NbgraderPlan:
+    """The cells to run, in the submission's order, after nbgrader's sanitizing of it."""
+    notes: list[str] = []
+    nb = _as_notebook(submitted, notes)
+    resources: dict[str, Any] = {"nbgrader": {}}
+    nb, resources = ClearOutput().preprocess(nb, resources)
+    dedupe = DeduplicateIds()
+    dedupe.log = log
+    nb, resources = dedupe.preprocess(nb, resources)
+    nb, resources = _RestoreFromSource(release_source(source_path), notes).preprocess(nb, resources)
+    plan = NbgraderPlan(notebook=nb, notes=notes)
+    present = set()
+    for index, cell in enumerate(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            present.add(grade_id)
+        if cell.cell_type != "code" or _is_course_checks(cell) or SELF_CHECK_MARKER in cell.source:
+            continue
+        is_test = utils.is_grade(cell) and not utils.is_solution(cell)
+        plan.runs.append((index, f"test cell '{grade_id}'" if is_test else f"cell {index + 1}"))
+    for test in test_cells(source_path):
+        if test.grade_id not in present:
+            plan.notes.append(f"the cell '{test.grade_id}' was deleted from the submission: it scores 0")
+    return plan
+
+
+def cell_by_id(nb: NotebookNode) -> dict[str, NotebookNode]:
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
+            if cell.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def source_files(folder: Path) -> list[Path]:
+    """Files beside the source notebooks that nbgrader copies next to each submission (images,
+    data), with nbgrader's default ignore patterns."""
+    ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.ipynb"]
+    return [Path(p) for p in sorted(utils.find_all_files(str(folder), ignore))]
