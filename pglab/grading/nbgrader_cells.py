@@ -185,8 +185,9 @@ def _as_notebook(submitted: dict, notes: list[str]) -> NotebookNode:
         if cell["cell_type"] == "code":
             clean.update(outputs=[], execution_count=None)
         cells.append(clean)
-    metadata = submitted.get("metadata") if isinstance(submitted.get("metadata"), dict) else {}
-    return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5})
+    notebook_meta = submitted.get("metadata")
+    return nbformat.from_dict({"cells": cells, "metadata": notebook_meta if isinstance(notebook_meta, dict) else {},
+                               "nbformat": 4, "nbformat_minor": 5})
 
 
 def plan_nbgrader(source_path: Path, submitted: dict) -> NbgraderPlan:
