@@ -78,8 +78,8 @@ class GradebookWriter:
                     continue
                 cells = self.native[(name, challenge.notebook)] = []
                 for test in challenge.test_cells():
-                    gb.update_or_create_grade_cell(test.grade_id, challenge.notebook, name,
-                                                   max_score=test.points, cell_type=test.cell_type)
+                    add = gb.update_or_create_task_cell if test.task else gb.update_or_create_grade_cell
+                    add(test.grade_id, challenge.notebook, name, max_score=test.points, cell_type=test.cell_type)
                     cells.append(test.grade_id)
                 checks = challenge.checks()
                 if checks:

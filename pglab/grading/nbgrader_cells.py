@@ -53,7 +53,8 @@ class TestCell:
     points: float
     cell_type: str
     hidden: bool  # has a ``### BEGIN HIDDEN TESTS`` region: its code never reaches feedback
-    manual: bool  # a solution or markdown cell: 0 until graded in formgrader
+    manual: bool  # a solution or markdown cell, or a task: 0 until graded in formgrader
+    task: bool = False  # nbgrader's "manually graded task" (a task cell, not a grade cell)
 
     @property
     def name(self) -> str:
@@ -97,7 +98,7 @@ def _release_source(path: Path, mtime_ns: int, size: int) -> NotebookNode:
 
 
 def test_cells(path: Path) -> tuple[TestCell, ...]:
-    """The source's grade cells in order, without the course's in-kernel checks cell.
+    """The source's grade cells (and task cells) in order, without the course's in-kernel checks cell.
 
     Read from the source as written (no kernel, even for AUTOTEST cells): ids, points and kinds
     are the same before and after nbgrader instantiates its tests.
@@ -110,12 +111,13 @@ def _test_cells(path: Path, mtime_ns: int, size: int) -> tuple[TestCell, ...]:
     nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
     found = []
     for cell in nb.cells:
-        if not utils.is_grade(cell) or _is_course_checks(cell):
+        task = utils.is_task(cell)
+        if not (utils.is_grade(cell) or task) or _is_course_checks(cell):
             continue
         found.append(TestCell(grade_id=cell.metadata.nbgrader["grade_id"],
                               points=float(cell.metadata.nbgrader.get("points", 0)), cell_type=cell.cell_type,
                               hidden=HIDDEN_TESTS_BEGIN in cell.source,
-                              manual=utils.is_solution(cell) or cell.cell_type != "code"))
+                              manual=task or utils.is_solution(cell) or cell.cell_type != "code", task=task))
     return tuple(found)
 
 

@@ -38,6 +38,8 @@ def score(test: TestCell, cell: NotebookNode | None, run: CellRun | None, why_no
           ) -> tuple[CheckResult, float | None]:
     """(the result for checks.csv and feedback, the auto score for nbgrader's gradebook: None =
     needs grading by hand)."""
+    if test.task:  # nbgrader leaves a task's score to the grader
+        return _result(test, 0.0, "graded by hand: 0 until an instructor grades it in formgrader"), None
     if cell is None:
         return _result(test, 0.0, "this cell was deleted from the submission"), 0.0
     if not test.manual and run is None:
