@@ -11,7 +11,6 @@ learners independent of each other.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -93,23 +92,187 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@pytest.mark.slow
-def test_nbgraders_user_guide_course_gets_nbgraders_scores(course_database, tmp_path: Path) -> None:
-    """ps1 with bitdiddle's and hacker's submissions, as nbgrader's documentation grades them."""
-    source = tmp_path / "source"
-    shutil.copytree(USER_GUIDE / "source" / "ps1", source / "ps1")
-    submitted = USER_GUIDE / "submitted"
-    course = nbgrader_course(tmp_path, source, submitted)
-    expected = autograde_with_nbgrader(course, "ps1")
-    assert set(expected) == {(s, n) for s in ("bitdiddle", "hacker") for n in ("problem1", "problem2")}
+def cell(kind: str, source: str, grade_id: str | None = None, *, solution: bool = False, grade: bool = False,
+         locked: bool = False, points: float = 0) -> nbformat.NotebookNode:
+    """A cell as nbgrader's Create Assignment toolbar writes it."""
+    make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    made = make(source)
+    if grade_id:
+        meta = {"grade_id": grade_id, "solution": solution, "grade": grade,
+                "locked": locked or (grade and not solution), "schema_version": 3, "task": False}
+        if grade:
+            meta["points"] = points
+        made.metadata["nbgrader"] = meta
+    return made
 
-    got, out = grade_with_pglab(tmp_path, source, submitted)
+
+def notebook(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+SQUARES = notebook(
+    cell("markdown", "# Squares\n\nWrite `square(x)`."),
+    cell("code", 'with open("data.txt") as f:\n    GREETING = f.read().strip()', "setup", locked=True),
+    cell("code", "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION", "answer",
+         solution=True),
+    cell("code", "assert square(3) == 9", "test_visible", grade=True, points=1),
+    cell("code", 'assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(-5) == 25, "negative numbers"\n'
+                 "### END HIDDEN TESTS", "test_hidden", grade=True, points=2),
+    cell("code", "sum([square(1) == 1, square(-2) == 4]) * 1.0", "test_partial", grade=True, points=2),
+    cell("code", 'assert GREETING == "hello from the source folder"', "test_setup", grade=True, points=1),
+    cell("code", 'def write_note():\n    ### BEGIN SOLUTION\n    with open("note.txt", "w") as f:\n'
+                 '        f.write("written")\n    ### END SOLUTION\nwrite_note()', "answer_note", solution=True),
+    cell("code", 'assert open("note.txt").read() == "written"', "test_side_effect", grade=True, points=1),
+    cell("markdown", "Why do squares grow fast?", "question", locked=True),
+    cell("markdown", "### BEGIN SOLUTION\nThey multiply.\n### END SOLUTION", "explain", solution=True, grade=True,
+         points=1),
+)
+CHEAPEST = notebook(
+    cell("code", "import os\nimport psycopg2\nconn = psycopg2.connect(os.environ['DATABASE_URL'])\n"
+                 "conn.autocommit = True", "setup", locked=True),
+    cell("code", "def cheapest_product():\n    ### BEGIN SOLUTION\n    with conn.cursor() as cur:\n"
+                 "        cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
+                 "        return cur.fetchone()[0]\n    ### END SOLUTION", "answer", solution=True),
+    cell("code", "with conn.cursor() as cur:\n"
+                 "    cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
+                 "    expected = cur.fetchone()[0]\nassert cheapest_product() == expected",
+         "test_cheapest", grade=True, points=2),
+)
+SQUARE = "def square(x):\n    return x * x"
+NOTE = 'def write_note():\n    with open("note.txt", "w") as f:\n        f.write("written")\nwrite_note()'
+CHEAPEST_ANSWER = ("def cheapest_product():\n    with conn.cursor() as cur:\n"
+                   "        cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
+                   "        return cur.fetchone()[0]")
+# learner -> {grade_id: new source, or None to delete the cell}, applied to the released notebook
+SQUARES_LEARNERS: dict[str, dict[str, str | None]] = {
+    "unchanged": {},
+    "correct": {"answer": SQUARE, "answer_note": NOTE, "explain": "Each step multiplies."},
+    "cheater": {"answer": "def square(x):\n    return x + x", "answer_note": NOTE, "test_visible": "",
+                "test_hidden": "pass", "setup": "GREETING = 'hacked'", "test_side_effect": None},
+    "partial": {"answer": "def square(x):\n    return x * x if x >= 0 else -x * x", "answer_note": NOTE},
+    "looper": {"answer": "def square(x):\n    while x == -5:\n        pass\n    return x * x", "answer_note": NOTE},
+    "noisy": {"answer": "import sys\ndef square(x):\n    print('squaring', file=sys.stderr)\n    return x * x",
+              "answer_note": NOTE},
+}
+# adam's answer drops the table before bea and carl are graded (nbgrader goes alphabetically)
+SHOP_LEARNERS: dict[str, dict[str, str | None]] = {
+    "adam": {"answer": "with conn.cursor() as cur:\n    cur.execute('DROP TABLE products CASCADE')\n"
+                       + CHEAPEST_ANSWER},
+    "bea": {"answer": CHEAPEST_ANSWER},
+    "carl": {"answer": CHEAPEST_ANSWER},
+}
+
+
+def submit(release: Path, submitted: Path, student: str, assignment: str, edits: dict[str, str | None]) -> None:
+    nb = nbformat.read(release, as_version=4)
+    kept = []
+    for item in nb.cells:
+        grade_id = item.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in edits and edits[grade_id] is None:
+            continue
+        if grade_id in edits:
+            item.source = edits[grade_id]
+        kept.append(item)
+    nb.cells = kept
+    folder = submitted / student / assignment
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / release.name)
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+
+
+class Graded:
+    """One nbgrader course graded twice: by ``nbgrader autograde`` (one shared database, the
+    instructor's process) and by ``pglab grade --source`` (a sandbox and a fresh database each)."""
+
+    def __init__(self, root: Path, admin_url: str) -> None:
+        source = root / "source"
+        shutil.copytree(USER_GUIDE / "source" / "ps1", source / "ps1")
+        for assignment, name, nb in (("basics", "squares", SQUARES), ("shop", "cheapest", CHEAPEST)):
+            (source / assignment).mkdir()
+            nbformat.write(nb, source / assignment / f"{name}.ipynb")
+        (source / "basics" / "data.txt").write_text("hello from the source folder\n")
+        submitted = root / "submitted"
+        shutil.copytree(USER_GUIDE / "submitted", submitted)
+        course = nbgrader_course(root, source, submitted)
+        nbgrader(course, "generate_assignment", "*", "--force")  # every assignment, one process
+        for assignment, name, learners in (("basics", "squares", SQUARES_LEARNERS),
+                                           ("shop", "cheapest", SHOP_LEARNERS)):
+            for student, edits in learners.items():
+                release = course / "release" / assignment / f"{name}.ipynb"
+                submit(release, submitted, student, assignment, edits)
+                submit(release, course / "submitted", student, assignment, edits)
+        self.pglab, self.out = grade_with_pglab(root, source, submitted)
+        # nbgrader autograde on one shared database: a scratch copy of the course's, as pglab makes them
+        claim = RunClaim(admin_url)
+        shared = create_submission_database(admin_url, claim.label)
+        try:
+            env = dict(os.environ, DATABASE_URL=shared.url)
+            nbgrader(course, "autograde", "*", "--force", env=env)
+        finally:
+            drop_submission_database(admin_url, shared.name)
+            claim.close()
+        self.nbgrader = {}
+        for assignment in ("ps1", "basics", "shop"):
+            self.nbgrader.update(gradebook_scores(course / "gradebook.db", assignment))
+        self.course = course
+
+    def of(self, students: object) -> tuple[Scores, Scores]:
+        keys = {k for k in self.nbgrader if k[0] in students}  # type: ignore[operator]
+        return {k: self.pglab[k] for k in keys}, {k: self.nbgrader[k] for k in keys}
+
+
+@pytest.fixture(scope="module")
+def graded(course_database, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    return Graded(tmp_path_factory.mktemp("nbgrader-native"), os.environ["PGLAB_ADMIN_URL"])
+
+
+@pytest.mark.slow
+def test_nbgraders_user_guide_course_gets_nbgraders_scores(graded: Graded) -> None:
+    """ps1 with bitdiddle's and hacker's submissions, as nbgrader's documentation grades them."""
+    got, expected = graded.of({"bitdiddle", "hacker"})
+    assert set(expected) == {(s, n) for s in ("bitdiddle", "hacker") for n in ("problem1", "problem2")}
     assert_same_scores(got, expected)
     assert any(auto is None for _, cells in got.values() for auto in cells.values()), "no hand-graded cell"
     totals = {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]))
-              for r in csv_rows(out / "grades.csv")}
+              for r in csv_rows(graded.out / "grades.csv")
+              if r["assignment"] == "ps1" and r["student_id"] in ("bitdiddle", "hacker")}
     assert totals == {(s, "ps1"): (sum(expected[(s, n)][0] for n in ("problem1", "problem2")), 13.0)
                       for s in ("bitdiddle", "hacker")}
-    rows = [r for r in csv_rows(out / "checks.csv") if r["notebook"] == "problem1" and r["student_id"] == "hacker"]
+    rows = [r for r in csv_rows(graded.out / "checks.csv")
+            if r["notebook"] == "problem1" and r["student_id"] == "hacker"]
     assert {r["check"] for r in rows if r["check"] != "(notebook)"} == set(expected[("hacker", "problem1")][1])
-    assert (out / "feedback" / "hacker" / "ps1" / "problem1.html").is_file()
+    assert (graded.out / "feedback" / "hacker" / "ps1" / "problem1.html").is_file()
+
+
+@pytest.mark.slow
+def test_own_assignment_gets_nbgraders_outcomes(graded: Graded) -> None:
+    """Restored test and locked cells, a deleted test cell, hidden tests, partial credit, stderr,
+    an endless loop, a file beside the source and a file the notebook writes: nbgrader's scores."""
+    got, expected = graded.of(SQUARES_LEARNERS)
+    assert len(expected) == len(SQUARES_LEARNERS)
+    assert_same_scores(got, expected)
+    totals = {student: total for (student, _), (total, _) in got.items()}
+    assert totals == {"unchanged": 1.0, "correct": 7.0, "cheater": 1.0, "partial": 4.0, "looper": 5.0, "noisy": 2.0}
+    assert got[("correct", "squares")][1]["explain"] is None  # formgrader's to grade
+    assert got[("unchanged", "squares")][1]["explain"] == 0.0  # no answer: nbgrader's 0
+    rows = {(r["student_id"], r["check"]): r
+            for r in csv_rows(graded.out / "checks.csv") if r["assignment"] == "basics"}
+    partial = rows[("partial", "test_partial")]
+    assert partial["points"] == "1" and "partial credit" in partial["message"]
+    assert "stderr" in rows[("noisy", "test_visible")]["message"]
+    assert "deleted" in rows[("cheater", "test_side_effect")]["message"]
+    assert rows[("looper", "test_hidden")]["points"] == "0"
+    for page in (graded.out / "feedback").glob("*/basics/squares.html"):
+        html = page.read_text()
+        assert "negative numbers" not in html and "square(-5)" not in html and "HIDDEN" not in html, page
+    assert not list(graded.out.rglob("note.txt")), "a notebook's file landed in the outputs"
+    assert (graded.course / "autograded" / "correct" / "basics" / "note.txt").is_file()  # nbgrader's run, for contrast
+
+
+@pytest.mark.slow
+def test_a_learner_who_drops_a_table_hurts_nobody_else(graded: Graded) -> None:
+    got, shared = graded.of(SHOP_LEARNERS)
+    assert {s: total for (s, _), (total, _) in got.items()} == {"adam": 0.0, "bea": 2.0, "carl": 2.0}
+    assert {s: total for (s, _), (total, _) in shared.items()} == {"adam": 0.0, "bea": 0.0, "carl": 0.0}

@@ -40,8 +40,8 @@ def score(test: TestCell, cell: NotebookNode | None, run: CellRun | None, why_no
     needs grading by hand)."""
     if test.task:  # nbgrader leaves a task's score to the grader
         return _result(test, 0.0, "graded by hand: 0 until an instructor grades it in formgrader"), None
-    if cell is None:
-        return _result(test, 0.0, "this cell was deleted from the submission"), 0.0
+    if cell is None:  # nbgrader gives it no auto score: 0, open for grading by hand
+        return _result(test, 0.0, "this cell was deleted from the submission: 0"), None
     if not test.manual and run is None:
         return _result(test, 0.0, why_not_run or "not run"), 0.0
     graded = executed(cell, run) if run is not None else cell
