@@ -41,6 +41,7 @@ from tests.doc_walkthrough import (
     walkthrough_environment,
 )
 from tests.lab_process import Lab, free_port
+from tests.test_nbgrader_native import CHEAPEST, SHOP_LEARNERS, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -249,9 +250,25 @@ def test_learner_guide_in_the_learner_bundle(workspace: Path, course_url: str) -
 @pytest.mark.slow
 def test_instructor_guide(workspace: Path) -> None:
     clone, env = _clone(workspace)
-    walk = Walkthrough(cwd=clone, env=env, tmp=workspace, covered_elsewhere=set(NOT_RUN_HERE))
+    ds101 = workspace / "ds101"  # the guide's own nbgrader course, ~/ds101
+    walk = Walkthrough(cwd=clone, env=env, tmp=workspace, covered_elsewhere=set(NOT_RUN_HERE),
+                       substitutions={"~/ds101": str(ds101)})
     release = clone / "notebooks" / "challenges"
     snapshot: dict[str, object] = {}
+
+    def nbgrader_course(w: Walkthrough) -> None:
+        """An SQL homework in nbgrader's format, the first learner's answer dropping products."""
+        import nbformat
+
+        (ds101 / "source" / "shop").mkdir(parents=True)
+        nbformat.write(CHEAPEST, ds101 / "source" / "shop" / "cheapest.ipynb")
+        for student, edits in SHOP_LEARNERS.items():
+            submit(ds101 / "source" / "shop" / "cheapest.ipynb", ds101 / "submitted", student, "shop", edits)
+
+    def graded_by_test_cells(w: Walkthrough, output: str) -> None:
+        assert _scores(ds101 / "pglab-grades" / "grades.csv", "shop") == {"adam": 0.0, "bea": 2.0, "carl": 2.0}
+        with (ds101 / "pglab-grades" / "checks.csv").open() as f:
+            assert {r["check"] for r in csv.DictReader(f)} == {"test_cheapest"}
 
     def bundled(w: Walkthrough, output: str) -> None:
         bundle = workspace / "pglab-student"
@@ -337,6 +354,7 @@ def test_instructor_guide(workspace: Path) -> None:
         "mkdir -p grader/submitted/alice/core grader/submitted/bob/core": receive_files,
         "nbgrader generate_assignment core --force": keep_release,
         "make release": git_status_before,
+        "pglab grade ~/ds101/submitted --source ~/ds101/source --out ~/ds101/pglab-grades": nbgrader_course,
     }
     walk.after = {
         "pglab learners add alice bob": learners_added,
@@ -350,6 +368,7 @@ def test_instructor_guide(workspace: Path) -> None:
         "nbgrader generate_assignment core --force": release_unchanged,
         "nbgrader export --to grades.csv": exported,
         "git status --short notebooks/challenges": nothing_changed,
+        "pglab grade ~/ds101/submitted --source ~/ds101/source --out ~/ds101/pglab-grades": graded_by_test_cells,
     }
     def formgrader_lists_the_graded_assignment(w: Walkthrough, lab: Lab) -> None:
         assignments = {a["name"]: a for a in json.loads(lab.get("/formgrader/api/assignments"))}
