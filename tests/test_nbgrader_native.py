@@ -188,7 +188,9 @@ class Graded:
 
     def __init__(self, root: Path, admin_url: str) -> None:
         source = root / "source"
-        shutil.copytree(USER_GUIDE / "source" / "ps1", source / "ps1")
+        for assignment in ("ps1", "ps1_autotest"):
+            shutil.copytree(USER_GUIDE / "source" / assignment, source / assignment)
+        shutil.copy(USER_GUIDE / "autotests.yml", root)  # AUTOTEST templates at the course root
         for assignment, name, nb in (("basics", "squares", SQUARES), ("shop", "cheapest", CHEAPEST)):
             (source / assignment).mkdir()
             nbformat.write(nb, source / assignment / f"{name}.ipynb")
@@ -196,6 +198,7 @@ class Graded:
         submitted = root / "submitted"
         shutil.copytree(USER_GUIDE / "submitted", submitted)
         course = nbgrader_course(root, source, submitted)
+        shutil.copy(USER_GUIDE / "autotests.yml", course)
         nbgrader(course, "generate_assignment", "*", "--force")  # every assignment, one process
         for assignment, name, learners in (("basics", "squares", SQUARES_LEARNERS),
                                            ("shop", "cheapest", SHOP_LEARNERS)):
@@ -203,6 +206,9 @@ class Graded:
                 release = course / "release" / assignment / f"{name}.ipynb"
                 submit(release, submitted, student, assignment, edits)
                 submit(release, course / "submitted", student, assignment, edits)
+        for student, notebooks in (("solver", source / "ps1_autotest"), ("blank", course / "release" / "ps1_autotest")):
+            for folder in (submitted, course / "submitted"):
+                shutil.copytree(notebooks, folder / student / "ps1_autotest")
         self.pglab, self.out = grade_with_pglab(root, source, submitted)
         # nbgrader autograde on one shared database: a scratch copy of the course's, as pglab makes them
         claim = RunClaim(admin_url)
@@ -214,7 +220,7 @@ class Graded:
             drop_submission_database(admin_url, shared.name)
             claim.close()
         self.nbgrader = {}
-        for assignment in ("ps1", "basics", "shop"):
+        for assignment in ("ps1", "ps1_autotest", "basics", "shop"):
             self.nbgrader.update(gradebook_scores(course / "gradebook.db", assignment))
         self.course = course
 
@@ -244,6 +250,15 @@ def test_nbgraders_user_guide_course_gets_nbgraders_scores(graded: Graded) -> No
             if r["notebook"] == "problem1" and r["student_id"] == "hacker"]
     assert {r["check"] for r in rows if r["check"] != "(notebook)"} == set(expected[("hacker", "problem1")][1])
     assert (graded.out / "feedback" / "hacker" / "ps1" / "problem1.html").is_file()
+
+
+@pytest.mark.slow
+def test_autotest_cells_are_instantiated_as_nbgrader_does(graded: Graded) -> None:
+    """ps1_autotest (nbgrader's AUTOTEST example): its solution and its blank release."""
+    got, expected = graded.of({"solver", "blank"})
+    assert set(expected) == {(s, n) for s in ("solver", "blank") for n in ("problem1", "problem2")}
+    assert_same_scores(got, expected)
+    assert got[("solver", "problem1")][0] > got[("blank", "problem1")][0]
 
 
 @pytest.mark.slow

@@ -41,6 +41,7 @@ from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 COURSE_CHECKS_MARKER = "pglab.grading.in_kernel"  # a grade cell that runs the course's checks in-kernel
 SELF_CHECK_MARKER = "check_my_work("  # the course's visible self-check cell: a learner aid, not a grade
 HIDDEN_TESTS_BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
+AUTOTESTS = InstantiateTests.autotest_filename.default_value
 
 log = logging.getLogger("pglab.nbgrader")
 
@@ -52,7 +53,7 @@ class TestCell:
     grade_id: str
     points: float
     cell_type: str
-    hidden: bool  # has a ``### BEGIN HIDDEN TESTS`` region: its code never reaches feedback
+    hidden: bool  # has a hidden-tests region (HIDDEN_TESTS_BEGIN): its code never reaches feedback
     manual: bool  # a solution or markdown cell, or a task: 0 until graded in formgrader
     task: bool = False  # nbgrader's "manually graded task" (a task cell, not a grade cell)
 
@@ -91,7 +92,11 @@ def release_source(path: Path) -> NotebookNode:
 def _release_source(path: Path, mtime_ns: int, size: int) -> NotebookNode:
     nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
     resources: dict[str, Any] = {"metadata": {"path": str(path.parent)}, "nbgrader": {}}
-    for preprocessor in (InstantiateTests(), LockCells(), ClearSolutions(), ClearOutput(), ComputeChecksums()):
+    # AUTOTEST templates: the assignment's autotests.yml, else the course root's (the folder above
+    # source/, where nbgrader runs), as nbgrader looks for them.
+    templates = AUTOTESTS if (path.parent / AUTOTESTS).is_file() else str(path.parent.parent.parent / AUTOTESTS)
+    instantiate = InstantiateTests(autotest_filename=templates)
+    for preprocessor in (instantiate, LockCells(), ClearSolutions(), ClearOutput(), ComputeChecksums()):
         preprocessor.log = log
         nb, resources = preprocessor.preprocess(nb, resources)
     return nb
