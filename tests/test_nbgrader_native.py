@@ -22,8 +22,11 @@ import pytest
 from nbgrader.api import Gradebook
 
 from pglab.grading.batch import grade_folder
+from pglab.grading.course_layout import RELEASE, SOURCE
 from pglab.grading.database_copies import RunClaim, create_submission_database, drop_submission_database
 from pglab.grading.kernel_session import Limits
+from tests.corpus.case import with_answer
+from tests.corpus.cases_core import SEED_BEGINNER
 
 USER_GUIDE = Path(__import__("nbgrader").__file__).parent / "docs" / "source" / "user_guide"
 CELL_TIMEOUT_S = 4
@@ -140,6 +143,7 @@ CHEAPEST = notebook(
                  "    expected = cur.fetchone()[0]\nassert cheapest_product() == expected",
          "test_cheapest", grade=True, points=2),
 )
+EXTRA_TEST = cell("code", "assert callable(get_products_in_price_range)", "test_extra", grade=True, points=1)
 SQUARE = "def square(x):\n    return x * x"
 NOTE = 'def write_note():\n    with open("note.txt", "w") as f:\n        f.write("written")\nwrite_note()'
 CHEAPEST_ANSWER = ("def cheapest_product():\n    with conn.cursor() as cur:\n"
@@ -195,6 +199,10 @@ class Graded:
             (source / assignment).mkdir()
             nbformat.write(nb, source / assignment / f"{name}.ipynb")
         (source / "basics" / "data.txt").write_text("hello from the source folder\n")
+        mixed = nbformat.read(SOURCE / "core" / "beginner.ipynb", as_version=4)  # the course's checks, and
+        mixed.cells.append(EXTRA_TEST)  # one test cell of nbgrader's own
+        (source / "core").mkdir()
+        nbformat.write(mixed, source / "core" / "beginner.ipynb")
         submitted = root / "submitted"
         shutil.copytree(USER_GUIDE / "submitted", submitted)
         course = nbgrader_course(root, source, submitted)
@@ -206,6 +214,11 @@ class Graded:
                 release = course / "release" / assignment / f"{name}.ipynb"
                 submit(release, submitted, student, assignment, edits)
                 submit(release, course / "submitted", student, assignment, edits)
+        mixer = nbformat.from_dict(with_answer(RELEASE / "core" / "beginner.ipynb", SEED_BEGINNER))
+        mixer.cells.append(EXTRA_TEST)
+        for folder in (submitted, course / "submitted"):
+            (folder / "mixer" / "core").mkdir(parents=True)
+            nbformat.write(mixer, folder / "mixer" / "core" / "beginner.ipynb")
         for student, notebooks in (("solver", source / "ps1_autotest"), ("blank", course / "release" / "ps1_autotest")):
             for folder in (submitted, course / "submitted"):
                 shutil.copytree(notebooks, folder / student / "ps1_autotest")
@@ -220,7 +233,7 @@ class Graded:
             drop_submission_database(admin_url, shared.name)
             claim.close()
         self.nbgrader = {}
-        for assignment in ("ps1", "ps1_autotest", "basics", "shop"):
+        for assignment in ("ps1", "ps1_autotest", "basics", "shop", "core"):
             self.nbgrader.update(gradebook_scores(course / "gradebook.db", assignment))
         self.course = course
 
@@ -259,6 +272,15 @@ def test_autotest_cells_are_instantiated_as_nbgrader_does(graded: Graded) -> Non
     assert set(expected) == {(s, n) for s in ("solver", "blank") for n in ("problem1", "problem2")}
     assert_same_scores(got, expected)
     assert got[("solver", "problem1")][0] > got[("blank", "problem1")][0]
+
+
+@pytest.mark.slow
+def test_nbgrader_test_cells_and_the_course_checks_in_one_notebook(graded: Graded) -> None:
+    """The course's beginner challenge (its checks run from outside the kernel by pglab, inside it
+    by nbgrader) with one more test cell of nbgrader's own: the same points either way."""
+    got, expected = graded.of({"mixer"})
+    assert_same_scores(got, expected)
+    assert got[("mixer", "beginner")] == (11.0, {"test_extra": 1.0, "checks": 10.0})
 
 
 @pytest.mark.slow
