@@ -223,14 +223,17 @@ class Graded:
             for folder in (submitted, course / "submitted"):
                 shutil.copytree(notebooks, folder / student / "ps1_autotest")
         self.pglab, self.out = grade_with_pglab(root, source, submitted)
-        # nbgrader autograde on one shared database: a scratch copy of the course's, as pglab makes them
+        # nbgrader autograde on one shared database per command (a scratch copy of the course's, as
+        # pglab makes them): the SQL homework on one, every other assignment on another
         claim = RunClaim(admin_url)
-        shared = create_submission_database(admin_url, claim.label)
         try:
-            env = dict(os.environ, DATABASE_URL=shared.url)
-            nbgrader(course, "autograde", "*", "--force", env=env)
+            for assignments in ("shop", "[!s]*"):
+                shared = create_submission_database(admin_url, claim.label)
+                try:
+                    nbgrader(course, "autograde", assignments, "--force", env=dict(os.environ, DATABASE_URL=shared.url))
+                finally:
+                    drop_submission_database(admin_url, shared.name)
         finally:
-            drop_submission_database(admin_url, shared.name)
             claim.close()
         self.nbgrader = {}
         for assignment in ("ps1", "ps1_autotest", "basics", "shop", "core"):
