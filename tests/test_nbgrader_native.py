@@ -21,6 +21,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from pglab.errors import PglabError
 from pglab.grading.batch import grade_folder
 from pglab.grading.course_layout import RELEASE, SOURCE
 from pglab.grading.database_copies import RunClaim, create_submission_database, drop_submission_database
@@ -316,3 +317,18 @@ def test_a_learner_who_drops_a_table_hurts_nobody_else(graded: Graded) -> None:
     got, shared = graded.of(SHOP_LEARNERS)
     assert {s: total for (s, _), (total, _) in got.items()} == {"adam": 0.0, "bea": 2.0, "carl": 2.0}
     assert {s: total for (s, _), (total, _) in shared.items()} == {"adam": 0.0, "bea": 0.0, "carl": 0.0}
+
+
+def test_a_source_that_is_not_an_nbgrader_source_folder_is_one_line(tmp_path: Path) -> None:
+    submitted = tmp_path / "submitted"
+    (submitted / "alice" / "hw1").mkdir(parents=True)
+    for source, says in ((tmp_path / "missing", "is not a folder"),
+                         (submitted, "has no <assignment>/<notebook>.ipynb")):
+        with pytest.raises(PglabError) as raised:
+            grade_folder(submitted, tmp_path / "out", progress=False, source=source)
+        assert says in str(raised.value) and "\n" not in str(raised.value)
+    broken = tmp_path / "source" / "hw1"
+    broken.mkdir(parents=True)
+    (broken / "one.ipynb").write_text("{not json")
+    with pytest.raises(PglabError, match="cannot be read as an nbgrader source notebook"):
+        grade_folder(submitted, tmp_path / "out", progress=False, source=tmp_path / "source")

@@ -16,6 +16,7 @@ so an assignment can mix nbgrader test cells and the course's checks.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -161,16 +162,22 @@ class _RestoreFromSource(OverwriteCells):
         self.gradebook = _SourceCells(source)
         self.notebook_id = self.assignment_id = ""  # one source notebook: no ids to look up by
         self.notes = notes
+        self._submitted = ""
         self.log = log
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         for index, cell in enumerate(nb.cells):
+            self._submitted = cell.source
             nb.cells[index], resources = self.preprocess_cell(cell, resources, index)
         return nb, resources
 
     def report_change(self, name: str, attr: str, old: Any, new: Any) -> None:
         if attr == "checksum":
-            self.notes.append(f"the locked cell '{name}' was changed: it was restored from the source")
+            # Every cell with hidden tests differs from the source: only a learner's edit is news.
+            released = copy.deepcopy(self.gradebook.cells[name])
+            ClearHiddenTests()._remove_hidden_test_region(released)
+            if self._submitted.strip() != released.source.strip():
+                self.notes.append(f"the locked cell '{name}' was changed: it was restored from the source")
         else:
             self.notes.append(f"the cell '{name}' had its {attr} changed (should be {old}): put back")
 
