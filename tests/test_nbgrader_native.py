@@ -305,6 +305,7 @@ def test_own_assignment_gets_nbgraders_outcomes(graded: Graded) -> None:
     assert "stderr" in rows[("noisy", "test_visible")]["message"]
     assert "deleted" in rows[("cheater", "test_side_effect")]["message"]
     assert rows[("looper", "test_hidden")]["points"] == "0"
+    assert "interrupted" in rows[("looper", "test_hidden")]["message"]
     for page in (graded.out / "feedback").glob("*/basics/squares.html"):
         html = page.read_text()
         assert "negative numbers" not in html and "square(-5)" not in html and "HIDDEN" not in html, page

@@ -57,6 +57,10 @@ def score(test: TestCell, cell: NotebookNode | None, run: CellRun | None, why_no
     points = float(auto)
     if points >= test.points:
         return _result(test, points, "passed"), points
+    if run is not None and run.status is CellStatus.TIMEOUT:
+        return _result(test, points, "ran longer than the cell time limit and was interrupted"), points
+    if run is not None and run.status is CellStatus.DIED:
+        return _result(test, points, f"not finished: {run.error}"), points
     failure = next((o for o in graded.outputs if o.output_type == "error"), None)
     if failure is not None:
         detail = "" if test.hidden else one_line(str(failure.get("evalue", "")))
