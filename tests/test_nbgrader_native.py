@@ -270,6 +270,31 @@ def test_nbgraders_user_guide_course_gets_nbgraders_scores(graded: Graded) -> No
 
 
 @pytest.mark.slow
+def test_formgrader_can_open_a_submission_to_grade_it_by_hand(graded: Graded) -> None:
+    """OUT as nbgrader's course root: the graded notebook where formgrader looks for it, rendered by
+    the exporter and template formgrader's submission view uses, and the gradebook rows it edits."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+
+    path = graded.out / "autograded" / "hacker" / "ps1" / "problem1.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert any(cell.get("outputs") for cell in nb.cells), "the graded notebook has no outputs"
+    with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook("problem1", "ps1", "hacker")
+        to_grade = {grade.name for grade in submission.grades if grade.needs_manual_grade}
+        comments = {comment.name for comment in submission.comments}
+        resources = {"assignment_id": "ps1", "notebook_id": "problem1", "submission_id": submission.id,
+                     "index": 0, "total": 1, "base_url": "", "student": "hacker", "last_name": None,
+                     "first_name": None, "notebook_path": "/autograded/hacker/ps1/problem1.ipynb"}
+    assert {"sum_of_squares_equation", "sum_of_squares_application"} <= to_grade
+    assert "sum_of_squares_application" in comments  # the instructor's comment box
+    exporter = HTMLExporter(template_name="formgrade", extra_template_basedirs=[handlers.template_path])
+    html, _ = exporter.from_filename(str(path), resources=resources)
+    assert "sum_of_squares_application" in html and "squares" in html
+
+
+@pytest.mark.slow
 def test_autotest_cells_are_instantiated_as_nbgrader_does(graded: Graded) -> None:
     """ps1_autotest (nbgrader's AUTOTEST example): its solution and its blank release."""
     got, expected = graded.of({"solver", "blank"})

@@ -412,6 +412,9 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     for job, outcome in outcomes.items():
         if outcome.is_grade:
             feedback.write(outcome, out / "feedback")
+            if outcome.autograded:  # where nbgrader's formgrader opens it, with OUT as the course root
+                where = out / "autograded" / outcome.student / outcome.assignment
+                write_atomically(where / f"{outcome.notebook}.ipynb", outcome.autograded.encode("utf-8"))
         else:
             feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
             ungraded.add((job.student, job.challenge.assignment))

@@ -11,6 +11,7 @@ sandbox's user lease goes back on every path.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import fcntl
 import os
@@ -24,6 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import nbformat
 
 from pglab.errors import FaultKind, GraderFault
 from pglab.grading.bubblewrap import DatabaseSocket, socket_url
@@ -40,6 +43,7 @@ from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import CellRun, KernelSession, Limits, kill_processes_of
 from pglab.grading.learner import KernelSubmission
 from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader, source_files
+from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
 from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, zero_outcome
@@ -334,6 +338,11 @@ def score_nbgrader_tests(sandbox: Sandbox, challenge: ChallengeNotebook, plan: N
         result, auto = score_test_cell(test, cell, run, why_not)
         outcome.results.append(result)
         outcome.grade_cells[test.grade_id] = auto
+    graded = copy.deepcopy(plan.notebook)
+    for position, label in plan.runs:
+        if label in runs:
+            graded.cells[position] = executed(graded.cells[position], runs[label])
+    outcome.autograded = nbformat.writes(graded)
 
 
 def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limits: Limits,

@@ -23,6 +23,7 @@ from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
+from pglab.grading.nbgrader_cells import solution_cells
 from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.result_store import write_atomically
 
@@ -81,6 +82,8 @@ class GradebookWriter:
                     add = gb.update_or_create_task_cell if test.task else gb.update_or_create_grade_cell
                     add(test.grade_id, challenge.notebook, name, max_score=test.points, cell_type=test.cell_type)
                     cells.append(test.grade_id)
+                for solution in solution_cells(challenge.source):
+                    gb.update_or_create_solution_cell(solution, challenge.notebook, name)
                 checks = challenge.checks()
                 if checks:
                     gb.update_or_create_grade_cell(GRADE_CELL, challenge.notebook, name,

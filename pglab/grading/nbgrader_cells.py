@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,6 +44,7 @@ COURSE_CHECKS_MARKER = "pglab.grading.in_kernel"  # a grade cell that runs the c
 SELF_CHECK_MARKER = "check_my_work("  # the course's visible self-check cell: a learner aid, not a grade
 HIDDEN_TESTS_BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
 AUTOTESTS = InstantiateTests.autotest_filename.default_value
+CELL_ID = re.compile(r"[a-zA-Z0-9-_]{1,64}")  # nbformat 4.5's cell id
 
 log = logging.getLogger("pglab.nbgrader")
 
@@ -127,6 +129,17 @@ def _test_cells(path: Path, mtime_ns: int, size: int) -> tuple[TestCell, ...]:
     return tuple(found)
 
 
+def solution_cells(path: Path) -> tuple[str, ...]:
+    """The ids of the source's solution cells: nbgrader's gradebook keeps a comment for each."""
+    return _solution_cells(*_version(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _solution_cells(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    return tuple(cell.metadata.nbgrader["grade_id"] for cell in nb.cells if utils.is_solution(cell))
+
+
 def is_nbgrader_native(path: Path) -> bool:
     """Graded by its own nbgrader grade cells (not only by the course's check modules)."""
     return bool(test_cells(path))
@@ -185,6 +198,7 @@ class _RestoreFromSource(OverwriteCells):
 def _as_notebook(submitted: dict, notes: list[str]) -> NotebookNode:
     """The submission in the shape nbgrader's preprocessors expect, whatever the learner's editor wrote."""
     cells = []
+    seen_ids: set[str] = set()
     for index, cell in enumerate(submitted.get("cells", [])):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             notes.append(f"cell {index + 1} is not a notebook cell: ignored")
@@ -194,7 +208,11 @@ def _as_notebook(submitted: dict, notes: list[str]) -> NotebookNode:
         metadata: dict[str, Any] = found if isinstance(found, dict) else {}
         if not isinstance(metadata.get("nbgrader", {}), dict):
             metadata = {k: v for k, v in metadata.items() if k != "nbgrader"}
-        clean: dict[str, Any] = {"cell_type": cell["cell_type"], "metadata": metadata,
+        cell_id = cell.get("id")
+        if not (isinstance(cell_id, str) and CELL_ID.fullmatch(cell_id)) or cell_id in seen_ids:
+            cell_id = f"pglab-{index + 1}"  # nbformat 4.5 wants unique ids; old editors write none
+        seen_ids.add(cell_id)
+        clean: dict[str, Any] = {"id": cell_id, "cell_type": cell["cell_type"], "metadata": metadata,
                                  "source": "".join(source) if isinstance(source, list) else str(source)}
         if cell["cell_type"] == "code":
             clean.update(outputs=[], execution_count=None)

@@ -67,6 +67,9 @@ class NotebookOutcome:
     # nbgrader grade cell id -> auto score (None: graded by hand) for notebooks graded by their own
     # nbgrader test cells; empty for the course's challenges (one "checks" cell, the score).
     grade_cells: dict[str, float | None] = field(default_factory=dict)
+    # the notebook as graded, with its outputs (nbgrader's autograded/ copy, which formgrader opens
+    # to grade cells by hand), as notebook JSON; empty for the course's challenges
+    autograded: str = ""
 
     @property
     def score(self) -> float:
@@ -91,7 +94,7 @@ class NotebookOutcome:
             results=[CheckResult(**r) for r in data["results"]], notes=list(data["notes"]),
             cells=[CellLog(c["label"], CellStatus(c["status"]), c["output"], c["error"]) for c in data["cells"]],
             fault=FaultKind[data["fault"]] if data.get("fault") else None, seconds=float(data["seconds"]),
-            grade_cells=dict(data.get("grade_cells") or {}),
+            grade_cells=dict(data.get("grade_cells") or {}), autograded=str(data.get("autograded") or ""),
         )
 
 
