@@ -159,13 +159,9 @@ def close_pool() -> None:
 
 
 @contextmanager
-def get_db() -> Iterator[psycopg2.extensions.connection]:
-    """Borrow a pooled connection: commit on a clean exit, roll back on an exception, always return it."""
-    pool = _pool
-    if pool is None or pool.closed:
-        raise PoolNotInitialized(
-            "the catalogue has no connection pool: call init_pool() (or init_pool(dsn)) first"
-        )
+def pooled_connection(pool: psycopg2.pool.AbstractConnectionPool) -> Iterator[psycopg2.extensions.connection]:
+    """Borrow from ``pool``: commit on a clean exit, roll back on an exception, always give it back,
+    and a connection that broke is closed rather than handed to the next caller (Part 3's lesson)."""
     conn = pool.getconn()
     try:
         yield conn
@@ -176,6 +172,18 @@ def get_db() -> Iterator[psycopg2.extensions.connection]:
         raise
     finally:
         pool.putconn(conn, close=bool(conn.closed))
+
+
+@contextmanager
+def get_db() -> Iterator[psycopg2.extensions.connection]:
+    """Borrow a connection from the catalogue's pool (see :func:`pooled_connection`)."""
+    pool = _pool
+    if pool is None or pool.closed:
+        raise PoolNotInitialized(
+            "the catalogue has no connection pool: call init_pool() (or init_pool(dsn)) first"
+        )
+    with pooled_connection(pool) as conn:
+        yield conn
 
 
 # ---------------------------------------------------------------------------

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
-from pglab.catalogue import Product
+from pglab.catalogue import Product, pooled_connection
 
 __all__ = ["DATABASE_URL", "Product", "get_db", "pool"]
 
@@ -38,14 +37,6 @@ pool = psycopg2.pool.ThreadedConnectionPool(
 )
 
 
-@contextlib.contextmanager
-def get_db() -> Iterator[psycopg2.extensions.connection]:
-    conn = pool.getconn()
-    try:
-        yield conn
-        conn.commit()
-    except Exception:
-        conn.rollback()
-        raise
-    finally:
-        pool.putconn(conn)
+def get_db() -> contextlib.AbstractContextManager[psycopg2.extensions.connection]:
+    """A pooled connection (commit, or roll back; a broken one is closed, never pooled again)."""
+    return pooled_connection(pool)

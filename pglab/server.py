@@ -167,15 +167,8 @@ class EmbeddedServer:
             data_dir=self.pgdata,
         )
 
-    def info(self) -> ServerInfo:
-        """Connection details of the running server (ServerError when it is not running)."""
-        if self._running_pid() is None:
-            raise ServerError(f"the embedded server in {self.pgdata} is not running: run `pglab db start`")
-        state = self._load_or_create_state()
-        return self._info(state, self._postmaster_port() or state["port"])
-
     def destroy(self) -> None:
-        """Stop the server and delete its cluster (tests and `pglab db destroy` only)."""
+        """Stop the server and delete its cluster, passwords included (tests and benchmarks only)."""
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
 

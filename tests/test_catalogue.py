@@ -191,6 +191,18 @@ def test_get_db_discards_a_connection_whose_backend_died(course_url: str) -> Non
         catalogue.close_pool()
 
 
+def test_the_challenges_get_db_discards_a_dead_connection_too(course_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The challenges' set-up hands learners a get_db of its own pool: the same rule must hold there."""
+    monkeypatch.setenv("DATABASE_URL", course_url)
+    import pglab.challenge_setup as challenge
+
+    with pytest.raises(psycopg2.OperationalError), challenge.get_db() as db, db.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    with challenge.get_db() as db, db.cursor() as cur:  # the pool's last one back: it must not be the dead one
+        cur.execute("SELECT 1 AS one")
+        assert cur.fetchone()["one"] == 1
+
+
 def test_pg_array_literal_quotes_everything() -> None:
     assert catalogue.pg_array_literal([]) == "{}"
     assert catalogue.pg_array_literal(["a,b", 'say "hi"', "NULL"]) == '{"a,b","say \\"hi\\"","NULL"}'

@@ -87,9 +87,3 @@ def assignments(source_root: Path = SOURCE) -> dict[str, list[ChallengeNotebook]
             found[folder.name] = notebooks
     return found
 
-
-def find(assignment: str, notebook: str) -> ChallengeNotebook | None:
-    for item in assignments().get(assignment, []):
-        if item.notebook == notebook:
-            return item
-    return None

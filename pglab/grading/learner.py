@@ -33,9 +33,6 @@ class Submission:
 
     # -- the learner's code -------------------------------------------------------------------
 
-    def has(self, name: str) -> bool:
-        return bool(self.run(f"result = callable(globals().get({name!r}))"))
-
     def call(self, function: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Call the learner's ``function`` with JSON-able arguments; return its result as JSON."""
         payload = json.dumps([args, kwargs])
