@@ -50,7 +50,7 @@ bubblewrap:  # `pglab grade` runs kernels in a bubblewrap sandbox: install it wh
 	else echo "pglab grade needs bubblewrap: run \`sudo apt-get install bubblewrap\` (or your system's package of it)"; fi
 
 lint: dev-setup
-	$(BIN)/ruff check pglab tests grader benchmarks hub
+	$(BIN)/ruff check pglab tests grader benchmarks hub scripts
 
 typecheck: dev-setup
 	$(BIN)/mypy

@@ -2,9 +2,9 @@
 
 It is made from the files git tracks (so nothing local leaks in) minus ``solutions/`` (reference
 answers), ``grader/`` (hidden checks, course config, gradebook), ``tests/`` (the graded sample
-submissions) and CI files; then it is scanned, and refused, if any solution or hidden-test marker
-slipped through. Its README is the learner guide: the full README and the instructor guide describe
-commands (``make test``, ``pglab grade``) that need the parts a learner does not get.
+submissions), ``scripts/`` (maintainer tools) and CI files; then it is scanned, and refused, if any
+solution or hidden-test marker slipped through. Its README is the learner guide: the full README and
+the instructor guide describe commands (``make test``, ``pglab grade``) that need the parts a learner does not get.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from pglab.errors import PglabError
 from pglab.settings import PROJECT_ROOT
 
-EXCLUDED_TOP = {"solutions", "grader", "tests", ".ci", ".git", ".github"}
+EXCLUDED_TOP = {"solutions", "grader", "tests", "scripts", ".ci", ".git", ".github"}
 # The grading benchmark grades generated submissions from the test corpus; README.md is replaced.
 EXCLUDED_FILES = {"benchmarks/grading.py", "docs/instructor-guide.md", "README.md"}
 LEARNER_README = Path("docs") / "learner-guide.md"

@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 
 from pglab import course_db
-from pglab.sample_catalogue import generate_rows, render_csv
 from pglab.settings import load_settings
+from scripts.generate_products import generate_rows, render_csv
 
 
 def _csv_rows(project_root: Path) -> list[dict[str, str]]:
@@ -22,7 +22,7 @@ def _csv_rows(project_root: Path) -> list[dict[str, str]]:
 def test_data_file_is_what_the_generator_makes(project_root: Path) -> None:
     committed = (project_root / "data" / "products.csv").read_text(encoding="utf-8")
     assert committed == render_csv(generate_rows()), (
-        "data/products.csv is stale: run python -m pglab.sample_catalogue data/products.csv"
+        "data/products.csv is stale: run python scripts/generate_products.py data/products.csv"
     )
 
 

@@ -7,7 +7,8 @@ The variety is chosen for the lessons: JSONB metadata with nested objects and pe
 with commas and quotes (which break hand-built array literals), and two small categories whose
 total stock is low enough for the inventory-alert challenge.
 
-Regenerate with ``python -m pglab.sample_catalogue data/products.csv``.
+Regenerate with ``python scripts/generate_products.py data/products.csv``. A maintainer's tool: it is
+not part of the ``pglab`` package and not in the learners' bundle.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from pglab.catalogue import pg_array_literal
 
 SEED = 20260301
 COLUMNS = ("id", "name", "price", "category", "tags", "metadata", "stock", "created_at", "updated_at")
@@ -115,12 +118,6 @@ LICENCES = ("MIT", "Apache-2.0", "BSD-3-Clause", "GPL-3.0", "Proprietary")
 COLOURS = ("black", "white", "graphite", "navy", "forest green", "terracotta", "sand", "red")
 AUTHORS = ("A. Okafor", "M. Lindqvist", "R. Tanaka", "S. Moreau", "J. Alvarez", "K. Novak", "P. Singh")
 SHARED_TAGS = ("bestseller", "new-arrival", "sale", "staff-pick")
-
-
-def pg_array_literal(values: list[str]) -> str:
-    """A TEXT[] literal that survives any text: every element double-quoted and escaped."""
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return "{" + ",".join(quoted) + "}"
 
 
 def _metadata(rng: random.Random, category: Category, brand: str) -> dict:
