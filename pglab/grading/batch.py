@@ -73,8 +73,7 @@ class BatchSummary:
 
     def fault_line(self) -> str:
         """One line for an incomplete run: how many, why, and what to do."""
-        reasons = sorted({n.notes[0].removeprefix("not graded: ").split(" (a fault of the grader")[0]
-                          for n in self.not_graded})
+        reasons = sorted({n.fault_reason for n in self.not_graded})
         return (f"{len(self.not_graded)} notebook(s) were not graded ({'; '.join(reasons)}); "
                 "nothing was recorded for them: fix that and run the same command again to grade them")
 
@@ -271,7 +270,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     bar = _progress(len(todo), progress)
     bar.update(len(todo) - len(gradable))
     for job, outcome in list(results.items()):
-        _keep(job, outcome, out, store, prints, breaker)
+        _keep(job, outcome, store, prints, breaker)
     if not gradable:
         bar.close()
         return results, False
@@ -338,7 +337,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
             for future in done:
                 job = pending.pop(future)
                 outcome = future.result()
-                results[job] = _keep(job, outcome, out, store, prints, breaker)
+                results[job] = _keep(job, outcome, store, prints, breaker)
                 bar.update(1)
                 state = f"{outcome.score:g}/{outcome.max_points:g}" if outcome.is_grade else "not graded"
                 bar.set_postfix_str(f"{job.student}/{job.challenge.notebook}: {state}")
@@ -387,7 +386,7 @@ def _not_graded(job: Job, fault: GraderFault) -> NotebookOutcome:
                       fault)
 
 
-def _keep(job: Job, outcome: NotebookOutcome, out: Path, store: ResultStore, prints: dict[Job, str],
+def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[Job, str],
           breaker: Breaker) -> NotebookOutcome:
     """Store a grade the moment it is known (a killed run loses nothing graded); a grade that
     cannot be stored is not a grade."""

@@ -63,6 +63,7 @@ class NotebookOutcome:
     notes: list[str] = field(default_factory=list)
     cells: list[CellLog] = field(default_factory=list)
     fault: FaultKind | None = None
+    fault_reason: str = ""  # str(GraderFault): what kept it from being graded
     seconds: float = 0.0
     # nbgrader grade cell id -> auto score (None: graded by hand) for notebooks graded by their own
     # nbgrader test cells; empty for the course's challenges (one "checks" cell, the score).
@@ -93,7 +94,8 @@ class NotebookOutcome:
             max_points=float(data["max_points"]), state=OutcomeState(data["state"]),
             results=[CheckResult(**r) for r in data["results"]], notes=list(data["notes"]),
             cells=[CellLog(c["label"], CellStatus(c["status"]), c["output"], c["error"]) for c in data["cells"]],
-            fault=FaultKind[data["fault"]] if data.get("fault") else None, seconds=float(data["seconds"]),
+            fault=FaultKind[data["fault"]] if data.get("fault") else None,
+            fault_reason=str(data.get("fault_reason", "")), seconds=float(data["seconds"]),
             grade_cells=dict(data.get("grade_cells") or {}), autograded=str(data.get("autograded") or ""),
         )
 
@@ -117,7 +119,7 @@ def not_graded(student: str, assignment: str, notebook: str, checks: Sequence[Gr
                fault: GraderFault) -> NotebookOutcome:
     """No grade at all: the results list stays empty so nothing can be mistaken for points."""
     outcome = NotebookOutcome(student, assignment, notebook, sum(c.points for c in checks),
-                              state=OutcomeState.NOT_GRADED, fault=fault.kind)
+                              state=OutcomeState.NOT_GRADED, fault=fault.kind, fault_reason=str(fault))
     outcome.notes.append(f"not graded: {fault} (a fault of the grader, not of this notebook; "
                          "run the same pglab grade command again to grade it)")
     return outcome
