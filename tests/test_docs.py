@@ -330,6 +330,9 @@ def test_instructor_guide(workspace: Path) -> None:
     def nothing_changed(w: Walkthrough, output: str) -> None:
         assert output == snapshot["status"], f"make release changed the committed release:\n{output}"
 
+    def pytest_passed(w: Walkthrough, output: str) -> None:
+        assert "5 passed" in output and "ran in a sandbox on its own copy of the course database" in output, output
+
     def roster_exported(w: Walkthrough) -> None:
         (w.cwd / "roster.csv").write_text("username,firstname,lastname\ncarol,Carol,Chen\ndan,Dan,Diaz\n")
 
@@ -368,6 +371,7 @@ def test_instructor_guide(workspace: Path) -> None:
         "nbgrader generate_assignment core --force": release_unchanged,
         "nbgrader export --to grades.csv": exported,
         "git status --short notebooks/challenges": nothing_changed,
+        "pytest grader/checks/core/test_beginner.py --submission solutions/core/beginner.ipynb": pytest_passed,
         "pglab grade ~/ds101/submitted --source ~/ds101/source --out ~/ds101/pglab-grades": graded_by_test_cells,
     }
     def formgrader_lists_the_graded_assignment(w: Walkthrough, lab: Lab) -> None:

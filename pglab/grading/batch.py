@@ -16,6 +16,7 @@ gathered on the main thread, which alone writes the outputs. Three rules shape t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -31,20 +32,17 @@ from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import feedback
-from pglab.grading.bubblewrap import SandboxPlan, find_bwrap
+from pglab.grading.bubblewrap import find_bwrap
 from pglab.grading.class_report import write_class_report
 from pglab.grading.course_layout import ChallengeNotebook, assignments
-from pglab.grading.database_copies import RunClaim, admin_connection, data_fingerprint, drop_leftovers, ensure_template
-from pglab.grading.grade_notebook import GradingContext, SandboxPool, disk_fault, grade_notebook
+from pglab.grading.database_copies import admin_connection, data_fingerprint
+from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook, grading_context
 from pglab.grading.gradebook import GradebookWriter
-from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import Limits
 from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
-from pglab.grading.workspace import GradingWorkspace
-from pglab.provision import admin_url
-from pglab.settings import PROJECT_ROOT, load_settings
+from pglab.settings import load_settings
 
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
 ATTEMPTS = 3
@@ -274,40 +272,22 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     if not gradable:
         bar.close()
         return results, False
+    stack = contextlib.ExitStack()
+    sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
+    check_files = sorted({f for job in gradable for f in job.challenge.check_files()})
     try:
-        url = admin_url()
-        settings = load_settings()
-        ensure_template(url, settings.data_dir)
-        drop_leftovers(url)
-        claim = RunClaim(url)
+        context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files))
     except GraderFault as fault:
         bar.close()
-        for job in gradable:
-            results[job] = _not_graded(job, fault)
+        results.update({job: _not_graded(job, fault) for job in gradable})
         return results, False
-    try:
-        workspace = GradingWorkspace()
-    except OSError as err:
-        bar.close()
-        claim.close()
-        results.update({job: _not_graded(job, disk_fault(err)) for job in gradable})
-        return results, False
-    sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
-    hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
-                               PROJECT_ROOT / "tests", settings.home, out.resolve(), *sorted(sources))
-                   if p.is_dir())
-    try:  # in the sandbox unless told otherwise; SandboxUnavailable says what to run
-        plan = SandboxPlan.for_server(url, bwrap) if bwrap else None
-        forkserver = plan.start_forkserver(workspace.path) if plan else ForkServer()
     except BaseException:
         bar.close()
-        claim.close()
-        workspace.close()
         raise
-    context = GradingContext(admin_url=url, workspace=workspace.path, limits=limits, forkserver=forkserver,
-                             claim=claim, hidden_paths=hidden, database_socket=plan.socket if plan else None)
     workers = max(1, jobs or os.cpu_count() or 1)
-    watch = ServerWatch(url, db_wait_s)
+    if context.check_runners is not None:
+        context.check_runners.start_ahead(min(workers, len(gradable)))
+    watch = ServerWatch(context.admin_url, db_wait_s)
     sandboxes: SandboxPool | None = None
     stuck = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-grade")
@@ -346,9 +326,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         pool.shutdown(wait=not stuck, cancel_futures=True)
         if sandboxes is not None and not stuck:
             sandboxes.close()
-        forkserver.close()
-        claim.close()
-        workspace.close()
+        stack.close()
     return results, stuck
 
 

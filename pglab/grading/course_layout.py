@@ -11,15 +11,16 @@ the course's check modules of the same name when there are any.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pglab.grading.checks import Check, collect, load_module
 from pglab.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from pglab.grading.nbgrader_cells import TestCell
+    from pglab.grading.pytest_plugin import CheckInfo
 
 VISIBLE_CHECKS = PROJECT_ROOT / "pglab" / "challenge_checks"
 HIDDEN_CHECKS = PROJECT_ROOT / "grader" / "checks"
@@ -64,19 +65,37 @@ class ChallengeNotebook:
             paths.append(HIDDEN_CHECKS / self.assignment / f"test_{self.notebook}.py")
         return paths
 
-    def checks(self, include_hidden: bool = True) -> list[Check]:
-        found: list[Check] = []
+    def checks(self, include_hidden: bool = True) -> list[CheckInfo]:
+        """Its checks as pytest collects them (visible first), without running one."""
+        found: list[CheckInfo] = []
+        known = check_catalogue()
         for path in self.check_files(include_hidden):
-            if path.is_file():
-                found.extend(collect(load_module(path)))
+            found.extend(known.get(str(path.resolve()), []))
         return found
 
-    def graded_items(self) -> list[Check | TestCell]:
+    def graded_items(self) -> list[CheckInfo | TestCell]:
         """Everything that scores points: its nbgrader test cells, then the course's checks."""
         return [*self.test_cells(), *self.checks()]
 
     def max_points(self) -> float:
         return sum(c.points for c in self.graded_items())
+
+
+_catalogue: dict[tuple, dict[str, list[CheckInfo]]] = {}
+_catalogue_lock = threading.Lock()
+
+
+def check_catalogue() -> dict[str, list[CheckInfo]]:
+    """Every check module of the course, collected by pytest once (again when a file changes)."""
+    from pglab.grading.check_runner import collect
+
+    files = sorted(VISIBLE_CHECKS.rglob("test_*.py")) + sorted(HIDDEN_CHECKS.rglob("test_*.py"))
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    with _catalogue_lock:
+        if key not in _catalogue:
+            _catalogue.clear()
+            _catalogue[key] = collect(files)
+        return _catalogue[key]
 
 
 def assignments(source_root: Path = SOURCE) -> dict[str, list[ChallengeNotebook]]:

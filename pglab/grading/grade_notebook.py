@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +30,16 @@ from pathlib import Path
 import nbformat
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.bubblewrap import DatabaseSocket, socket_url
-from pglab.grading.checks import CheckResult, SandboxError, run_check
+from pglab.grading.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
+from pglab.grading.check_runner import CheckRunners
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.database_copies import (
     RunClaim,
     SubmissionDatabase,
     create_submission_database,
+    drop_leftovers,
     drop_submission_database,
+    ensure_template,
 )
 from pglab.grading.gradebook import GRADE_CELL
 from pglab.grading.kernel_forkserver import ForkServer
@@ -46,8 +49,11 @@ from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
-from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, zero_outcome
+from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, SandboxError, zero_outcome
+from pglab.grading.workspace import GradingWorkspace
+from pglab.provision import admin_url
 from pglab.server import open_parents
+from pglab.settings import PROJECT_ROOT, load_settings
 
 SANDBOX_WAIT_S = 180.0  # a kernel start (60 s at most) and a database copy, with room to spare
 LEASE_WAIT_S = 180.0
@@ -62,6 +68,42 @@ class GradingContext:
     claim: RunClaim
     hidden_paths: tuple[Path, ...] = ()
     database_socket: DatabaseSocket | None = None  # set in the sandbox: kernels reach the database there
+    check_runners: CheckRunners | None = None  # pytest sessions for the checks, one per grading thread
+
+
+@contextlib.contextmanager
+def grading_context(limits: Limits, bwrap: str | None, source_roots: set[Path], out: Path | None = None,
+                    check_files: list[Path] | None = None) -> Iterator[GradingContext]:
+    """Everything notebooks are graded with, for the length of a run; closed (and cleaned) after it.
+
+    The course template is made sure of, a dead run's databases dropped, this run's advisory lock
+    taken, a workspace made and the kernel fork server started (in bubblewrap unless ``bwrap`` is
+    None). Failures are GraderFaults (nothing can be graded now), or SandboxUnavailable.
+    """
+    url = admin_url()
+    settings = load_settings()
+    ensure_template(url, settings.data_dir)
+    drop_leftovers(url)
+    claim = RunClaim(url)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(claim.close)
+        try:
+            workspace = GradingWorkspace()
+        except OSError as err:
+            raise disk_fault(err) from None
+        cleanup.callback(workspace.close)
+        # instructor-only folders a kernel must not see (hidden tests, answers, the outputs)
+        hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
+                                   PROJECT_ROOT / "tests", settings.home, *([out.resolve()] if out else []),
+                                   *sorted(source_roots)) if p.is_dir())
+        plan = SandboxPlan.for_server(url, bwrap) if bwrap else None  # SandboxUnavailable says what to run
+        forkserver = plan.start_forkserver(workspace.path) if plan else ForkServer()
+        cleanup.callback(forkserver.close)
+        runners = CheckRunners(check_files or [])
+        cleanup.callback(runners.close)
+        yield GradingContext(admin_url=url, workspace=workspace.path, limits=limits, forkserver=forkserver,
+                             claim=claim, hidden_paths=hidden, database_socket=plan.socket if plan else None,
+                             check_runners=runners)
 
 
 # Machine-wide on purpose, whatever TMPDIR says: two runs must never lease the same user.
@@ -188,9 +230,10 @@ class SandboxPool:
     wait is bounded: a sandbox that does not come is a GraderFault, not a hang.
     """
 
-    def __init__(self, context: GradingContext, workers: int) -> None:
+    def __init__(self, context: GradingContext, workers: int, refill: bool = True) -> None:
         self.context = context
         self.workers = workers
+        self.refill = refill  # False: one sandbox for one notebook (pytest --submission), none ahead
         self.leases: list[UserLease] = []
         self.users: queue.Queue[str] = queue.Queue()
         try:
@@ -228,11 +271,13 @@ class SandboxPool:
                 item = self.ready.get(timeout=SANDBOX_WAIT_S)
             except queue.Empty:
                 raise GraderFault(FaultKind.KERNEL, f"no sandbox became ready within {SANDBOX_WAIT_S:.0f} s") from None
-            if not self.closed:
+            if not self.closed and self.refill:
                 self.preparer.submit(self._prepare)
             if not isinstance(item, BaseException):
                 return item
             failure = item
+            if not self.refill:
+                break
         assert failure is not None
         raise failure
 
@@ -267,6 +312,24 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
                                str(err), check_message=f"not graded: {err}")
         outcome.seconds = time.monotonic() - started
         return outcome
+    with submission_in_sandbox(student, challenge, submitted, data, context, sandboxes) as (
+            sandbox, outcome, started):
+        run_checks(sandbox, challenge, context, outcome, started)
+        if challenge.native and challenge.checks():  # the course's checks' own grade cell
+            outcome.grade_cells[GRADE_CELL] = sum(r.points for r in outcome.results[len(challenge.test_cells()):])
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+@contextlib.contextmanager
+def submission_in_sandbox(student: str, challenge: ChallengeNotebook, submitted: Path, data: dict,
+                          context: GradingContext, sandboxes: SandboxPool
+                          ) -> Iterator[tuple[Sandbox, NotebookOutcome, float]]:
+    """A sandbox in which the learner's cells (and nbgrader's test cells) have run, ready for the checks.
+
+    With it come the outcome so far (notes, cell logs, nbgrader's scores) and the moment the kernel
+    was handed over, from which the notebook's time budget counts.
+    """
     native: NbgraderPlan | None = None
     if challenge.native:  # nbgrader's own test cells: its rules for what runs (nbgrader_cells)
         native = plan_nbgrader(challenge.source, data)
@@ -291,13 +354,9 @@ def grade_notebook(student: str, challenge: ChallengeNotebook, submitted: Path,
         runs = run_learner_cells(sandbox.session, cells, context.limits, outcome, started)
         if native is not None:
             score_nbgrader_tests(sandbox, challenge, native, runs, context.limits, outcome)
-        run_checks(sandbox, challenge, context.limits, outcome, started)
-        if native is not None and challenge.checks():  # the course's checks' own grade cell
-            outcome.grade_cells[GRADE_CELL] = sum(r.points for r in outcome.results[len(challenge.test_cells()):])
+        yield sandbox, outcome, started
     finally:
         sandboxes.give_back(sandbox)
-    outcome.seconds = time.monotonic() - started
-    return outcome
 
 
 def give_to(sandbox: Sandbox, path: Path) -> None:
@@ -373,18 +432,26 @@ def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limi
     return runs
 
 
-def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, limits: Limits, outcome: NotebookOutcome,
-               started: float) -> None:
+def run_checks(sandbox: Sandbox, challenge: ChallengeNotebook, context: GradingContext,
+               outcome: NotebookOutcome, started: float) -> None:
+    """The challenge's checks, in this thread's pytest session, against the learner's kernel."""
+    limits = context.limits
     deadline = started + limits.submission_timeout_s
-    sub = KernelSubmission(sandbox.session, sandbox.database.url)
-    for item in challenge.checks():
-        reason = ""
+
+    def not_run_reason() -> str:
         if time.monotonic() > deadline:
-            reason = f"not run: the notebook used up its {limits.submission_timeout_s:.0f} s"
-        elif not sandbox.session.alive:
-            reason = f"not run: {sandbox.session.death_reason or 'the kernel is not running'}"
-        if reason:
-            outcome.results.append(CheckResult(item.name, item.description, 0.0, item.points, item.hidden, reason))
-            continue
-        outcome.results.append(run_check(item, sub))
-    sub.close()
+            return f"not run: the notebook used up its {limits.submission_timeout_s:.0f} s"
+        if not sandbox.session.alive:
+            return f"not run: {sandbox.session.death_reason or 'the kernel is not running'}"
+        return ""
+
+    if not challenge.checks():
+        return
+    if context.check_runners is None:
+        raise GraderFault(FaultKind.INTERNAL, "the checks have no pytest session to run in")
+    sub = KernelSubmission(sandbox.session, sandbox.database.url)
+    try:
+        results = context.check_runners.for_this_thread().run(challenge.check_files(), sub, not_run_reason)
+    finally:
+        sub.close()
+    outcome.results.extend(results)

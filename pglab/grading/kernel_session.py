@@ -26,10 +26,10 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.checks import LearnerError, SandboxError
 from pglab.grading.kernel_forkserver import ForkServer
-from pglab.grading.outcome import CellStatus
+from pglab.grading.outcome import CellStatus, SandboxError
 from pglab.grading.sandbox import Confinement
+from pglab.learner.submission import LearnerCodeError
 
 INTERRUPT_GRACE_S = 10.0
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
@@ -252,7 +252,7 @@ class KernelSession:
             name, message = answer["error"]
             if name == "KeyboardInterrupt":
                 raise SandboxError(f"no answer within {limit:.0f} s (interrupted)")
-            raise LearnerError(str(name), str(message))
+            raise LearnerCodeError(str(name), str(message))
         return answer.get("ok")
 
     def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, _Output]:

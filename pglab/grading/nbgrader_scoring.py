@@ -16,10 +16,9 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 
 from pglab.errors import one_line
-from pglab.grading.checks import CheckResult
 from pglab.grading.kernel_session import CellRun
 from pglab.grading.nbgrader_cells import TestCell
-from pglab.grading.outcome import CellStatus
+from pglab.grading.outcome import CellStatus, CheckResult
 
 
 def executed(cell: NotebookNode, run: CellRun) -> NotebookNode:

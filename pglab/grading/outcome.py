@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.checks import CheckResult
 
 
 class Gradable(Protocol):
@@ -29,6 +28,26 @@ class Gradable(Protocol):
     def points(self) -> float: ...
     @property
     def hidden(self) -> bool: ...
+
+
+class SandboxError(Exception):
+    """The learner's kernel could not answer: their code timed out, killed it, or it would not start."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's result for one notebook: a ``checks.csv`` row and a feedback line."""
+
+    name: str
+    description: str
+    points: float
+    max_points: float
+    hidden: bool
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.points >= self.max_points
 
 
 class OutcomeState(enum.Enum):

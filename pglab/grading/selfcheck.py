@@ -1,4 +1,4 @@
-"""The learner's self-check: run the visible checks from inside a challenge notebook.
+"""The learner's *Check your work* cell: the visible checks, run by pytest inside their own kernel.
 
 Only checks shipped with the course (``pglab/challenge_checks``) run here; hidden ones are neither
 run nor named. Each failed check prints the message the grader would give.
@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglab.grading.checks import run_check
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.learner import LocalSubmission, database_url
+from pglab.learner.submission import LocalSubmission, database_url
 
 
 def check_my_work(assignment: str, notebook: str, namespace: dict[str, Any]) -> None:
+    from pglab.grading.pytest_plugin import ChecksDidNotLoad, run_here  # pytest loads only when asked
+
     challenge = ChallengeNotebook(assignment, notebook)
-    visible = [c for c in challenge.checks(include_hidden=False) if not c.hidden]
     sub = LocalSubmission(namespace, database_url(namespace))
-    results = [run_check(item, sub) for item in visible]
-    sub.close()
+    try:
+        results = run_here(challenge.check_files(include_hidden=False), sub)
+    except ChecksDidNotLoad as err:
+        print(f"The checks for {notebook} could not be loaded; tell your instructor:\n{err}")
+        return
+    finally:
+        sub.close()
     passed = sum(r.passed for r in results)
     print(f"Self-check for {notebook}: {passed} of {len(results)} visible checks pass")
     for result in results:

@@ -4,7 +4,7 @@ Each check runs a small scenario in the learner's kernel against their class (th
 one, a database that is not there) and judges what the scenario observed, here.
 """
 
-from pglab.grading.checks import check, expect
+import pytest
 
 DEAD_DSN = "postgresql://nobody:nothing@127.0.0.1:9/none?connect_timeout=1"
 
@@ -13,7 +13,7 @@ def _table(sub, name):
     sub.sql(f"DROP TABLE IF EXISTS {name}; CREATE TABLE {name} (note text)")
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_commits_when_the_block_succeeds(sub):
     """commits when the with-block succeeds"""
     _table(sub, "zz_grader_commit")
@@ -27,10 +27,10 @@ finally:
     p.close()
 """)
     rows = sub.sql("SELECT note FROM zz_grader_commit")
-    expect(rows == [{"note": "kept"}], "a row inserted in a successful block was not committed")
+    assert rows == [{"note": "kept"}], "a row inserted in a successful block was not committed"
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_rolls_back_counts_and_reraises_on_error(sub):
     """rolls back, counts the error and re-raises when the block raises"""
     _table(sub, "zz_grader_rollback")
@@ -50,14 +50,16 @@ finally:
     p.close()
 result = {"raised": raised, "errors": errors}
 """)
-    expect(got["raised"] == "ValueError",
-           f"the exception from the block must propagate; got {got['raised'] or 'nothing'}")
-    expect(sub.sql("SELECT count(*) AS n FROM zz_grader_rollback")[0]["n"] == 0,
-           "the insert of a block that raised was committed: roll back on exception")
-    expect(got["errors"] == 1, f"error_count should be 1 after one failed block, got {got['errors']}")
+    assert got["raised"] == "ValueError", (
+        f"the exception from the block must propagate; got {got['raised'] or 'nothing'}"
+    )
+    assert sub.sql("SELECT count(*) AS n FROM zz_grader_rollback")[0]["n"] == 0, (
+        "the insert of a block that raised was committed: roll back on exception"
+    )
+    assert got["errors"] == 1, f"error_count should be 1 after one failed block, got {got['errors']}"
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_always_returns_the_connection(sub):
     """returns the connection to the pool after every block, failed or not"""
     got = sub.run("""
@@ -77,11 +79,12 @@ finally:
     p.close()
 result = failures
 """)
-    expect(got == [], f"after a dozen blocks on a pool of 2, checkouts failed with {got}: "
-                      "return the connection in a finally block")
+    assert got == [], (
+        f"after a dozen blocks on a pool of 2, checkouts failed with {got}: return the connection in a finally block"
+    )
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_retries_with_backoff_when_exhausted(sub):
     """waits and retries (50/100/200 ms) when the pool is momentarily exhausted"""
     got = sub.run("""
@@ -105,16 +108,18 @@ health = p.health_check()
 p.close()
 result = {"outcome": outcome, "wait": health["total_wait_ms"]}
 """)
-    expect(got["outcome"] == "ok",
-           f"a checkout while the only connection is busy for 120 ms failed with {got['outcome']}: "
-           "retry getconn() after 50, 100 and 200 ms")
-    expect(got["wait"] >= 40, f"total_wait_ms should include the ~50-150 ms spent retrying, got {got['wait']}")
+    assert got["outcome"] == "ok", (
+        f"a checkout while the only connection is busy for 120 ms failed with {got['outcome']}: "
+        "retry getconn() after 50, 100 and 200 ms"
+    )
+    assert got["wait"] >= 40, f"total_wait_ms should include the ~50-150 ms spent retrying, got {got['wait']}"
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_gives_up_after_three_retries(sub):
     """raises PoolError after three retries (about 350 ms), not sooner and not never"""
-    got = sub.run("""
+    got = sub.run(
+        """
 p = MonitoredPool(1, 1, dsn=DATABASE_URL)
 held, release = threading.Event(), threading.Event()
 def hold():
@@ -136,18 +141,23 @@ release.set()
 t.join()
 p.close()
 result = {"outcome": outcome, "elapsed": elapsed}
-""", timeout=15)
-    expect(got["outcome"] == "PoolError",
-           f"when the pool stays exhausted, connection() should raise PoolError; got {got['outcome']}")
-    expect(got["elapsed"] >= 0.3,
-           f"it gave up after {got['elapsed'] * 1000:.0f} ms: retry three times, after 50, 100 and 200 ms")
-    expect(got["elapsed"] < 2.0, f"it took {got['elapsed']:.1f} s to give up: three retries are ~350 ms")
+""",
+        timeout=15,
+    )
+    assert got["outcome"] == "PoolError", (
+        f"when the pool stays exhausted, connection() should raise PoolError; got {got['outcome']}"
+    )
+    assert got["elapsed"] >= 0.3, (
+        f"it gave up after {got['elapsed'] * 1000:.0f} ms: retry three times, after 50, 100 and 200 ms"
+    )
+    assert got["elapsed"] < 2.0, f"it took {got['elapsed']:.1f} s to give up: three retries are ~350 ms"
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_metrics_are_exact_under_threads(sub):
     """checkout_count is exact with 8 threads doing 25 checkouts each"""
-    got = sub.run("""
+    got = sub.run(
+        """
 p = MonitoredPool(2, 8, dsn=DATABASE_URL)
 def work():
     for _ in range(25):
@@ -161,31 +171,39 @@ for t in threads:
 health = p.health_check()
 p.close()
 result = health
-""", timeout=30)
-    expect(got["checkout_count"] in (200, 201),
-           f"8 threads x 25 checkouts should count 200, got {got['checkout_count']}: guard the counters with a lock")
-    expect(got["error_count"] == 0, f"no block failed, but error_count is {got['error_count']}")
+""",
+        timeout=30,
+    )
+    assert got["checkout_count"] in (200, 201), (
+        f"8 threads x 25 checkouts should count 200, got {got['checkout_count']}: guard the counters with a lock"
+    )
+    assert got["error_count"] == 0, f"no block failed, but error_count is {got['error_count']}"
     count = got["checkout_count"]
-    expect(abs(got["avg_wait_ms"] - got["total_wait_ms"] / count) < 0.05,
-           "avg_wait_ms should be total_wait_ms / checkout_count")
+    assert abs(got["avg_wait_ms"] - got["total_wait_ms"] / count) < 0.05, (
+        "avg_wait_ms should be total_wait_ms / checkout_count"
+    )
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_health_check_reports_a_dead_database(sub):
     """health_check() says degraded, without raising, when the database is unreachable"""
-    got = sub.run(f"""
+    got = sub.run(
+        f"""
 p = MonitoredPool(0, 2, dsn={DEAD_DSN!r})
 try:
     result = p.health_check()
 finally:
     p.close()
-""", timeout=20)
-    expect(isinstance(got, dict), "health_check() should return a dict even when the database is down")
-    expect(got.get("status") == "degraded" and got.get("db_reachable") is False,
-           f"with the database unreachable: status 'degraded', db_reachable False; got {got}")
+""",
+        timeout=20,
+    )
+    assert isinstance(got, dict), "health_check() should return a dict even when the database is down"
+    assert got.get("status") == "degraded" and got.get("db_reachable") is False, (
+        f"with the database unreachable: status 'degraded', db_reachable False; got {got}"
+    )
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_close_closes_every_connection(sub):
     """close() closes the pool's connections"""
     got = sub.run("""
@@ -205,4 +223,4 @@ result = True
         if left[0]["n"] == 0:
             return
         time.sleep(0.1)
-    expect(False, f"{left[0]['n']} connection(s) are still open after close(): call closeall()")
+    pytest.fail(f"{left[0]['n']} connection(s) are still open after close(): call closeall()")

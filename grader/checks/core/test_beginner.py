@@ -4,7 +4,9 @@ Each check arranges its own rows in the submission's private database, so the ex
 is known exactly, and removes them afterwards.
 """
 
-from pglab.grading.checks import LearnerError, check, expect
+import pytest
+
+from pglab.learner.submission import LearnerCodeError
 
 CATEGORY = "zz-grader-beginner"
 
@@ -26,67 +28,68 @@ def _ids(result):
     return {p.get("id") for p in result if isinstance(p, dict)}
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_includes_a_product_priced_exactly_min_price(sub):
     """includes a product priced exactly at min_price"""
     try:
         probe = _insert(sub, ["7777.77"])
         got = sub.call("get_products_in_price_range", 7777.77, 7800.0)
-        expect(set(probe) <= _ids(got),
-               "a product priced exactly at min_price is missing: the range is inclusive "
-               "(use >= or BETWEEN, not >)")
+        assert set(probe) <= _ids(got), (
+            "a product priced exactly at min_price is missing: the range is inclusive (use >= or BETWEEN, not >)"
+        )
     finally:
         _cleanup(sub)
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_includes_a_product_priced_exactly_max_price(sub):
     """includes a product priced exactly at max_price"""
     try:
         probe = _insert(sub, ["7799.99"])
         got = sub.call("get_products_in_price_range", 7700.0, 7799.99)
-        expect(set(probe) <= _ids(got),
-               "a product priced exactly at max_price is missing: BETWEEN is inclusive "
-               "(use <= or BETWEEN, not <)")
+        assert set(probe) <= _ids(got), (
+            "a product priced exactly at max_price is missing: BETWEEN is inclusive (use <= or BETWEEN, not <)"
+        )
     finally:
         _cleanup(sub)
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_cheapest_first_and_nothing_else(sub):
     """returns exactly the products in range, cheapest first"""
     try:
         probe = _insert(sub, ["8100.50", "8100.10", "8100.90", "8099.99", "8101.00"])
         got = sub.call("get_products_in_price_range", 8100.0, 8100.99)
         inside = {i for i, price in probe.items() if 8100.0 <= price <= 8100.99}
-        expect(_ids(got) == inside,
-               f"expected the {len(inside)} products priced 8100.00-8100.99, got {len(got)} products "
-               "(check both bounds)")
+        assert _ids(got) == inside, (
+            f"expected the {len(inside)} products priced 8100.00-8100.99, got {len(got)} products (check both bounds)"
+        )
         prices = [p.get("price") for p in got]
-        expect(prices == sorted(prices), "results must be ordered by price, cheapest first (ORDER BY price)")
+        assert prices == sorted(prices), "results must be ordered by price, cheapest first (ORDER BY price)"
     finally:
         _cleanup(sub)
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_an_empty_range_gives_an_empty_list(sub):
     """returns [] when no product is in range"""
     got = sub.call("get_products_in_price_range", 99_999_000.0, 99_999_001.0)
-    expect(got == [], f"with no products in range, return an empty list, not {got!r}")
+    assert got == [], f"with no products in range, return an empty list, not {got!r}"
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_values_are_parameters_not_sql_text(sub):
     """values are passed as query parameters, so SQL in them is never executed"""
     total = sub.sql("SELECT count(*) AS n FROM products")[0]["n"]
     ordinary = sub.call("get_products_in_price_range", 10.0, 11.0)
-    expect(isinstance(ordinary, list), "make the function work for ordinary prices first")
+    assert isinstance(ordinary, list), "make the function work for ordinary prices first"
     for payload in ("0 OR TRUE", "0' OR '1'='1"):
         try:
             got = sub.call("get_products_in_price_range", 0, payload)
-        except LearnerError:
+        except LearnerCodeError:
             continue  # the database refused the text as a price: that is the safe outcome
         count = len(got) if isinstance(got, list) else 0
-        expect(count < total,
-               f"max_price={payload!r} returned all {total} products: the value was pasted into the "
-               "SQL text, where it ran as SQL. Pass values as parameters: cur.execute(sql, (min, max))")
+        assert count < total, (
+            f"max_price={payload!r} returned all {total} products: the value was pasted into the "
+            "SQL text, where it ran as SQL. Pass values as parameters: cur.execute(sql, (min, max))"
+        )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglab.grading.checks import CheckFailed, LearnerError, check, expect
+import pytest
+
+from pglab.learner.submission import LearnerCodeError
 
 CATEGORY = "zz-grader-bulk"
 
@@ -34,12 +36,14 @@ def _cleanup(sub: Any) -> None:
 def _load(sub: Any, rows: list[dict], what: str, fix: str) -> Any:
     try:
         return sub.call("load_products", rows)
-    except LearnerError as err:
-        raise CheckFailed(f"loading {what} raised {err.type_name} ({_first_line(err.message, 120)}): {fix}") from None
+    except LearnerCodeError as err:
+        pytest.fail(f"loading {what} raised {err.type_name} ({_first_line(err.message, 120)}): {fix}")
 
 
-TAG_FIX = ("write every element of the array literal in double quotes, with \\ and \" escaped by a backslash, "
-           "e.g. {\"kids, 3+\",\"say \\\"hi\\\"\"}")
+TAG_FIX = (
+    'write every element of the array literal in double quotes, with \\ and " escaped by a backslash, '
+    'e.g. {"kids, 3+","say \\"hi\\""}'
+)
 TRICKY_TAGS = [
     ["kids, 3+", "outdoor"],
     ['say "hi"', "{braces}", "}{"],
@@ -50,7 +54,7 @@ TRICKY_TAGS = [
 ]
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_tags_come_back_exactly_as_sent(sub):
     """tags with commas, quotes, braces, backslashes, NULL, spaces and unicode come back as sent"""
     rows = [_row(f"grader tags {i}", tags=tags, metadata={}, stock=1) for i, tags in enumerate(TRICKY_TAGS)]
@@ -59,41 +63,48 @@ def test_tags_come_back_exactly_as_sent(sub):
         _load(sub, rows, "tags such as 'kids, 3+', 'say \"hi\"' and 'back\\slash'", TAG_FIX)
         stored = {r["name"]: r["tags"] for r in _stored(sub)}
         for row in rows:
-            expect(row["name"] in stored, f"the row with tags {row['tags']!r} was not loaded")
-            expect(stored[row["name"]] == row["tags"],
-                   f"the tags {row['tags']!r} were stored as {stored[row['name']]!r}: {TAG_FIX}")
+            assert row["name"] in stored, f"the row with tags {row['tags']!r} was not loaded"
+            assert stored[row["name"]] == row["tags"], (
+                f"the tags {row['tags']!r} were stored as {stored[row['name']]!r}: {TAG_FIX}"
+            )
     finally:
         _cleanup(sub)
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_an_empty_tag_list_stays_empty(sub):
     """an empty tag list, or none given, is stored as no tags, with {} metadata and stock 0 by default"""
     rows = [_row("grader empty a", tags=[], metadata={"k": "v"}, stock=2), _row("grader empty b")]
     _cleanup(sub)  # left over from an interrupted check
     try:
-        _load(sub, rows, "a row with tags=[] and a row without tags, metadata or stock",
-              "an empty list is the array literal {}; a missing key means its default (row.get('tags', []))")
+        _load(
+            sub,
+            rows,
+            "a row with tags=[] and a row without tags, metadata or stock",
+            "an empty list is the array literal {}; a missing key means its default (row.get('tags', []))",
+        )
         stored = {r["name"]: r for r in _stored(sub)}
-        expect(len(stored) == 2, f"{len(stored)} of the 2 rows were loaded")
-        expect(stored["grader empty a"]["tags"] == [],
-               f"tags=[] was stored as {stored['grader empty a']['tags']!r}: an empty list is the literal {{}}, "
-               "not {\"\"} (that is a list holding one empty string)")
+        assert len(stored) == 2, f"{len(stored)} of the 2 rows were loaded"
+        assert stored["grader empty a"]["tags"] == [], (
+            f"tags=[] was stored as {stored['grader empty a']['tags']!r}: an empty list is the literal {{}}, "
+            'not {""} (that is a list holding one empty string)'
+        )
         defaults = {k: stored["grader empty b"][k] for k in ("tags", "metadata", "stock")}
-        expect(defaults == {"tags": [], "metadata": {}, "stock": 0},
-               f"a row without tags, metadata and stock was stored with {defaults}: use the defaults [], {{}} and 0")
+        assert defaults == {"tags": [], "metadata": {}, "stock": 0}, (
+            f"a row without tags, metadata and stock was stored with {defaults}: use the defaults [], {{}} and 0"
+        )
     finally:
         _cleanup(sub)
 
 
 METADATA = [
     {"specs": {"dims": [10, 2.5, None], "fragile": True, "layers": {"a": {"b": "deep"}}}},
-    {"quote": "it's \"quoted\"", "comma,key": "a,b", "path": "C:\\temp", "unicode": "naïve ☕"},
+    {"quote": 'it\'s "quoted"', "comma,key": "a,b", "path": "C:\\temp", "unicode": "naïve ☕"},
     {"empty_list": [], "empty_object": {}, "zero": 0, "no": False, "negative": -1.25},
 ]
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_metadata_round_trips(sub):
     """metadata dicts (nested, true/false/null, quotes, unicode) come back equal to what was sent"""
     rows = [_row(f"grader meta {i}", tags=["meta"], metadata=m) for i, m in enumerate(METADATA)]
@@ -103,33 +114,42 @@ def test_metadata_round_trips(sub):
         _load(sub, rows, "metadata with nested objects, true/false/null and quotes", fix)
         stored = {r["name"]: r["metadata"] for r in _stored(sub)}
         for row in rows:
-            expect(stored.get(row["name"]) == row["metadata"],
-                   f"the metadata {row['metadata']!r} was stored as {stored.get(row['name'])!r}: {fix}")
+            assert stored.get(row["name"]) == row["metadata"], (
+                f"the metadata {row['metadata']!r} was stored as {stored.get(row['name'])!r}: {fix}"
+            )
     finally:
         _cleanup(sub)
 
 
-@check(points=2)
+@pytest.mark.points(2)
 def test_one_bad_row_loads_nothing_and_raises(sub):
     """a batch with one refused row (a negative price) loads nothing and raises"""
     _cleanup(sub)  # left over from an interrupted check
     try:
         loaded = _load(sub, [_row("grader ordinary")], "one ordinary row", "make an ordinary load work first")
-        expect(loaded == 1, f"loading one ordinary row returned {loaded!r}: make an ordinary load work first")
+        assert loaded == 1, f"loading one ordinary row returned {loaded!r}: make an ordinary load work first"
         _cleanup(sub)
-        batch = [_row("grader batch a"), _row("grader batch b"), _row("grader batch bad", price=-5.0),
-                 _row("grader batch c")]
+        batch = [
+            _row("grader batch a"),
+            _row("grader batch b"),
+            _row("grader batch bad", price=-5.0),
+            _row("grader batch c"),
+        ]
         got: Any = None
         try:
             got = sub.call("load_products", batch)
             raised = False
-        except LearnerError:
+        except LearnerCodeError:
             raised = True
         left = len(_stored(sub))
-        expect(left == 0, f"{left} rows of a batch whose third row has a negative price stayed in the table: "
-                          "load the whole batch with one COPY in one transaction")
-        expect(raised, f"a batch with a negative price returned {got!r} instead of raising: let the database's "
-                       "error (CheckViolation) reach the caller")
+        assert left == 0, (
+            f"{left} rows of a batch whose third row has a negative price stayed in the table: "
+            "load the whole batch with one COPY in one transaction"
+        )
+        assert raised, (
+            f"a batch with a negative price returned {got!r} instead of raising: let the database's "
+            "error (CheckViolation) reach the caller"
+        )
     finally:
         _cleanup(sub)
 
@@ -151,22 +171,23 @@ DROP TABLE IF EXISTS zz_grader_statements;
 """
 
 
-@check(points=1)
+@pytest.mark.points(1)
 def test_the_batch_arrives_in_one_statement(sub):
     """300 rows arrive in one statement (one COPY), not one INSERT per row"""
-    rows = [_row(f"grader bulk {i:03d}", price=1 + i / 100, tags=["bulk"], metadata={"i": i}, stock=i)
-            for i in range(300)]
+    rows = [
+        _row(f"grader bulk {i:03d}", price=1 + i / 100, tags=["bulk"], metadata={"i": i}, stock=i) for i in range(300)
+    ]
     sub.sql(UNCOUNT + COUNTER)
     _cleanup(sub)  # left over from an interrupted check
     try:
         got = _load(sub, rows, "300 ordinary rows", "make an ordinary load work first")
-        expect(got == 300, f"loading 300 rows returned {got!r}: return the number of rows loaded")
-        statements = [r["row_count"] for r in sub.sql("SELECT row_count FROM zz_grader_statements "
-                                                      "WHERE row_count > 0")]
-        expect(len(statements) == 1,
-               f"the 300 rows arrived in {len(statements)} statements: send the whole batch in one "
-               "COPY products (...) FROM STDIN (cur.copy_expert), one statement and one round trip")
-        expect(len(_stored(sub, "name")) == 300, "not all 300 rows are in the table")
+        assert got == 300, f"loading 300 rows returned {got!r}: return the number of rows loaded"
+        statements = [r["row_count"] for r in sub.sql("SELECT row_count FROM zz_grader_statements WHERE row_count > 0")]
+        assert len(statements) == 1, (
+            f"the 300 rows arrived in {len(statements)} statements: send the whole batch in one "
+            "COPY products (...) FROM STDIN (cur.copy_expert), one statement and one round trip"
+        )
+        assert len(_stored(sub, "name")) == 300, "not all 300 rows are in the table"
     finally:
         sub.sql(UNCOUNT)
         _cleanup(sub)

@@ -1,14 +1,15 @@
 """Visible checks for the beginner challenge (`get_products_in_price_range`)."""
 
-from pglab.grading.checks import check, expect
+import pytest
 
 
-@check(points=2, hidden=False)
+@pytest.mark.points(2)
 def test_returns_the_products_of_a_common_range(sub):
     """returns every product priced 10.00-15.00 as Product objects"""
     got = sub.call("get_products_in_price_range", 10.0, 15.0)
-    expect(isinstance(got, list), f"expected a list, got {type(got).__name__}: return a list of Product")
-    expect(all(isinstance(p, dict) and p.get("__type__") == "Product" for p in got),
-           "each item should be a Product: build them with Product.from_row(row)")
+    assert isinstance(got, list), f"expected a list, got {type(got).__name__}: return a list of Product"
+    assert all(isinstance(p, dict) and p.get("__type__") == "Product" for p in got), (
+        "each item should be a Product: build them with Product.from_row(row)"
+    )
     expected = sub.sql("SELECT count(*) AS n FROM products WHERE price >= 10 AND price <= 15")[0]["n"]
-    expect(len(got) == expected, f"expected {expected} products priced 10.00-15.00, got {len(got)}")
+    assert len(got) == expected, f"expected {expected} products priced 10.00-15.00, got {len(got)}"

@@ -1,19 +1,20 @@
 """Visible checks for the intermediate challenge (`get_low_stock_report`)."""
 
-from pglab.grading.checks import check, expect
+import pytest
 
 KEYS = {"category", "total_stock", "product_count", "min_stock", "lowest_stock_product"}
 
 
-@check(points=2, hidden=False)
+@pytest.mark.points(2)
 def test_reports_the_low_stock_categories(sub):
     """returns one dict per category below the threshold, with the five keys"""
     got = sub.call("get_low_stock_report", 500)
-    expect(isinstance(got, list), f"expected a list of dicts, got {type(got).__name__}")
-    expect(all(isinstance(r, dict) for r in got), "each item should be a dict (dict(row) of a RealDictRow)")
+    assert isinstance(got, list), f"expected a list of dicts, got {type(got).__name__}"
+    assert all(isinstance(r, dict) for r in got), "each item should be a dict (dict(row) of a RealDictRow)"
     for row in got:
-        expect(set(row) == KEYS, f"each dict needs exactly the keys {sorted(KEYS)}; got {sorted(row)}")
+        assert set(row) == KEYS, f"each dict needs exactly the keys {sorted(KEYS)}; got {sorted(row)}"
     expected = sub.sql("SELECT category FROM products GROUP BY category HAVING sum(stock) < 500")
-    expect({r["category"] for r in got} == {r["category"] for r in expected},
-           f"with threshold=500 the categories are {sorted(r['category'] for r in expected)}, "
-           f"got {sorted(str(r.get('category')) for r in got)}")
+    assert {r["category"] for r in got} == {r["category"] for r in expected}, (
+        f"with threshold=500 the categories are {sorted(r['category'] for r in expected)}, "
+        f"got {sorted(str(r.get('category')) for r in got)}"
+    )

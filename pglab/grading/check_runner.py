@@ -1,0 +1,313 @@
+"""``pglab grade`` runs the checks in pytest: one long-lived pytest session per grading worker.
+
+Why a process per worker: pytest is not thread-safe (its capture, fixtures' set-up state and
+reporting are per process) and the grader grades several notebooks at once on threads; and a
+pytest start-up with collection costs tens of milliseconds of CPU, too much to pay per notebook.
+So each worker thread owns a :class:`CheckRunner`: a child process that collects every check
+module of the run once, then, per notebook, runs that challenge's items with
+``runtestprotocol`` and sends back their :class:`~pglab.grading.outcome.CheckResult`.
+
+The learner's code stays where it is, in the sandboxed kernel the worker thread drives: when a
+check calls ``sub.call(...)``/``sub.run(...)`` the child asks the worker (over a socket pair) to
+evaluate the code and gets the JSON answer, or the learner's error, back. ``sub.sql(...)`` runs in
+the child, on the submission's own database. Every wait is bounded; a runner that dies or stops
+answering is a :class:`~pglab.errors.GraderFault` (the notebook is graded again), and is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pglab.errors import FaultKind, GraderFault, PglabError, one_line
+from pglab.grading.outcome import CheckResult, SandboxError
+from pglab.learner.submission import CheckFailed, LearnerCodeError, Submission
+
+START_WAIT_S = 120.0  # importing pytest and collecting every check module, on a busy machine
+ANSWER_WAIT_S = 60.0  # between two messages of the child: a check's own Python and SQL, no learner code
+
+
+class RemoteSubmission(Submission):
+    """In the child: the learner's code is reached through the worker that owns the kernel."""
+
+    def __init__(self, conn: Connection, database_url: str) -> None:
+        super().__init__(database_url)
+        self.conn = conn
+
+    def run(self, code: str, timeout: float | None = None) -> Any:
+        self.conn.send(("run", code, timeout))
+        kind, *rest = self.conn.recv()
+        if kind == "ok":
+            return rest[0]
+        if kind == "learner":
+            raise LearnerCodeError(rest[0], rest[1])
+        if kind == "sandbox":
+            raise SandboxError(rest[0])
+        if kind == "failed":
+            raise CheckFailed(rest[0])
+        raise GraderFault(FaultKind[rest[0]], rest[1])
+
+
+class _ServeChecks:
+    """The child's pytest plugin: instead of running the collected items once, serve requests."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.load_errors: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: Any) -> None:
+        from pglab.grading.pytest_plugin import PROVIDED
+
+        config.stash[PROVIDED] = True
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.load_errors.append(f"{report.nodeid}: {one_line(report.longreprtext)[-400:]}")
+
+    def pytest_runtestloop(self, session: Any) -> bool:
+        from _pytest.runner import runtestprotocol
+
+        from pglab.grading.pytest_plugin import RESULT, SUBMISSION
+
+        if self.load_errors or session.testsfailed:
+            self.conn.send(("error", "; ".join(self.load_errors) or "the check modules did not load"))
+            return True
+        self.conn.send(("ready",))
+        while True:
+            request = self.conn.recv()
+            if request[0] == "stop":
+                return True
+            _, files, database_url = request
+            order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
+            items = sorted((item for item in session.items if str(Path(str(item.path)).resolve()) in order),
+                           key=lambda item: order[str(Path(str(item.path)).resolve())])
+            sub = RemoteSubmission(self.conn, database_url)
+            session.config.stash[SUBMISSION] = sub
+            results: list[CheckResult] = []
+            try:
+                for item in items:
+                    self.conn.send(("before", item.name))
+                    verdict = self.conn.recv()
+                    if verdict[0] == "skip":
+                        from pglab.grading.pytest_plugin import check_info, result_of
+
+                        results.append(result_of(check_info(item), 0.0, verdict[1]))
+                        continue
+                    runtestprotocol(item, log=False, nextitem=None)
+                    results.append(item.stash[RESULT])
+                    del item.stash[RESULT]
+            finally:
+                sub.close()
+            self.conn.send(("done", results))
+
+
+def child_main(fd: int, files: list[str]) -> int:
+    """``python -m pglab.grading.check_runner FD FILE...``: serve check runs until told to stop."""
+    import pytest
+
+    from pglab.grading.pytest_plugin import library_arguments
+
+    conn = Connection(fd)
+    server = _ServeChecks(conn)
+    try:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            pytest.main(library_arguments(files), plugins=[server])
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return 0  # the grader went away: nothing to report to
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"{type(err).__name__}: {one_line(err)}"))
+        return 1
+    return 0
+
+
+class CheckRunner:
+    """The worker's side: a child pytest session, and the kernel its checks call into."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = [str(f.resolve()) for f in files if f.is_file()]
+        parent, child = socket.socketpair()
+        self.conn = Connection(os.dup(parent.fileno()))
+        parent.close()
+        fd = child.fileno()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pglab.grading.check_runner", str(fd), *self.files],
+            pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        child.close()
+        self._ready = False
+
+    def _receive(self, wait_s: float) -> tuple:
+        if not self.conn.poll(wait_s):
+            self.close()
+            raise GraderFault(FaultKind.STUCK, f"the checks did not answer within {wait_s:.0f} s")
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            code = self.process.poll()
+            self.close()
+            raise GraderFault(FaultKind.INTERNAL, f"the check runner stopped (exit status {code})") from None
+
+    def _wait_ready(self) -> None:
+        if self._ready:
+            return
+        message = self._receive(START_WAIT_S)
+        if message[0] != "ready":
+            self.close()
+            raise GraderFault(FaultKind.INTERNAL, f"the checks could not be loaded: {message[1]}")
+        self._ready = True
+
+    def run(self, files: list[Path], sub: Submission, not_run_reason: Any) -> list[CheckResult]:
+        """Run the checks of ``files`` against ``sub``; ``not_run_reason()`` (before each check)
+        says why it cannot run any more (the kernel died, the time is up), or ``""``."""
+        self._wait_ready()
+        wanted = [str(f.resolve()) for f in files if f.is_file()]
+        self.conn.send(("check", wanted, sub.database_url))
+        while True:
+            message = self._receive(ANSWER_WAIT_S)
+            kind = message[0]
+            if kind == "done":
+                return list(message[1])
+            if kind == "before":
+                reason = not_run_reason()
+                self.conn.send(("skip", reason) if reason else ("go",))
+            elif kind == "run":
+                self.conn.send(_evaluate(sub, message[1], message[2]))
+            else:
+                self.close()
+                raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {message[1]}")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None and not self.conn.closed
+
+    def close(self) -> None:
+        if not self.conn.closed:
+            with contextlib.suppress(OSError):
+                self.conn.send(("stop",))
+            self.conn.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def _evaluate(sub: Submission, code: str, timeout: float | None) -> tuple:
+    """One ``sub.run`` for the child, its outcome as a message (the learner's errors are answers)."""
+    try:
+        return ("ok", sub.run(code, timeout))
+    except LearnerCodeError as err:
+        return ("learner", err.type_name, err.message)
+    except SandboxError as err:
+        return ("sandbox", str(err))
+    except CheckFailed as err:
+        return ("failed", str(err))
+    except GraderFault as fault:
+        return ("fault", fault.kind.name, fault.detail)
+
+
+class CheckRunners:
+    """One :class:`CheckRunner` per grading thread, started on its first notebook, replaced when it dies."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+        self._local = threading.local()
+        self._all: list[CheckRunner] = []
+        self._spare: list[CheckRunner] = []
+        self._lock = threading.Lock()
+
+    def start_ahead(self, count: int) -> None:
+        """Start ``count`` runners now, so their start-up overlaps the first kernels' start."""
+        with self._lock:
+            for _ in range(count):
+                runner = CheckRunner(self.files)
+                self._spare.append(runner)
+                self._all.append(runner)
+
+    def for_this_thread(self) -> CheckRunner:
+        runner: CheckRunner | None = getattr(self._local, "runner", None)
+        if runner is None or not runner.alive:
+            with self._lock:
+                runner = self._spare.pop() if self._spare else None
+                if runner is None:
+                    runner = CheckRunner(self.files)
+                    self._all.append(runner)
+            self._local.runner = runner
+        return runner
+
+    def close(self) -> None:
+        with self._lock:
+            for runner in self._all:
+                runner.close()
+            self._all.clear()
+
+
+def collect(files: list[Path]) -> dict[str, list[Any]]:
+    """Every check in ``files`` without running one: {file: [CheckInfo, ...]} (pytest, in a child)."""
+    import json
+
+    from pglab.grading.pytest_plugin import CheckInfo
+
+    existing = [str(f.resolve()) for f in files if f.is_file()]
+    if not existing:
+        return {}
+    done = subprocess.run([sys.executable, "-m", "pglab.grading.check_runner", "--collect", *existing],
+                          capture_output=True, text=True, timeout=START_WAIT_S,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if done.returncode != 0:
+        detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
+        raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "
+                             f"run `pytest --collect-only {' '.join(existing)}` to see why")
+    found: dict[str, list[Any]] = {path: [] for path in existing}
+    for entry in json.loads(done.stdout.strip().splitlines()[-1]):
+        found[entry["file"]].append(CheckInfo(**entry))
+    return found
+
+
+class ChecksUnusable(PglabError):
+    """A check module does not import, or a check lacks its points: the instructor must fix it."""
+
+
+def _collect_main(files: list[str]) -> int:
+    import dataclasses
+    import json
+
+    import pytest
+
+    from pglab.grading.pytest_plugin import check_info, library_arguments
+
+    class Collected:
+        def __init__(self) -> None:
+            self.items: list[Any] = []
+
+        def pytest_collection_finish(self, session: Any) -> None:
+            self.items = list(session.items)
+
+    collected = Collected()
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
+        code = pytest.main(["--collect-only", *library_arguments(files)], plugins=[collected])
+    if code != pytest.ExitCode.OK:
+        lines = [line for line in report.getvalue().splitlines() if line.startswith(("E ", "ERROR", "INTERNALERROR"))]
+        print(one_line(" ".join(lines[-3:])) or f"pytest exit status {int(code)}")
+        return 1
+    print(json.dumps([dataclasses.asdict(check_info(item)) for item in collected.items]))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--collect":
+        sys.exit(_collect_main(sys.argv[2:]))
+    sys.exit(child_main(int(sys.argv[1]), sys.argv[2:]))
