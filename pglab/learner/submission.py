@@ -38,12 +38,6 @@ class LearnerCodeError(Exception):
         self.message = message
 
 
-def expect(condition: object, message: str) -> None:
-    """``assert condition, message`` that survives ``python -O``; kept for checks written before pytest."""
-    if not condition:
-        raise CheckFailed(message)
-
-
 class Submission:
     """Base: database access shared by every kind; subclasses reach the learner's code (``run``)."""
 

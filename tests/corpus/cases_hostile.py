@@ -63,11 +63,13 @@ import test_beginner
 
 MONKEYPATCH = STUB + '''
 import builtins
-import pglab.grading.checks as checks
+import pytest
+import pglab.grading.pytest_plugin as plugin
 import pglab.grading.in_kernel as in_kernel
 import pglab.grading.wire as wire
-checks.expect = lambda *args, **kwargs: None
-checks.run_check = lambda item, sub: None
+pytest.main = lambda *args, **kwargs: 0
+plugin.run_here = lambda *args, **kwargs: []
+plugin.assertion_message = lambda text: "passed"
 in_kernel.score = lambda *args, **kwargs: 10
 builtins.isinstance = lambda *args: True
 wire.dumps = lambda value: '{"ok": true}'
