@@ -39,13 +39,14 @@ class FaultKind(enum.Enum):
     KERNEL = "a grading kernel could not be started"
     DISK = "the disk is full"
     OUTPUT = "the output folder cannot be written"
+    CHECKS = "the pytest session running the checks stopped"
     STUCK = "the grader stopped making progress"
     INTERNAL = "the grader hit an internal error"
 
     @property
     def retryable(self) -> bool:
         """Worth another attempt in the same run (a restarted server, a restarted fork server)."""
-        return self in (FaultKind.DATABASE, FaultKind.KERNEL)
+        return self in (FaultKind.DATABASE, FaultKind.KERNEL, FaultKind.CHECKS)
 
 
 class GraderFault(PglabError):

@@ -1,8 +1,8 @@
 """Faults caused for real while ``pglab grade`` runs: no grade is lost, none is faked, nothing hangs.
 
 Each test grades the same small class with the real command on a server of its own, injects one
-fault (the server stopped and started, the server gone for good, the fork server killed, the grader
-itself killed with SIGKILL, a read-only ``--out``, a second run on the same ``--out``) and compares
+fault (the server stopped and started, the server gone for good, the fork server and a check runner
+killed, the grader itself killed with SIGKILL, a read-only ``--out``, a second run on the same ``--out``) and compares
 what the instructor ends up with to a clean run of the same class: ``grades.csv``, ``checks.csv``
 and every feedback page byte for byte.
 """
@@ -197,15 +197,24 @@ def test_server_gone_stops_early_records_no_grade_and_rerun_completes(server, cl
     assert submission_databases(server) == [], "leftover databases or roles of the cut run"
 
 
-def test_fork_server_killed_mid_batch(server, clean, tmp_path: Path) -> None:
+def test_fork_server_and_a_check_runner_killed_mid_batch(server, clean, tmp_path: Path) -> None:
+    """The kernels' fork server, then one of the pytest sessions running the checks: both are
+    replaced, the notebooks they cut are graded again, and the outputs are those of a clean run."""
     submitted, expected = clean
     out = tmp_path / "out"
     proc = start_grade(server, submitted, out)
     wait_for_results(out, 1, proc)
-    forkservers = [p for p in psutil.Process(proc.pid).children()
-                   if "pglab.grading.kernel_forkserver" in " ".join(p.cmdline())]
+
+    def children(module: str) -> list[psutil.Process]:
+        return [p for p in psutil.Process(proc.pid).children() if module in " ".join(p.cmdline())]
+
+    forkservers = children("pglab.grading.kernel_forkserver")
     assert len(forkservers) == 1
     forkservers[0].kill()
+    wait_for_results(out, 2, proc)
+    runners = children("pglab.grading.check_runner")
+    assert runners, "no pytest session runs the checks"
+    runners[0].kill()
     status, _, stderr = finish(proc)
     assert status == 0, stderr
     assert outputs(out) == expected

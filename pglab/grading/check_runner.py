@@ -75,6 +75,7 @@ class _ServeChecks:
         if report.failed:
             self.load_errors.append(f"{report.nodeid}: {one_line(report.longreprtext)[-400:]}")
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> bool:
         from _pytest.runner import runtestprotocol
 
@@ -148,6 +149,14 @@ class CheckRunner:
         child.close()
         self._ready = False
 
+    def _send(self, message: tuple) -> None:
+        try:
+            self.conn.send(message)
+        except OSError:
+            code = self.process.poll()
+            self.close()
+            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {code})") from None
+
     def _receive(self, wait_s: float) -> tuple:
         if not self.conn.poll(wait_s):
             self.close()
@@ -157,7 +166,7 @@ class CheckRunner:
         except (EOFError, OSError):
             code = self.process.poll()
             self.close()
-            raise GraderFault(FaultKind.INTERNAL, f"the check runner stopped (exit status {code})") from None
+            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {code})") from None
 
     def _wait_ready(self) -> None:
         if self._ready:
@@ -173,7 +182,7 @@ class CheckRunner:
         says why it cannot run any more (the kernel died, the time is up), or ``""``."""
         self._wait_ready()
         wanted = [str(f.resolve()) for f in files if f.is_file()]
-        self.conn.send(("check", wanted, sub.database_url))
+        self._send(("check", wanted, sub.database_url))
         while True:
             message = self._receive(ANSWER_WAIT_S)
             kind = message[0]
@@ -181,9 +190,9 @@ class CheckRunner:
                 return list(message[1])
             if kind == "before":
                 reason = not_run_reason()
-                self.conn.send(("skip", reason) if reason else ("go",))
+                self._send(("skip", reason) if reason else ("go",))
             elif kind == "run":
-                self.conn.send(_evaluate(sub, message[1], message[2]))
+                self._send(_evaluate(sub, message[1], message[2]))
             else:
                 self.close()
                 raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {message[1]}")
