@@ -79,7 +79,7 @@ class _ServeChecks:
     def pytest_runtestloop(self, session: Any) -> bool:
         from _pytest.runner import runtestprotocol
 
-        from pglab.grading.pytest_plugin import RESULT, SUBMISSION
+        from pglab.grading.pytest_plugin import FAULT, RESULT, SUBMISSION
 
         if self.load_errors or session.testsfailed:
             self.conn.send(("error", "; ".join(self.load_errors) or "the check modules did not load"))
@@ -96,6 +96,7 @@ class _ServeChecks:
             sub = RemoteSubmission(self.conn, database_url)
             session.config.stash[SUBMISSION] = sub
             results: list[CheckResult] = []
+            fault: GraderFault | None = None
             try:
                 for item in items:
                     self.conn.send(("before", item.name))
@@ -108,9 +109,14 @@ class _ServeChecks:
                     runtestprotocol(item, log=False, nextitem=None)
                     results.append(item.stash[RESULT])
                     del item.stash[RESULT]
+                    fault = item.stash.get(FAULT, None)
+                    if fault is not None:
+                        del item.stash[FAULT]
+                        break
             finally:
                 sub.close()
-            self.conn.send(("done", results))
+            # a fault of the grader's under a check voids the whole notebook: it is graded again
+            self.conn.send(("fault", fault.kind.name, fault.detail) if fault else ("done", results))
 
 
 def child_main(fd: int, files: list[str]) -> int:
@@ -193,6 +199,8 @@ class CheckRunner:
                 self._send(("skip", reason) if reason else ("go",))
             elif kind == "run":
                 self._send(_evaluate(sub, message[1], message[2]))
+            elif kind == "fault":
+                raise GraderFault(FaultKind[message[1]], message[2])
             else:
                 self.close()
                 raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {message[1]}")

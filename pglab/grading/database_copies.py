@@ -43,6 +43,7 @@ ROLE_DEFAULTS = {
 CONNECTION_LIMIT = 40
 ADMIN_OPTIONS = "-c statement_timeout=60s -c lock_timeout=30s"
 RUN_LOCK_CLASS = 0x70676C62  # pg_advisory_lock(class, run id): "pglb"
+TEMPLATE_LOCK_CLASS = 0x70676C63  # pg_advisory_lock(class, 0): one run at a time checks or builds the template
 RUN_NAME = re.compile(r"sub_([0-9a-f]{8})_")
 
 
@@ -129,10 +130,16 @@ def _with_database(url: str, database: str, role: str | None = None, password: s
 
 
 def ensure_template(admin_url: str, data_dir: Path) -> None:
-    """Build (or rebuild, when data/ changed) the template every submission database copies."""
+    """Build (or rebuild, when data/ changed) the template every submission database copies.
+
+    Runs starting at once on one server take turns (an advisory lock held by this connection, waited
+    for at most the admin connection's lock_timeout): otherwise one would drop the template another
+    is still loading.
+    """
     fingerprint = data_fingerprint(data_dir)
     with admin_connection(admin_url) as conn:
         with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s, 0)", (TEMPLATE_LOCK_CLASS,))
             for role in (TEMPLATE_OWNER, SUBMISSIONS_GROUP):
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
                 if cur.fetchone() is None:

@@ -41,7 +41,6 @@ from pglab.grading.database_copies import (
     drop_submission_database,
     ensure_template,
 )
-from pglab.grading.gradebook import GRADE_CELL
 from pglab.grading.kernel_forkserver import ForkServer
 from pglab.grading.kernel_session import CellRun, KernelSession, Limits, kill_processes_of
 from pglab.grading.learner import KernelSubmission
@@ -49,7 +48,7 @@ from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
 from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
-from pglab.grading.outcome import CellLog, CellStatus, NotebookOutcome, SandboxError, zero_outcome
+from pglab.grading.outcome import GRADE_CELL, CellLog, CellStatus, NotebookOutcome, SandboxError, zero_outcome
 from pglab.grading.workspace import GradingWorkspace
 from pglab.provision import admin_url
 from pglab.server import open_parents

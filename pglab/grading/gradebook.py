@@ -24,10 +24,8 @@ from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.nbgrader_cells import solution_cells
-from pglab.grading.outcome import NotebookOutcome
+from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
 from pglab.grading.result_store import write_atomically
-
-GRADE_CELL = "checks"
 
 
 def _stamp_new_gradebook(path: Path) -> None:

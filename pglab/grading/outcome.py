@@ -30,6 +30,9 @@ class Gradable(Protocol):
     def hidden(self) -> bool: ...
 
 
+GRADE_CELL = "checks"  # the gradebook's grade cell for the course's checks (their sum)
+
+
 class SandboxError(Exception):
     """The learner's kernel could not answer: their code timed out, killed it, or it would not start."""
 

@@ -33,11 +33,12 @@ from typing import Any
 
 import pytest
 
-from pglab.errors import one_line
+from pglab.errors import GraderFault, one_line
 from pglab.grading.outcome import CheckResult, SandboxError
 from pglab.learner.submission import LearnerCodeError, Submission
 
 RESULT = pytest.StashKey[CheckResult]()
+FAULT = pytest.StashKey[GraderFault]()  # the grader failed under a check: the notebook is not graded
 SUBMISSION = pytest.StashKey[Submission]()  # set by whoever runs pytest with a submission in hand
 PROVIDED = pytest.StashKey[bool]()  # whoever runs pytest will set SUBMISSION before each check
 RUNNING_SUBMISSION = pytest.StashKey[Any]()  # --submission: the notebook's sandbox, for the session
@@ -140,6 +141,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         if report.passed:
             item.stash[RESULT] = result_of(info, info.points, "passed")
         else:
+            if call.excinfo is not None and isinstance(call.excinfo.value, GraderFault):
+                item.stash[FAULT] = call.excinfo.value
             message, learner_side = explain(call.excinfo)
             item.stash[RESULT] = result_of(info, 0.0, message)
             if learner_side and report.failed and report.when == "call":
