@@ -112,3 +112,74 @@ def test_a_bare_assert_gets_pytests_short_explanation() -> None:
     with pytest.raises(AssertionError) as raised:
         assert {"a": 1} == {"a": 2}
     assert assertion_message(str(raised.value)).startswith("assert {'a': 1} == {'a': 2}; ")
+
+
+CHECKS_OF_A_TINY_CHALLENGE = '''
+import pytest
+
+
+@pytest.fixture
+def ten():
+    return 10
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("n", [1, 2])
+def test_doubles(sub, n):
+    """doubles a number"""
+    assert sub.call("double", n) == 2 * n, f"double({n}) is not {2 * n}"
+
+
+@pytest.mark.points(2)
+def test_bare_assert(sub, ten):
+    assert sub.call("double", ten) == 21
+
+
+@pytest.mark.points(1)
+def test_reads_the_database(sub):
+    assert sub.sql("SELECT count(*) > 0 AS some FROM products") == [{"some": True}]
+
+
+@pytest.mark.points(1)
+def test_learner_code_raises(sub):
+    sub.call("broken")
+
+
+@pytest.mark.points(1)
+def test_a_bug_in_the_check(sub):
+    {}["missing"]
+'''
+
+
+def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, course_url: str) -> None:
+    """The path of *Check your work* and of plain nbgrader: pytest in this very process."""
+    from pglab.grading import course_layout
+    from pglab.grading.pytest_plugin import ChecksDidNotLoad, run_here
+    from pglab.learner.submission import LocalSubmission
+
+    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    checks = tmp_path / "hidden" / "tiny" / "test_tiny.py"
+    checks.parent.mkdir(parents=True)
+    checks.write_text(CHECKS_OF_A_TINY_CHALLENGE)
+    namespace: dict = {}
+    exec("def double(x):\n    return 5 if x == 2 else 2 * x\n\ndef broken():\n    return 1 / 0\n", namespace)
+    sub = LocalSubmission(namespace, course_url)
+    results = {r.name: r for r in run_here([checks], sub)}
+    sub.close()
+    assert list(results) == ["test_doubles[1]", "test_doubles[2]", "test_bare_assert", "test_reads_the_database",
+                             "test_learner_code_raises", "test_a_bug_in_the_check"]
+    assert all(r.hidden for r in results.values()), "hidden follows from the file's folder"
+    assert results["test_doubles[1]"].passed and results["test_doubles[1]"].description == "doubles a number [1]"
+    assert (results["test_doubles[2]"].points, results["test_doubles[2]"].message) == (0.0, "double(2) is not 4")
+    assert results["test_bare_assert"].max_points == 2
+    assert results["test_bare_assert"].message.startswith("assert 20 == 21"), results["test_bare_assert"]
+    assert results["test_reads_the_database"].passed
+    assert results["test_learner_code_raises"].message == "your code raised ZeroDivisionError: division by zero"
+    assert results["test_a_bug_in_the_check"].message == "the check could not run (KeyError: 'missing')"
+
+    pointless = checks.with_name("test_pointless.py")
+    pointless.write_text("def test_worth_nothing(sub):\n    pass\n")
+    with pytest.raises(ChecksDidNotLoad, match=r"a check needs its points, e\.g\. @pytest\.mark\.points\(2\)"):
+        run_here([pointless], LocalSubmission(namespace, course_url))

@@ -121,8 +121,6 @@ class _ServeChecks:
 
 def child_main(fd: int, files: list[str]) -> int:
     """``python -m pglab.grading.check_runner FD FILE...``: serve check runs until told to stop."""
-    import pytest
-
     from pglab.grading.pytest_plugin import library_arguments
 
     conn = Connection(fd)
@@ -301,9 +299,7 @@ def _collect_main(files: list[str]) -> int:
     import dataclasses
     import json
 
-    import pytest
-
-    from pglab.grading.pytest_plugin import check_info, library_arguments
+    from pglab.grading.pytest_plugin import check_info, errors_in_report, library_arguments
 
     class Collected:
         def __init__(self) -> None:
@@ -317,8 +313,7 @@ def _collect_main(files: list[str]) -> int:
     with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
         code = pytest.main(["--collect-only", *library_arguments(files)], plugins=[collected])
     if code != pytest.ExitCode.OK:
-        lines = [line for line in report.getvalue().splitlines() if line.startswith(("E ", "ERROR", "INTERNALERROR"))]
-        print(one_line(" ".join(lines[-3:])) or f"pytest exit status {int(code)}")
+        print(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
         return 1
     print(json.dumps([dataclasses.asdict(check_info(item)) for item in collected.items]))
     return 0

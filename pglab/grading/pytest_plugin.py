@@ -257,11 +257,17 @@ def run_here(files: list[Path], submission: Submission) -> list[CheckResult]:
     if not existing:
         return []
     report = io.StringIO()
-    with contextlib.redirect_stdout(report):
+    with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
         code = pytest.main(library_arguments(existing), plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise ChecksDidNotLoad(report.getvalue().strip()[-2000:])
+        raise ChecksDidNotLoad(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
     return collector.results
+
+
+def errors_in_report(report: str) -> str:
+    """pytest's own error lines from its report (a usage error, a module that does not import)."""
+    lines = [line for line in report.splitlines() if line.startswith(("E ", "ERROR", "INTERNALERROR"))]
+    return one_line(" ".join(lines[-3:]))
 
 
 def library_arguments(files: list[str]) -> list[str]:
