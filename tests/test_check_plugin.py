@@ -183,3 +183,17 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
     pointless.write_text("def test_worth_nothing(sub):\n    pass\n")
     with pytest.raises(ChecksDidNotLoad, match=r"a check needs its points, e\.g\. @pytest\.mark\.points\(2\)"):
         run_here([pointless], LocalSubmission(namespace, course_url))
+
+
+def test_a_check_module_that_does_not_load_stops_grading_with_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pglab.grading import course_layout
+    from pglab.grading.check_runner import ChecksUnusable
+
+    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    broken = tmp_path / "hidden" / "tiny" / "test_tiny.py"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("import pytest\n\n@pytest.mark.points(1)\ndef test_typo(sub)\n    pass\n")
+    with pytest.raises(ChecksUnusable, match=r"could not be collected \(.*SyntaxError.*run `pytest --collect-only "):
+        course_layout.check_catalogue()
