@@ -119,6 +119,7 @@ def test_feedback_exists_and_never_shows_hidden_check_code(graded: Graded) -> No
         assert page.is_file(), page
         html = page.read_text(encoding="utf-8")
         assert "BEGIN HIDDEN TESTS" not in html and "def test_" not in html
+        assert "set-up cell" not in html, f"{page} shows the grader's set-up cells"
         leaked = [s for s in snippets if s in html]
         assert not leaked, f"{page} shows hidden check code: {leaked[:3]}"
 

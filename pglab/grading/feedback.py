@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from pglab.grading.outcome import NotebookOutcome
+from pglab.grading.outcome import CellKind, NotebookOutcome
 from pglab.grading.result_store import write_atomically
 
 STYLE = """
@@ -38,7 +38,7 @@ def render(outcome: NotebookOutcome) -> str:
         f"<h3>{e(c.label)}: {e(c.status.value)}</h3>"
         + (f"<pre>{e(c.output[:4000])}</pre>" if c.output.strip() else "")
         + (f"<p class='fail'>{e(c.error)}</p>" if c.error else "")
-        for c in outcome.cells if c.label.startswith("cell "))
+        for c in outcome.cells if c.kind is CellKind.SUBMITTED)
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(outcome.assignment)}/{e(outcome.notebook)}: feedback</title><style>{STYLE}</style></head>"

@@ -47,8 +47,16 @@ from pglab.grading.learner import KernelSubmission
 from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader, source_files
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
-from pglab.grading.notebook_cells import UnreadableNotebook, plan_execution, read_submission
-from pglab.grading.outcome import GRADE_CELL, CellLog, CellStatus, NotebookOutcome, SandboxError, zero_outcome
+from pglab.grading.notebook_cells import PlannedCell, UnreadableNotebook, plan_execution, read_submission
+from pglab.grading.outcome import (
+    GRADE_CELL,
+    CellKind,
+    CellLog,
+    CellStatus,
+    NotebookOutcome,
+    SandboxError,
+    zero_outcome,
+)
 from pglab.grading.workspace import GradingWorkspace
 from pglab.provision import admin_url
 from pglab.server import open_parents
@@ -332,7 +340,7 @@ def submission_in_sandbox(student: str, challenge: ChallengeNotebook, submitted:
     native: NbgraderPlan | None = None
     if challenge.native:  # nbgrader's own test cells: its rules for what runs (nbgrader_cells)
         native = plan_nbgrader(challenge.source, data)
-        cells = [(label, native.notebook.cells[index].source) for index, label in native.runs]
+        cells = native.cells
         notes = native.notes
     else:
         plan = plan_execution(challenge.source, data)
@@ -403,7 +411,7 @@ def score_nbgrader_tests(sandbox: Sandbox, challenge: ChallengeNotebook, plan: N
     outcome.autograded = nbformat.writes(graded)
 
 
-def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limits: Limits,
+def run_learner_cells(session: KernelSession, cells: list[PlannedCell], limits: Limits,
                       outcome: NotebookOutcome, started: float) -> dict[str, CellRun]:
     """Run the cells in order within the notebook's budget; each run, by label.
 
@@ -412,19 +420,19 @@ def run_learner_cells(session: KernelSession, cells: list[tuple[str, str]], limi
     """
     deadline = started + limits.submission_timeout_s
     runs: dict[str, CellRun] = {}
-    for label, code in cells:
+    for label, code, kind in cells:
         if time.monotonic() > deadline:
             outcome.notes.append(
                 f"stopped before {label}: the notebook used up its {limits.submission_timeout_s:.0f} s")
             break
         run = runs[label] = session.run_cell(code)
-        outcome.cells.append(CellLog(label, run.status, run.output, run.error))
+        outcome.cells.append(CellLog(label, run.status, run.output, run.error, kind))
         if run.status is CellStatus.TIMEOUT:
             outcome.notes.append(f"{label} ran longer than {limits.cell_timeout_s:.0f} s and was interrupted")
         elif run.status is CellStatus.DIED:
             outcome.notes.append(f"{label}: {run.error}")
             break
-        elif run.status is CellStatus.ERROR and not label.startswith("test cell"):
+        elif run.status is CellStatus.ERROR and kind is not CellKind.TEST:
             outcome.notes.append(f"{label} raised {run.error}")
         if run.truncated:
             outcome.notes.append(f"{label} printed more than {limits.output_chars} characters: cut")

@@ -40,6 +40,9 @@ from nbgrader.preprocessors import (
 )
 from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 
+from pglab.grading.notebook_cells import PlannedCell
+from pglab.grading.outcome import CellKind
+
 COURSE_CHECKS_MARKER = "pglab.grading.in_kernel"  # a grade cell that runs the course's checks in-kernel
 SELF_CHECK_MARKER = "check_my_work("  # the course's visible self-check cell: a learner aid, not a grade
 HIDDEN_TESTS_BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
@@ -73,6 +76,7 @@ class TestCell:
 class NbgraderPlan:
     notebook: NotebookNode  # the submission as nbgrader would execute it
     runs: list[tuple[int, str]] = field(default_factory=list)  # (cell index, label), in order
+    cells: list[PlannedCell] = field(default_factory=list)  # what runs, in the same order
     notes: list[str] = field(default_factory=list)
 
 
@@ -241,7 +245,9 @@ def plan_nbgrader(source_path: Path, submitted: dict) -> NbgraderPlan:
         if cell.cell_type != "code" or _is_course_checks(cell) or SELF_CHECK_MARKER in cell.source:
             continue
         is_test = utils.is_grade(cell) and not utils.is_solution(cell)
-        plan.runs.append((index, f"test cell '{grade_id}'" if is_test else f"cell {index + 1}"))
+        label = f"test cell '{grade_id}'" if is_test else f"cell {index + 1}"
+        plan.runs.append((index, label))
+        plan.cells.append(PlannedCell(label, cell.source, CellKind.TEST if is_test else CellKind.SUBMITTED))
     for test in test_cells(source_path):
         if test.grade_id not in present:
             plan.notes.append(f"the cell '{test.grade_id}' was deleted from the submission: it scores 0")

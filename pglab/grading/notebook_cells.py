@@ -12,8 +12,11 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
+
+from pglab.grading.outcome import CellKind
 
 SELF_CHECK_MARKER = "check_my_work("
 
@@ -22,9 +25,17 @@ class UnreadableNotebook(Exception):
     """The file is not a notebook the grader can read; the message says why."""
 
 
+class PlannedCell(NamedTuple):
+    """One cell to run, with the label notes and feedback name it by and whose cell it is."""
+
+    label: str
+    source: str
+    kind: CellKind
+
+
 @dataclass
 class GradingPlan:
-    code_cells: list[tuple[str, str]] = field(default_factory=list)  # (label, source)
+    code_cells: list[PlannedCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -85,7 +96,7 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
         meta = nbgrader_meta(cell)
         is_setup = meta.get("locked") and not meta.get("grade") and SELF_CHECK_MARKER not in _source(cell)
         if cell.cell_type == "code" and is_setup:
-            plan.code_cells.append((f"set-up cell '{meta.get('grade_id')}'", _source(cell)))
+            plan.code_cells.append(PlannedCell(f"set-up cell '{meta.get('grade_id')}'", _source(cell), CellKind.SETUP))
             setup_done = True
     found_answers: set[str] = set()
     for index, cell in enumerate(submitted["cells"]):
@@ -105,7 +116,7 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
             continue
         if grade_id in answers:
             found_answers.add(grade_id)
-        plan.code_cells.append((f"cell {index + 1}", text))
+        plan.code_cells.append(PlannedCell(f"cell {index + 1}", text, CellKind.SUBMITTED))
     for missing in sorted(answers - found_answers):
         plan.notes.append(f"the answer cell '{missing}' is missing from the submission")
     if not setup_done:

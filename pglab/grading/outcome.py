@@ -66,12 +66,30 @@ class CellStatus(enum.Enum):
     DIED = "died"
 
 
+class CellKind(enum.Enum):
+    """Whose a cell that ran is: what feedback shows a learner, and whose errors become notes."""
+
+    SETUP = "set-up"  # the source notebook's locked set-up, run before the submission's cells
+    SUBMITTED = "submitted"  # a cell of the submitted notebook: the learner's own output
+    TEST = "test"  # one of nbgrader's test cells: its errors are its score's message, never a note
+
+
 @dataclass
 class CellLog:
     label: str
     status: CellStatus
     output: str
     error: str = ""
+    kind: CellKind = CellKind.SUBMITTED
+
+
+def _kind_of_stored(cell: dict[str, Any]) -> CellKind:
+    """A stored cell's kind; records written before kinds were stored said it only in the label."""
+    if "kind" in cell:
+        return CellKind(cell["kind"])
+    label = str(cell["label"])
+    return (CellKind.TEST if label.startswith("test cell") else
+            CellKind.SUBMITTED if label.startswith("cell ") else CellKind.SETUP)
 
 
 @dataclass
@@ -106,7 +124,7 @@ class NotebookOutcome:
         data = asdict(self)
         data["state"] = self.state.value
         data["fault"] = self.fault.name if self.fault else None
-        data["cells"] = [{**asdict(c), "status": c.status.value} for c in self.cells]
+        data["cells"] = [{**asdict(c), "status": c.status.value, "kind": c.kind.value} for c in self.cells]
         return data
 
     @classmethod
@@ -115,7 +133,8 @@ class NotebookOutcome:
             student=data["student"], assignment=data["assignment"], notebook=data["notebook"],
             max_points=float(data["max_points"]), state=OutcomeState(data["state"]),
             results=[CheckResult(**r) for r in data["results"]], notes=list(data["notes"]),
-            cells=[CellLog(c["label"], CellStatus(c["status"]), c["output"], c["error"]) for c in data["cells"]],
+            cells=[CellLog(c["label"], CellStatus(c["status"]), c["output"], c["error"], _kind_of_stored(c))
+                   for c in data["cells"]],
             fault=FaultKind[data["fault"]] if data.get("fault") else None,
             fault_reason=str(data.get("fault_reason", "")), seconds=float(data["seconds"]),
             grade_cells=dict(data.get("grade_cells") or {}), autograded=str(data.get("autograded") or ""),
