@@ -21,7 +21,7 @@ LOCK_NAME = ".run.lock"
 
 class GradingWorkspace:
     def __init__(self) -> None:
-        self.removed_leftovers = remove_leftovers()
+        remove_leftovers()
         self.path = Path(tempfile.mkdtemp(prefix=PREFIX))
         self.path.chmod(0o711)
         self._fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -32,9 +32,8 @@ class GradingWorkspace:
         os.close(self._fd)
 
 
-def remove_leftovers(root: Path | None = None) -> int:
-    removed = 0
-    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+def remove_leftovers() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
         with contextlib.suppress(OSError):
             if not folder.is_dir() or folder.stat().st_uid != os.getuid():
                 continue
@@ -44,7 +43,6 @@ def remove_leftovers(root: Path | None = None) -> int:
                 if time.time() - folder.stat().st_mtime < 600:
                     continue
                 shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -53,5 +51,3 @@ def remove_leftovers(root: Path | None = None) -> int:
             finally:
                 os.close(fd)
             shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
