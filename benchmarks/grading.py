@@ -38,6 +38,7 @@ from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
 from pglab.grading.grade_notebook import UserLease, kernel_environment  # noqa: E402
 from pglab.grading.kernel_forkserver import ForkServer  # noqa: E402
 from pglab.grading.kernel_session import KernelSession, Limits  # noqa: E402
+from pglab.grading.notebook_cells import nbgrader_meta  # noqa: E402
 from pglab.provision import admin_url, ensure_course_database  # noqa: E402
 from tests.corpus import cases_core  # noqa: E402
 from tests.corpus.case import with_answer  # noqa: E402
@@ -59,7 +60,7 @@ def answer_for(index: int) -> str | None:
 
 def write_submissions(folder: Path, count: int) -> None:
     reference = next(c for c in json.loads((SOURCE / "core" / "beginner.ipynb").read_text())["cells"]
-                     if c["metadata"].get("nbgrader", {}).get("grade_id") == "answer")
+                     if nbgrader_meta(c).get("grade_id") == "answer")
     for index in range(count):
         target = folder / f"student{index:03d}" / "core"
         target.mkdir(parents=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
+from nbgrader import utils
 
 from pglab.grading.outcome import CellKind
 
@@ -40,7 +41,11 @@ class GradingPlan:
 
 
 def nbgrader_meta(cell: dict) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    """A raw cell's nbgrader metadata, whatever shape a learner's editor left it in: for its
+    ``grade_id``, which ``nbgrader.utils`` has no reader for (its ``is_*`` readers want a
+    well-formed NotebookNode, as the source notebooks are)."""
+    found = cell.get("metadata", {})
+    meta = found.get("nbgrader", {}) if isinstance(found, dict) else {}
     return meta if isinstance(meta, dict) else {}
 
 
@@ -81,22 +86,21 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
     plan = GradingPlan()
     locked: dict[str, dict] = {}
     answers: set[str] = set()
-    for cell in source.cells:
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
+    for cell in source.cells:  # the source is ours and well-formed: nbgrader's own reading of it
+        grade_id = nbgrader_meta(cell).get("grade_id")
         if not grade_id:
             continue
-        if meta.get("solution"):
+        if utils.is_solution(cell):
             answers.add(grade_id)
-        elif meta.get("locked") or meta.get("grade"):
+        elif utils.is_locked(cell):  # grade cells are locked too
             locked[grade_id] = cell
     seen: set[str] = set()
     setup_done = False
     for cell in source.cells:  # locked set-up cells come first, from the source
-        meta = nbgrader_meta(cell)
-        is_setup = meta.get("locked") and not meta.get("grade") and SELF_CHECK_MARKER not in _source(cell)
+        is_setup = utils.is_locked(cell) and not utils.is_grade(cell) and SELF_CHECK_MARKER not in _source(cell)
         if cell.cell_type == "code" and is_setup:
-            plan.code_cells.append(PlannedCell(f"set-up cell '{meta.get('grade_id')}'", _source(cell), CellKind.SETUP))
+            label = f"set-up cell '{nbgrader_meta(cell).get('grade_id')}'"
+            plan.code_cells.append(PlannedCell(label, _source(cell), CellKind.SETUP))
             setup_done = True
     found_answers: set[str] = set()
     for index, cell in enumerate(submitted["cells"]):
