@@ -28,12 +28,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import psutil  # noqa: E402
-
-from tests.hub_process import class_users, running_hub, server_process  # noqa: E402
+import psutil
+from hub_process import class_users, running_hub, server_process  # a sibling: benchmarks/hub_process.py
 
 CELL = ("import os, psycopg2\n"
         "conn = psycopg2.connect(os.environ['DATABASE_URL'])\n"

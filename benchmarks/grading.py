@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import pwd
 import shutil
@@ -29,52 +28,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from pglab.grading.batch import grade_folder  # noqa: E402
-from pglab.grading.bubblewrap import SandboxPlan  # noqa: E402
-from pglab.grading.course_layout import RELEASE, SOURCE  # noqa: E402
-from pglab.grading.grade_notebook import UserLease, kernel_environment  # noqa: E402
-from pglab.grading.kernel_forkserver import ForkServer  # noqa: E402
-from pglab.grading.kernel_session import KernelSession, Limits  # noqa: E402
-from pglab.grading.notebook_cells import nbgrader_meta  # noqa: E402
-from pglab.provision import admin_url, ensure_course_database  # noqa: E402
-from tests.corpus import cases_core  # noqa: E402
-from tests.corpus.case import with_answer  # noqa: E402
-
-CORRECT = [cases_core.SEED_BEGINNER, None]  # None: the reference solution from solutions/
-PARTIAL = [cases_core.EXCLUSIVE_BOUNDS, cases_core.F_STRING, cases_core.NO_ORDER, cases_core.NONE_WHEN_EMPTY]
-BROKEN = ["stub", "invalid-json", cases_core.SEED_BEGINNER.replace("get_db()", "get_database()")]
-
-
-def answer_for(index: int) -> str | None:
-    """A realistic mix: 60% correct, 25% partly correct, 15% broken, spread over the batch."""
-    slot = index % 20
-    if slot < 12:
-        return CORRECT[slot % len(CORRECT)] or "reference"
-    if slot < 17:
-        return PARTIAL[slot % len(PARTIAL)]
-    return BROKEN[slot % len(BROKEN)]
+from pglab.grading.batch import grade_folder
+from pglab.grading.bubblewrap import SandboxPlan
+from pglab.grading.course_layout import SOURCE
+from pglab.grading.grade_notebook import UserLease, kernel_environment
+from pglab.grading.kernel_forkserver import ForkServer
+from pglab.grading.kernel_session import KernelSession, Limits
+from pglab.provision import admin_url, ensure_course_database
+from pglab.settings import PROJECT_ROOT as ROOT
 
 
 def write_submissions(folder: Path, count: int) -> None:
-    reference = next(c for c in json.loads((SOURCE / "core" / "beginner.ipynb").read_text())["cells"]
-                     if nbgrader_meta(c).get("grade_id") == "answer")
-    for index in range(count):
-        target = folder / f"student{index:03d}" / "core"
-        target.mkdir(parents=True)
-        answer = answer_for(index)
-        if answer == "invalid-json":
-            (target / "beginner.ipynb").write_text('{"cells": [')
-            continue
-        if answer == "stub":
-            source = None
-        else:
-            source = "".join(reference["source"]) if answer == "reference" else answer
-            source = source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION", "")
-        notebook = with_answer(RELEASE / "core" / "beginner.ipynb", source)
-        (target / "beginner.ipynb").write_text(json.dumps(notebook))
+    """The corpus's beginner answers, mixed (tests/corpus/beginner_class.py), run as a module of the
+    checkout in a process of its own: the corpus stays in tests/, which is instructor-only."""
+    subprocess.run([sys.executable, "-m", "tests.corpus.beginner_class", str(folder), str(count)],
+                   cwd=ROOT, check=True, timeout=300)
 
 
 def bare_kernel_start(repeat: int = 5) -> list[float]:

@@ -7,9 +7,7 @@ afterwards, so no server outlives its test.
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
 import subprocess
 import time
 import urllib.request
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.hub_process import stop
 from pglab.server import free_port
 
 __all__ = ["Lab", "free_port", "headless_args", "new_token", "running_lab", "stop"]
@@ -83,19 +82,6 @@ def running_lab(command: list[str] | str, env: dict[str, str], log: Path, port: 
             yield lab
         finally:
             stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group (make, pglab, jupyter, kernels); SIGKILL what is left after 20 s."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def new_token() -> str:

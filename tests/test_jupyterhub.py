@@ -30,12 +30,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment, stop
 from pglab.classroom.learners import learner_url
 from pglab.settings import PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.corpus.cases_core import SEED_BEGINNER
-from tests.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment
-from tests.lab_process import stop
 from tests.test_browser import CHROMIUM_ARGS, _cells, _menu, _open, _run_cell
 from tests.test_browser import chromium as chromium  # noqa: F401 - the fixture, shared with the browser test
 

@@ -1,5 +1,9 @@
 """A class on this machine for tests and benchmarks: system users, and ``pglab hub`` serving them.
 
+It lives beside ``benchmarks/classroom.py``, which imports it as a sibling when run as a script
+(``python benchmarks/classroom.py``); the tests import it as ``benchmarks.hub_process``. It holds no
+course answers, so it may sit outside the instructor-only folders.
+
 The JupyterHub test and ``benchmarks/classroom.py`` both create learners (and instructors) as system
 users with homes, groups and passwords, run ``pglab hub`` on a free localhost port with a private
 exchange and state folder, and take it all down afterwards, failing or not: the hub (which stops the
@@ -15,6 +19,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -31,7 +36,6 @@ import psutil
 from pglab.classroom.hub import INSTRUCTOR_ONLY
 from pglab.server import free_port
 from pglab.settings import PROJECT_ROOT
-from tests.lab_process import stop
 
 STARTUP_S = 120
 
@@ -44,6 +48,19 @@ class RunningHub:
     admin_url: str
     log: Path
     process: subprocess.Popen
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process group (make, pglab, jupyter, kernels); SIGKILL what is left after 20 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def run_as_root(*command: str, **kwargs: object) -> subprocess.CompletedProcess:
