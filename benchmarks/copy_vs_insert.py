@@ -37,6 +37,8 @@ import psycopg2.extensions
 import psycopg2.extras
 from psycopg.types.json import Jsonb
 
+from pglab.catalogue import pg_array_literal
+
 TABLE = "scratch_bench_products"
 COLUMNS = "name, price, category, tags, metadata, stock"
 INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -66,12 +68,6 @@ def make_rows(n: int, seed: int = 7) -> list[Row]:
     ]
 
 
-def array_literal(items: Sequence[str]) -> str:
-    """A PostgreSQL array literal with every element quoted (commas, quotes, braces, backslashes, NULL)."""
-    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
-    return "{" + ",".join(quoted) + "}"
-
-
 def load_executemany(conn: Psycopg2Conn, rows: Sequence[Row]) -> None:
     with conn.cursor() as cur:
         cur.executemany(INSERT, [(n, p, c, t, psycopg2.extras.Json(m), s) for n, p, c, t, m, s in rows])
@@ -91,7 +87,7 @@ def load_copy_expert(conn: Psycopg2Conn, rows: Sequence[Row]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for name, price, category, tags, metadata, stock in rows:
-        writer.writerow([name, price, category, array_literal(tags), json.dumps(metadata), stock])
+        writer.writerow([name, price, category, pg_array_literal(tags), json.dumps(metadata), stock])
     buffer.seek(0)
     with conn.cursor() as cur:
         cur.copy_expert(COPY_CSV, buffer)
