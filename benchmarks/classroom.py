@@ -166,8 +166,8 @@ def main() -> int:
     os.environ.update(PGLAB_HOME=str(work / "pglab-home"), PGLAB_PORT="0")
 
     from pglab.classroom.learners import ensure_learner
-    from pglab.provision import ensure_course_database
-    from pglab.server import EmbeddedServer
+    from pglab.db.provision import ensure_course_database
+    from pglab.db.server import EmbeddedServer
 
     tag = secrets.token_hex(2)
     names = [f"bench{tag}_{i:03d}" for i in range(args.learners)]

@@ -37,7 +37,7 @@ import psycopg2.extensions
 import psycopg2.extras
 from psycopg.types.json import Jsonb
 
-from pglab.catalogue import pg_array_literal
+from pglab.learner.catalogue import pg_array_literal
 
 TABLE = "scratch_bench_products"
 COLUMNS = "name, price, category, tags, metadata, stock"
@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     url = os.environ.get("DATABASE_URL")
     if not url:
-        from pglab.provision import database_url
+        from pglab.db.provision import database_url
 
         url = database_url()
     shape = "with products' indexes" if args.indexes else "no indexes"

@@ -28,13 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pglab.db.provision import admin_url, ensure_course_database
 from pglab.grading.batch import grade_folder
-from pglab.grading.bubblewrap import SandboxPlan
 from pglab.grading.course_layout import SOURCE
 from pglab.grading.grade_notebook import UserLease, kernel_environment
-from pglab.grading.kernel_forkserver import ForkServer
-from pglab.grading.kernel_session import KernelSession, Limits
-from pglab.provision import admin_url, ensure_course_database
+from pglab.grading.kernels.bubblewrap import SandboxPlan
+from pglab.grading.kernels.forkserver import ForkServer
+from pglab.grading.kernels.session import KernelSession, Limits
 from pglab.settings import PROJECT_ROOT as ROOT
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import psutil
 
 from pglab.classroom.hub import INSTRUCTOR_ONLY
-from pglab.server import free_port
+from pglab.db.server import free_port
 from pglab.settings import PROJECT_ROOT
 
 STARTUP_S = 120

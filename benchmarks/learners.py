@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from pglab.classroom.learners import ensure_learner
-from pglab.server import EmbeddedServer, free_port
+from pglab.db.server import EmbeddedServer, free_port
 
 GOAL_S = 0.2
 

@@ -22,8 +22,8 @@ import psycopg2
 import psycopg2.pool
 from psycopg_pool import ConnectionPool
 
-from pglab import measure
-from pglab.provision import database_url
+from pglab.db.provision import database_url
+from pglab.learner import measure
 from pglab.settings import mask_password
 
 CONNECT = "connect + SELECT 1 + close (psycopg2)"

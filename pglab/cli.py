@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from pglab import course_db
 from pglab.classroom.commands import add_learners_parser
+from pglab.db import course_data
+from pglab.db.provision import embedded_server, ensure_course_database
 from pglab.errors import PglabError
-from pglab.provision import embedded_server, ensure_course_database
 from pglab.settings import load_settings, mask_password
 
 
@@ -53,7 +53,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.external:
         url = settings.database_url or ""
-        conn = course_db.connect(url)
+        conn = course_data.connect(url)
         version = conn.server_version
         conn.close()
         print(f"external server {mask_password(url)}: reachable (server version {version})")
@@ -78,7 +78,7 @@ def cmd_db_reset(args: argparse.Namespace) -> int:
     if course.loaded_now:
         print("course database created and loaded")
         return 0
-    ended, loaded = course_db.reset_course_database(course.url, settings.data_dir)
+    ended, loaded = course_data.reset_course_database(course.url, settings.data_dir)
     extra = f"; ended {ended} other session(s), which reconnect on their next query" if ended else ""
     print(f"course database rebuilt from {settings.data_dir}: {loaded} products{extra}")
     print("(notebooks and other files were not touched)")
@@ -102,7 +102,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pglab.grading.batch import grade_folder
-    from pglab.grading.kernel_session import Limits
+    from pglab.grading.kernels.session import Limits
 
     limits = Limits(cell_timeout_s=args.cell_timeout, call_timeout_s=args.cell_timeout,
                     submission_timeout_s=args.notebook_timeout)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from pglab.provision import ensure_course_database
+from pglab.db.provision import ensure_course_database
 from pglab.settings import PROJECT_ROOT, mask_password
 
 

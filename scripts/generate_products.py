@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pglab.catalogue import pg_array_literal
+from pglab.learner.catalogue import pg_array_literal
 
 SEED = 20260301
 COLUMNS = ("id", "name", "price", "category", "tags", "metadata", "stock", "created_at", "updated_at")

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pglab.provision import CourseDatabase, ensure_course_database
-from pglab.server import EmbeddedServer
+from pglab.db.provision import CourseDatabase, ensure_course_database
+from pglab.db.server import EmbeddedServer
 from pglab.settings import LIBPQ_SERVER_VARIABLES, PROJECT_ROOT, load_settings
 
 _suite_started = time.monotonic()

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.hub_process import stop
-from pglab.server import free_port
+from pglab.db.server import free_port
 
 __all__ = ["Lab", "free_port", "headless_args", "new_token", "running_lab", "stop"]
 

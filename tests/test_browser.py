@@ -161,10 +161,10 @@ def _snapshot(paths: list[Path]) -> dict[Path, bytes]:
 def test_lesson_and_challenge_in_headless_chromium(chromium: Path, lab: Lab, course_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from pglab import course_db
+    from pglab.db import course_data
     from pglab.settings import load_settings
 
-    course_db.reset_course_database(course_url, load_settings().data_dir)
+    course_data.reset_course_database(course_url, load_settings().data_dir)
     base, token = lab.base, lab.token
     notebooks = ROOT / "notebooks"
     watched = [notebooks / LESSON, notebooks / CHALLENGE]

@@ -28,7 +28,7 @@ def test_bundle_has_the_course_and_no_instructor_material(learner_copy: Path, pr
     target = learner_copy
     files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
     for needed in ("README.md", "pyproject.toml", "Makefile", "data/products.csv", "data/schema.sql",
-                   "pglab/cli.py", "pglab/challenge_setup.py", "docker-compose.yml", "environment.yml"):
+                   "pglab/cli.py", "pglab/learner/challenge_setup.py", "docker-compose.yml", "environment.yml"):
         assert needed in files, needed
     assert any(f.startswith("notebooks/challenges/core/") for f in files)
     assert any(f.startswith("pglab/challenge_checks/core/test_") for f in files), "visible checks ship"
@@ -64,7 +64,8 @@ def test_bundle_has_the_exercises_but_not_their_reference_answers(learner_copy: 
     from tests.test_notebooks import exercise_cells, reference_answers
 
     assert not (learner_copy / "grader").exists()
-    assert (learner_copy / "pglab" / "exercises.py").is_file(), "the exercise checks run in the learner's kernel"
+    exercises = learner_copy / "pglab" / "learner" / "exercises.py"
+    assert exercises.is_file(), "the exercise checks run in the learner's kernel"
     lessons = sorted((learner_copy / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(lessons) == 9
 

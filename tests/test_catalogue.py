@@ -1,4 +1,4 @@
-"""pglab.catalogue against the real course database.
+"""pglab.learner.catalogue against the real course database.
 
 Every test that writes uses its own category (``test-catalogue-<random>``) and deletes it afterwards,
 so the shared catalogue is left as it was found.
@@ -15,8 +15,8 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from pglab import catalogue
-from pglab.catalogue import InsufficientStock, PoolNotInitialized, Product
+from pglab.learner import catalogue
+from pglab.learner.catalogue import InsufficientStock, PoolNotInitialized, Product
 
 NASTY_PIECES = [
     ",", '"', "'", "{", "}", "\\", "\\\\", " ", "  ", "NULL", "null", "()", "[]", ";", "\t", "\n",
@@ -194,7 +194,7 @@ def test_get_db_discards_a_connection_whose_backend_died(course_url: str) -> Non
 def test_the_challenges_get_db_discards_a_dead_connection_too(course_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The challenges' set-up hands learners a get_db of its own pool: the same rule must hold there."""
     monkeypatch.setenv("DATABASE_URL", course_url)
-    import pglab.challenge_setup as challenge
+    import pglab.learner.challenge_setup as challenge
 
     with pytest.raises(psycopg2.OperationalError), challenge.get_db() as db, db.cursor() as cur:
         cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")

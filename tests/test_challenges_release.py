@@ -51,7 +51,7 @@ def test_release_keeps_signatures_and_hides_solutions_and_checks() -> None:
             released = _cells(challenge.release)
             text = json.dumps(released)
             assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-            assert "pglab.grading.in_kernel" not in text, "the hidden grading call leaked into the release"
+            assert "pglab.learner.nbgrader_score" not in text, "the hidden grading call leaked into the release"
             source_answer = next(c for c in _cells(challenge.source) if nbgrader_meta(c).get("grade_id") == "answer")
             release_answer = next(c for c in released if nbgrader_meta(c).get("grade_id") == "answer")
             first_line = _source(source_answer).splitlines()[0]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from pglab.grading.batch import grade_folder
-from pglab.grading.class_report import WIDE_IDENTITY, write_class_report
-from pglab.grading.kernel_session import Limits
+from pglab.grading.kernels.session import Limits
+from pglab.grading.reports.class_report import WIDE_IDENTITY, write_class_report
 from tests.corpus.case import Case
 from tests.corpus.cases_core import (
     EXCLUSIVE_BOUNDS,

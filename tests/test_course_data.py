@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pglab import course_db
+from pglab.db import course_data
 from pglab.settings import load_settings
 from scripts.generate_products import generate_rows, render_csv
 
@@ -110,7 +110,7 @@ def test_reset_rebuilds_after_damage_and_ends_a_blocking_session(course_url: str
     result: dict[str, object] = {}
 
     def reset() -> None:
-        result["value"] = course_db.reset_course_database(course_url, data_dir)
+        result["value"] = course_data.reset_course_database(course_url, data_dir)
 
     worker = threading.Thread(target=reset)
     worker.start()
@@ -146,5 +146,5 @@ def test_cli_reset_leaves_notebooks_and_data_alone(course_url: str, project_root
 
 
 def test_missing_data_files_give_one_line(tmp_path: Path, course_url: str) -> None:
-    with pytest.raises(course_db.DataError, match=r"course data missing in .*: schema.sql"):
-        course_db.reset_course_database(course_url, tmp_path)
+    with pytest.raises(course_data.DataError, match=r"course data missing in .*: schema.sql"):
+        course_data.reset_course_database(course_url, tmp_path)

@@ -22,8 +22,8 @@ import psycopg2
 import pytest
 
 from pglab.cli import build_parser
+from pglab.db.server import EmbeddedServer
 from pglab.grading.course_layout import RELEASE
-from pglab.server import EmbeddedServer
 from tests.conftest import clean_environ
 from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
@@ -211,7 +211,7 @@ def test_learner_guide_in_the_learner_bundle(workspace: Path, course_url: str) -
         assert products(url) == 5343
         state["url"] = url
         # The set-up cell's first line, as the guide shows it.
-        printed = w.python("from pglab.notebook import setup; setup(sql_magic=False)").strip()
+        printed = w.python("from pglab.learner.lesson_setup import setup; setup(sql_magic=False)").strip()
         sample = sample_starting(LEARNER_GUIDE, "connected to ")
         assert sample_pattern(sample).fullmatch(printed), (printed, sample)
 

@@ -1,10 +1,10 @@
-"""pglab.exercises: a check says "not done yet", "passed" or what to fix, and never raises."""
+"""pglab.learner.exercises: a check says "not done yet", "passed" or what to fix, and never raises."""
 
 from __future__ import annotations
 
 import pytest
 
-from pglab.exercises import NOT_DONE, PASSED, TO_FIX, Exercise, answer
+from pglab.learner.exercises import NOT_DONE, PASSED, TO_FIX, Exercise, answer
 
 
 def _starter() -> int:

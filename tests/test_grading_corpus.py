@@ -16,7 +16,7 @@ import pytest
 
 from pglab.grading.batch import BatchSummary, grade_folder
 from pglab.grading.course_layout import HIDDEN_CHECKS
-from pglab.grading.kernel_session import Limits
+from pglab.grading.kernels.session import Limits
 from tests.corpus.case import Case
 
 

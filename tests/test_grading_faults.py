@@ -24,10 +24,10 @@ import psutil
 import psycopg2
 import pytest
 
-from pglab.grading import feedback
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.kernel_session import Limits
+from pglab.grading.kernels.session import Limits
 from pglab.grading.outcome import CellKind, CellLog, CellStatus, NotebookOutcome
+from pglab.grading.reports import feedback
 from pglab.grading.result_store import Fingerprints, ResultStore
 from tests.conftest import clean_environ
 from tests.corpus.case import Case
@@ -109,7 +109,7 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 def stop_server(env: dict[str, str]) -> None:
     """`pglab db stop`, in this process: quicker than the command, so it lands mid-batch for sure."""
-    from pglab.server import EmbeddedServer
+    from pglab.db.server import EmbeddedServer
 
     assert EmbeddedServer(Path(env["PGLAB_HOME"])).stop()
 
@@ -119,7 +119,7 @@ def server_port(env: dict[str, str]) -> int:
 
 
 def submission_databases(env: dict[str, str]) -> list[str]:
-    from pglab.server import EmbeddedServer
+    from pglab.db.server import EmbeddedServer
 
     info = EmbeddedServer(Path(env["PGLAB_HOME"])).start()
     with psycopg2.connect(info.admin_url()) as conn, conn.cursor() as cur:
@@ -211,7 +211,7 @@ def test_fork_server_and_a_check_runner_killed_mid_batch(server, clean, tmp_path
     def children(module: str) -> list[psutil.Process]:
         return [p for p in psutil.Process(proc.pid).children() if module in " ".join(p.cmdline())]
 
-    forkservers = children("pglab.grading.kernel_forkserver")
+    forkservers = children("pglab.grading.kernels.forkserver")
     assert len(forkservers) == 1
     forkservers[0].kill()
     wait_for_results(out, 2, proc)

@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pglab.grading.bubblewrap import SandboxPlan, socket_url
+from pglab.db.provision import admin_url
+from pglab.db.server import open_parents
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
 from pglab.grading.grade_notebook import UserLease, kernel_environment
-from pglab.grading.kernel_session import KernelSession, Limits
-from pglab.provision import admin_url
-from pglab.server import open_parents
+from pglab.grading.kernels.bubblewrap import SandboxPlan, socket_url
+from pglab.grading.kernels.session import KernelSession, Limits
 from pglab.settings import PROJECT_ROOT, load_settings
 
 

@@ -26,8 +26,8 @@ import psutil
 import psycopg2
 import pytest
 
+from pglab.db.server import open_parents
 from pglab.grading.course_layout import RELEASE
-from pglab.server import open_parents
 from pglab.settings import PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.corpus import cases_hostile

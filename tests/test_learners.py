@@ -33,11 +33,11 @@ from pglab.classroom.learners import (
     reset_learner,
     validate_name,
 )
-from pglab.course_db import products_loaded
+from pglab.db.course_data import products_loaded
+from pglab.db.provision import CourseDatabase
+from pglab.db.server import PG_HBA, EmbeddedServer, free_port
 from pglab.errors import LearnerError
 from pglab.grading.database_copies import TEMPLATE
-from pglab.provision import CourseDatabase
-from pglab.server import PG_HBA, EmbeddedServer, free_port
 from pglab.settings import COURSE_DATABASE, PROJECT_ROOT
 from tests.conftest import clean_environ
 from tests.notebook_runner import error_outputs

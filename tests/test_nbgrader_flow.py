@@ -56,7 +56,7 @@ def test_release_submit_autograde_feedback_export(project_root: Path, course_url
     assert scores == {"alice": 32.0, "bob": 0.0}
     for page in (course / "grader" / "feedback" / "alice" / "core").glob("*.html"):
         html = page.read_text()
-        assert "in_kernel" not in html and "BEGIN HIDDEN" not in html, f"{page} shows the hidden tests"
+        assert "nbgrader_score" not in html and "BEGIN HIDDEN" not in html, f"{page} shows the hidden tests"
     assert len(list((course / "grader" / "feedback" / "alice" / "core").glob("*.html"))) == 3
 
 

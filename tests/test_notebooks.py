@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pglab import course_db, exercises
+from pglab.db import course_data
+from pglab.learner import exercises
 from pglab.settings import PROJECT_ROOT, load_settings
 from tests.conftest import clean_environ
 from tests.notebook_runner import cell_text, error_outputs, run_notebook_twice
@@ -88,7 +89,7 @@ def test_lesson_stands_on_its_own(notebook: Path) -> None:
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_unanswered_then_with_the_reference_answers(notebook: Path, course_url: str,
                                                                tmp_path: Path) -> None:
-    course_db.reset_course_database(course_url, load_settings().data_dir)
+    course_data.reset_course_database(course_url, load_settings().data_dir)
     env = clean_environ(DATABASE_URL=course_url, MPLBACKEND="Agg",
                         PGLAB_HOME=os.environ.get("PGLAB_HOME", ""),
                         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg2
 import yaml
 
-from pglab.server import EmbeddedServer, _binaries
+from pglab.db.server import EmbeddedServer, _binaries
 
 
 def test_committed_notebooks_have_cleared_outputs(project_root: Path) -> None:
@@ -108,7 +108,7 @@ def test_conda_environment_installs_the_project(project_root: Path) -> None:
 
 
 def test_docker_database_is_postgresql_18_like_the_course(project_root: Path) -> None:
-    from pglab.notebook import REQUIRED_MAJOR, older_server_note
+    from pglab.learner.lesson_setup import REQUIRED_MAJOR, older_server_note
 
     dockerfile = (project_root / "docker" / "postgres" / "Dockerfile").read_text()
     assert f"FROM postgres:{REQUIRED_MAJOR}-" in dockerfile

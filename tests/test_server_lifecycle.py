@@ -18,7 +18,7 @@ import psutil
 import psycopg2
 import pytest
 
-from pglab.server import EmbeddedServer, _binaries
+from pglab.db.server import EmbeddedServer, _binaries
 
 
 @pytest.fixture()
@@ -112,7 +112,7 @@ def test_port_taken_after_the_check_is_retried_elsewhere(tmp_path: Path, monkeyp
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
     busy = blocker.getsockname()[1]
-    monkeypatch.setattr("pglab.server._port_is_free", lambda port: True)  # the look saw it free
+    monkeypatch.setattr("pglab.db.server._port_is_free", lambda port: True)  # the look saw it free
     srv = EmbeddedServer(tmp_path / "home", preferred_port=busy)
     try:
         info = srv.start()

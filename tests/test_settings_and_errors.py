@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from pglab.server import EmbeddedServer
+from pglab.db.server import EmbeddedServer
 from pglab.settings import load_settings, mask_password
 from tests.conftest import clean_environ
 
@@ -83,7 +83,7 @@ def test_libpq_variables_alone_give_a_url_and_working_sql_cells(course_url: str,
     url = printed.stdout.strip()
     assert url == f"postgresql://{parts.username}@{parts.hostname}:{parts.port}/catalogue"
     assert not (home / "pgdata").exists()
-    notebook = ("from pglab.notebook import setup\ncourse = setup()\n"
+    notebook = ("from pglab.learner.lesson_setup import setup\ncourse = setup()\n"
                 "rows = get_ipython().run_cell_magic('sql', '', 'SELECT count(*) AS n FROM products')\n"
                 "print('sql cell counted', rows[0][0])\n")
     script = tmp_path / "cells.ipy"

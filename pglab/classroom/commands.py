@@ -1,7 +1,7 @@
 """``pglab learners``: the instructor's commands for a database and role per learner.
 
 They act on the server at ``PGLAB_ADMIN_URL``, or on the embedded one when it is unset (see
-:func:`pglab.provision.admin_url`); the work is done by :mod:`pglab.classroom.learners`.
+:func:`pglab.db.provision.admin_url`); the work is done by :mod:`pglab.classroom.learners`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pglab.classroom import learners
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pglab.provision import admin_url
+    from pglab.db.provision import admin_url
 
     names = list(args.names)
     if args.roster:
@@ -34,14 +34,14 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_url(args: argparse.Namespace) -> int:
-    from pglab.provision import admin_url
+    from pglab.db.provision import admin_url
 
     print(f"DATABASE_URL={learners.learner_url(admin_url(), args.name)}")
     return 0
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from pglab.provision import admin_url
+    from pglab.db.provision import admin_url
 
     learner = learners.reset_learner(admin_url(), args.name)
     print(f"{learner.name}'s database was rebuilt from the course data (their sessions were ended; "
@@ -50,7 +50,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from pglab.provision import admin_url
+    from pglab.db.provision import admin_url
 
     removed = learners.remove_learners(admin_url(), args.names)
     for name in dict.fromkeys(learners.validate_name(n) for n in args.names):
@@ -59,7 +59,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from pglab.provision import admin_url
+    from pglab.db.provision import admin_url
 
     url = admin_url()
     found = learners.list_learners(url)

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from pglab.classroom.hub_hooks import DEFAULT_EXCHANGE
+from pglab.db.server import free_port
 from pglab.errors import HubError
-from pglab.server import free_port
 from pglab.settings import PROJECT_ROOT, load_settings, mask_password
 
 HUB_CONFIG = PROJECT_ROOT / "hub" / "jupyterhub_config.py"
@@ -88,7 +88,7 @@ def admin_url() -> str:
     if settings.external:
         raise HubError(f"{settings.describe_external()} is set but PGLAB_ADMIN_URL is not: the hub creates a "
                        "database and role per learner, so set PGLAB_ADMIN_URL to a superuser URL on that server")
-    from pglab.provision import ensure_course_database
+    from pglab.db.provision import ensure_course_database
 
     course = ensure_course_database(settings)
     assert course.embedded is not None

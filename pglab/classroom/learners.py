@@ -36,7 +36,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pglab import course_db
+from pglab.db import course_data
 from pglab.errors import DatabaseUnreachable, LearnerError, one_line
 from pglab.grading.database_copies import TEMPLATE, TEMPLATE_OWNER, ensure_template
 from pglab.settings import COURSE_DATABASE, COURSE_ROLE, load_settings, mask_password
@@ -201,7 +201,7 @@ def remove_learners(admin_url: str, names: Sequence[str]) -> list[str]:
 
 
 def list_learners(admin_url: str) -> list[LearnerStatus]:
-    conn = course_db.connect(admin_url)
+    conn = course_data.connect(admin_url)
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -284,7 +284,7 @@ def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, name: str) -> L
 
 def _hand_over(admin_url: str, name: str) -> None:
     """Make the learner the owner of everything the template copy holds (schema, tables, sequences)."""
-    copy = course_db.connect(_with_database(admin_url, name))
+    copy = course_data.connect(_with_database(admin_url, name))
     copy.autocommit = True
     try:
         with copy.cursor() as cur:
@@ -332,7 +332,7 @@ def _open_classroom(admin_url: str, create: bool) -> psycopg2.extensions.connect
     try:
         conn = psycopg2.connect(url, connect_timeout=5)
     except psycopg2.OperationalError as first:
-        admin = course_db.connect(admin_url)  # the server itself unreachable: that is the error to show
+        admin = course_data.connect(admin_url)  # the server itself unreachable: that is the error to show
         admin.autocommit = True
         try:
             with admin.cursor() as cur:
@@ -346,7 +346,7 @@ def _open_classroom(admin_url: str, create: bool) -> psycopg2.extensions.connect
                 cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(CLASSROOM_DATABASE)))
         finally:
             admin.close()
-        conn = course_db.connect(url)
+        conn = course_data.connect(url)
     conn.autocommit = True
     return conn
 

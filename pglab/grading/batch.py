@@ -31,16 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
-from pglab.grading import feedback
-from pglab.grading.bubblewrap import find_bwrap
-from pglab.grading.class_report import write_class_report
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook, grading_context
-from pglab.grading.gradebook import GradebookWriter
-from pglab.grading.kernel_session import Limits
+from pglab.grading.kernels.bubblewrap import find_bwrap
+from pglab.grading.kernels.session import Limits
 from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
+from pglab.grading.reports import feedback
+from pglab.grading.reports.class_report import write_class_report
+from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.settings import load_settings
 

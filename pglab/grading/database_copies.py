@@ -2,7 +2,7 @@
 
 A template database is built once from ``data/`` (and rebuilt when those files change); each
 submission gets ``CREATE DATABASE … TEMPLATE`` (tens of milliseconds) owned by a throwaway login
-role. ``pg_hba.conf`` (see :mod:`pglab.server`) lets members of ``pglab_submissions`` reach only the
+role. ``pg_hba.conf`` (see :mod:`pglab.db.server`) lets members of ``pglab_submissions`` reach only the
 database named like themselves; role defaults bound statement and lock waits. Afterwards the
 database is dropped with FORCE and the role removed, so nothing a submission did survives it.
 
@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
-from pglab import course_db
+from pglab.db import course_data
 from pglab.errors import DatabaseUnreachable, FaultKind, GraderFault
 
 TEMPLATE = "pglab_grading_template"
@@ -59,7 +59,7 @@ def admin_connection(admin_url: str, database: str | None = None) -> Iterator[ps
     """An autocommit admin connection whose failures are grader faults (the server is ours to keep up)."""
     url = admin_url if database is None else _with_database(admin_url, database)
     try:
-        conn = course_db.connect(url, options=ADMIN_OPTIONS)
+        conn = course_data.connect(url, options=ADMIN_OPTIONS)
     except DatabaseUnreachable as err:
         raise GraderFault(FaultKind.DATABASE, str(err)) from None
     try:
@@ -98,7 +98,7 @@ class RunClaim:
                     self._conn.close()
                     self._conn = None
             try:
-                conn = course_db.connect(self.admin_url, options=ADMIN_OPTIONS)
+                conn = course_data.connect(self.admin_url, options=ADMIN_OPTIONS)
                 conn.autocommit = True
                 with conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_CLASS, self.run_id))
@@ -115,7 +115,7 @@ class RunClaim:
 
 def data_fingerprint(data_dir: Path) -> str:
     digest = hashlib.sha256()
-    for name in course_db.DATA_FILES:
+    for name in course_data.DATA_FILES:
         digest.update((data_dir / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -161,7 +161,7 @@ def ensure_template(admin_url: str, data_dir: Path) -> None:
             with template.cursor() as cur:
                 cur.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(TEMPLATE_OWNER)))
                 cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(TEMPLATE_OWNER)))
-            course_db.load_course_data(template, data_dir)
+            course_data.load_course_data(template, data_dir)
             with template.cursor() as cur:
                 cur.execute("ANALYZE")
             template.commit()

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import nbformat
 
+from pglab.db.provision import admin_url
+from pglab.db.server import open_parents
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
 from pglab.grading.check_runner import CheckRunners
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.database_copies import (
@@ -41,9 +42,10 @@ from pglab.grading.database_copies import (
     drop_submission_database,
     ensure_template,
 )
-from pglab.grading.kernel_forkserver import ForkServer
-from pglab.grading.kernel_session import CellRun, KernelSession, Limits, kill_processes_of
-from pglab.grading.learner import KernelSubmission
+from pglab.grading.kernels.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
+from pglab.grading.kernels.forkserver import ForkServer
+from pglab.grading.kernels.session import CellRun, KernelSession, Limits, kill_processes_of
+from pglab.grading.kernels.submission import KernelSubmission
 from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader, source_files
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
@@ -58,8 +60,6 @@ from pglab.grading.outcome import (
     zero_outcome,
 )
 from pglab.grading.workspace import GradingWorkspace
-from pglab.provision import admin_url
-from pglab.server import open_parents
 from pglab.settings import PROJECT_ROOT, load_settings
 
 SANDBOX_WAIT_S = 180.0  # a kernel start (60 s at most) and a database copy, with room to spare

@@ -9,7 +9,7 @@ preprocessors (ClearOutput, DeduplicateIds, OverwriteCells), OverwriteCells read
 instead of a gradebook: a locked cell (every test cell is one) whose checksum changed comes back
 from the source, hidden tests and all, whatever the learner did to it.
 
-A grade cell that calls the course's checks in the kernel (``pglab.grading.in_kernel``) is not a
+A grade cell that calls the course's checks in the kernel (``pglab.learner.nbgrader_score``) is not a
 test cell here: ``pglab grade`` runs the course's check modules from outside the kernel instead,
 so an assignment can mix nbgrader test cells and the course's checks.
 """
@@ -42,8 +42,11 @@ from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 
 from pglab.grading.notebook_cells import PlannedCell
 from pglab.grading.outcome import CellKind
+from pglab.moved_modules import former_names
 
-COURSE_CHECKS_MARKER = "pglab.grading.in_kernel"  # a grade cell that runs the course's checks in-kernel
+# a grade cell that runs the course's checks in-kernel imports this module (by its old name
+# in notebooks made before the package moved)
+COURSE_CHECKS_MARKERS = ("pglab.learner.nbgrader_score", *former_names("pglab.learner.nbgrader_score"))
 SELF_CHECK_MARKER = "check_my_work("  # the course's visible self-check cell: a learner aid, not a grade
 HIDDEN_TESTS_BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
 AUTOTESTS = InstantiateTests.autotest_filename.default_value
@@ -81,7 +84,7 @@ class NbgraderPlan:
 
 
 def _is_course_checks(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and COURSE_CHECKS_MARKER in cell.source
+    return cell.cell_type == "code" and any(marker in cell.source for marker in COURSE_CHECKS_MARKERS)
 
 
 def _version(path: Path) -> tuple[Path, int, int]:

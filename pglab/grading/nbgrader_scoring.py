@@ -16,7 +16,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 
 from pglab.errors import one_line
-from pglab.grading.kernel_session import CellRun
+from pglab.grading.kernels.session import CellRun
 from pglab.grading.nbgrader_cells import TestCell
 from pglab.grading.outcome import CellStatus, CheckResult
 

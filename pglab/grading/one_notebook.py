@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from pglab.errors import GraderFault, PglabError
-from pglab.grading.bubblewrap import find_bwrap
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.grade_notebook import SandboxPool, grading_context, submission_in_sandbox
-from pglab.grading.kernel_session import Limits
-from pglab.grading.learner import KernelSubmission
+from pglab.grading.kernels.bubblewrap import find_bwrap
+from pglab.grading.kernels.session import Limits
+from pglab.grading.kernels.submission import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, read_submission
 from pglab.grading.outcome import NotebookOutcome
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.kernel_session import Limits
+from pglab.grading.kernels.session import Limits
 from pglab.grading.nbgrader_cells import source_files
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
 

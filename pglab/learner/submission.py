@@ -4,7 +4,7 @@ The ``sub`` fixture of the course's checks (:mod:`pglab.grading.pytest_plugin`) 
 :class:`Submission`. One interface, several places the learner's code can live, so a check module
 runs unchanged wherever it is run: :class:`LocalSubmission` is the learner's namespace in this very
 process (their own *Check your work* cell, and plain ``nbgrader autograde``); the grader's
-submissions reach a sandboxed kernel and return only JSON (see :mod:`pglab.grading.wire`).
+submissions reach a sandboxed kernel and return only JSON (see :mod:`pglab.learner.wire`).
 
 Nothing here imports zmq or jupyter_client: it runs in the learner's kernel.
 """
@@ -20,7 +20,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from pglab.grading.wire import to_jsonable
+from pglab.learner.wire import to_jsonable
 
 MISSING = "__pglab_missing__"
 

@@ -26,9 +26,9 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.kernel_forkserver import ForkServer
+from pglab.grading.kernels.confinement import Confinement
+from pglab.grading.kernels.forkserver import ForkServer
 from pglab.grading.outcome import CellStatus, SandboxError
-from pglab.grading.sandbox import Confinement
 from pglab.learner.submission import LearnerCodeError
 
 INTERRUPT_GRACE_S = 10.0
@@ -224,7 +224,7 @@ class KernelSession:
         wrapper = (
             "def __pglab_exec(__code):\n"
             "    from IPython.display import publish_display_data as __p\n"
-            "    from pglab.grading.wire import dumps as __d\n"
+            "    from pglab.learner.wire import dumps as __d\n"
             "    scope = dict(globals())\n"
             "    try:\n"
             "        exec(__code, scope)\n"

@@ -1,6 +1,6 @@
 """Confinement for one grading kernel, applied in the kernel's own process before it starts.
 
-Inside the grading sandbox (:mod:`pglab.grading.bubblewrap`, :mod:`pglab.grading.kernel_namespaces`)
+Inside the grading sandbox (:mod:`pglab.grading.kernels.bubblewrap`, :mod:`pglab.grading.kernels.namespaces`)
 this module supplies the resource limits and, as root, the switch to the throw-away user. Without
 the sandbox (``--unsafe-no-sandbox``) :func:`confine` is all there is: it starts a new session (so
 the grader can kill the whole process group), covers instructor-only folders with an empty tmpfs in

@@ -1,6 +1,6 @@
 """Per-kernel isolation inside the grading sandbox: Linux namespaces entered by a forked child.
 
-bubblewrap (:mod:`pglab.grading.bubblewrap`) starts the fork server once in a sandbox of its own: no
+bubblewrap (:mod:`pglab.grading.kernels.bubblewrap`) starts the fork server once in a sandbox of its own: no
 network, a read-only view of the system and the Python, the grading workspace the only writable
 folder. Each kernel the server forks must also be kept from its siblings (other learners' kernels)
 without paying for a fresh ``bwrap`` + ``python`` (~0.7 s of CPU). So the forked child, still a copy

@@ -1,7 +1,7 @@
 """Exercises inside a lesson: run the learner's answer against the database and say what to fix.
 
 Each exercise is a starter cell the learner fills and a check cell built from an :class:`Exercise`.
-Unlike :class:`pglab.selfcheck.SelfCheck`, a check never raises: nothing later in a lesson depends
+Unlike :class:`pglab.learner.lesson_checks.SelfCheck`, a check never raises: nothing later in a lesson depends
 on an exercise, so an unanswered one says "not done yet" and "Run All" carries on. A starter leaves
 ``...`` where a value goes and ``raise NotImplementedError`` where code goes; either one means
 "not done yet", anything else is checked.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglab.grading.kernel_session import KernelSession
+from pglab.grading.kernels.session import KernelSession
 from pglab.learner.submission import Submission
 
 

@@ -6,12 +6,12 @@ each kernel is then a ``fork()`` that confines itself and starts an ``IPKernelAp
 file the grader wrote: about 0.1 s of CPU. No zmq context or thread exists in the server before it
 forks, so the children start clean.
 
-In the grading sandbox the server itself runs inside ``bwrap`` (:mod:`pglab.grading.bubblewrap`) and
-each forked child enters namespaces of its own (:mod:`pglab.grading.kernel_namespaces`): the child
+In the grading sandbox the server itself runs inside ``bwrap`` (:mod:`pglab.grading.kernels.bubblewrap`) and
+each forked child enters namespaces of its own (:mod:`pglab.grading.kernels.namespaces`): the child
 becomes, as root, the throw-away user, enters its namespaces and forks an init (PID 1 of the
 kernel's PID namespace), which forks the kernel (PID 2). The kernel reports its and the init's
 process ids as the grader sees them (through a pipe, before its own ``/proc`` hides the host's).
-Without the sandbox (``--unsafe-no-sandbox``) the child only applies :func:`~pglab.grading.sandbox.confine`.
+Without the sandbox (``--unsafe-no-sandbox``) the child only applies :func:`~pglab.grading.kernels.confinement.confine`.
 
 Protocol: the server prints ``{"ready": true}`` (or ``{"error": ...}``) once it has loaded and, in the
 sandbox, tried the namespaces once; then one JSON request per line on stdin, one ``{"pid": N,
@@ -40,7 +40,7 @@ from dataclasses import asdict
 from typing import IO, NamedTuple
 
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.sandbox import Confinement, confine, set_limits, switch_user
+from pglab.grading.kernels.confinement import Confinement, confine, set_limits, switch_user
 
 SPAWN_TIMEOUT_S = 30.0
 MAX_RESTARTS = 3
@@ -49,7 +49,7 @@ PRELOAD = (
     "IPython", "IPython.core.interactiveshell", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "ipykernel.zmqshell", "ipykernel.debugger", "ipykernel.comm", "jupyter_client.session",
     "tornado.ioloop", "zmq", "psycopg2", "psycopg2.extras", "psycopg2.pool", "psycopg2.errors",
-    "pglab.catalogue", "pglab.grading.wire",
+    "pglab.learner.catalogue", "pglab.learner.wire",
 )
 REPORT_TIMEOUT_S = 20.0  # below SPAWN_TIMEOUT_S: the server answers before the grader gives up
 START_TIMEOUT_S = 90.0
@@ -99,7 +99,7 @@ def _child(request: dict, report: int, sandboxed: bool) -> None:
 
 def _enter_sandbox(spec: Confinement, report: int, database_socket: list[str] | None) -> None:
     """Returns in the kernel process (PID 2 of a new PID namespace), fully confined."""
-    from pglab.grading import kernel_namespaces as ns
+    from pglab.grading.kernels import namespaces as ns
 
     with contextlib.suppress(OSError):
         os.setsid()
@@ -218,13 +218,13 @@ class ForkServer:
     """The grader's handle on one fork server process (thread-safe; restarts a dead server).
 
     ``sandbox`` is the ``bwrap`` command line to run it in (see
-    :func:`pglab.grading.bubblewrap.bwrap_command`), empty to run it without the sandbox;
+    :func:`pglab.grading.kernels.bubblewrap.bwrap_command`), empty to run it without the sandbox;
     ``database_socket`` the server's socket folder and the socket's place, as the sandbox shows them.
     """
 
     def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None) -> None:
         self.sandboxed = bool(sandbox)
-        self._command = [*(sandbox or []), sys.executable, "-m", "pglab.grading.kernel_forkserver"]
+        self._command = [*(sandbox or []), sys.executable, "-m", "pglab.grading.kernels.forkserver"]
         if sandbox:
             self._command.append("--sandboxed")
         if database_socket:

@@ -11,9 +11,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from pglab import course_db
+from pglab.db import course_data
+from pglab.db.server import EmbeddedServer, ServerInfo
 from pglab.errors import SettingsError
-from pglab.server import EmbeddedServer, ServerInfo
 from pglab.settings import Settings, load_settings
 
 
@@ -30,19 +30,19 @@ def embedded_server(settings: Settings) -> EmbeddedServer:
 
 def ensure_course_database(settings: Settings | None = None) -> CourseDatabase:
     settings = settings or load_settings()
-    course_db.check_data_files(settings.data_dir)
+    course_data.check_data_files(settings.data_dir)
     if settings.external:
-        url = settings.database_url or course_db.url_from_libpq_variables(settings.libpq_variables)
+        url = settings.database_url or course_data.url_from_libpq_variables(settings.libpq_variables)
         info = None
     else:
         info = embedded_server(settings).start()
         if info.note:
             print(f"pglab: {info.note}", file=sys.stderr)
-        course_db.ensure_course_role_and_database(info.admin_url(), info.course_password)
+        course_data.ensure_course_role_and_database(info.admin_url(), info.course_password)
         url = info.url()
     loaded_now = False
-    if not course_db.products_loaded(url):
-        course_db.reset_course_database(url, settings.data_dir)
+    if not course_data.products_loaded(url):
+        course_data.reset_course_database(url, settings.data_dir)
         loaded_now = True
     return CourseDatabase(url=url, embedded=info, loaded_now=loaded_now)
 

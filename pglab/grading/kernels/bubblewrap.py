@@ -1,12 +1,12 @@
 """The grading sandbox's outer wall: bubblewrap (``bwrap``) around the kernel fork server.
 
-``bwrap`` starts the fork server (:mod:`pglab.grading.kernel_forkserver`) once per grading run with
+``bwrap`` starts the fork server (:mod:`pglab.grading.kernels.forkserver`) once per grading run with
 no network (its own network namespace: only a loopback nobody else is on), its own PID, IPC and UTS
 namespaces, a new session, ``--die-with-parent``, and a filesystem view of: the system directories
 and the Python (interpreter, virtualenv, the ``pglab`` package) read-only, a minimal ``/dev``, the
 database server's Unix socket, and the grading workspace, the only writable folder. Nothing else of
 the instructor's home or course exists in it. Each kernel the server forks then isolates itself from
-its siblings (:mod:`pglab.grading.kernel_namespaces`).
+its siblings (:mod:`pglab.grading.kernels.namespaces`).
 
 Run as root, ``bwrap`` keeps uid 0 but only the capabilities to switch to the throw-away grading user
 (CAP_SETUID, CAP_SETGID); as an ordinary user it runs in a user namespace of its own.
@@ -29,11 +29,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 
 import pglab
-from pglab import course_db
+from pglab.db import course_data
 from pglab.errors import PglabError
 
 if TYPE_CHECKING:
-    from pglab.grading.kernel_forkserver import ForkServer
+    from pglab.grading.kernels.forkserver import ForkServer
 
 BWRAP_ENV = "PGLAB_BWRAP"  # the bwrap program to use (default: `bwrap` on PATH)
 SOCKET_DIR_INSIDE = "/run/pglab-database"  # what kernels see: the socket alone
@@ -87,7 +87,7 @@ class DatabaseSocket:
 
 def find_database_socket(admin_url: str) -> DatabaseSocket:
     """Ask the server where its Unix socket is; the sandbox has no network to reach it by TCP."""
-    conn = course_db.connect(admin_url)
+    conn = course_data.connect(admin_url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT current_setting('unix_socket_directories'), current_setting('port')")
@@ -158,7 +158,7 @@ def bwrap_command(bwrap: str, workspace: Path, socket: DatabaseSocket) -> list[s
     binds += [("--ro-bind", str(p), str(p)) for p in _python_paths()]
     # The socket's folder, not only the socket: a restarted server makes a new socket file, which a
     # bind of the old one would not show. Each kernel binds the socket of the moment and covers the
-    # folder (it also holds the server's log): see kernel_namespaces.enter_kernel_namespaces.
+    # folder (it also holds the server's log): see namespaces.enter_kernel_namespaces.
     binds += [("--ro-bind", str(socket.path.parent), SERVER_DIR_INSIDE), ("--bind", str(workspace), str(workspace))]
     # bwrap makes the folders above a mount point 0700 when run as root: the throw-away user
     # could not reach the Python or its own folder. Make them 0755 first.
@@ -172,7 +172,7 @@ def bwrap_command(bwrap: str, workspace: Path, socket: DatabaseSocket) -> list[s
     for kind, source, dest in binds:
         args += [kind, source, dest]
     args += [*links, "--dev", "/dev", "--remount-ro", "/dev",
-             # The host's /proc, for the fork server only: see pglab.grading.kernel_namespaces.
+             # The host's /proc, for the fork server only: see pglab.grading.kernels.namespaces.
              "--bind", "/proc", "/proc",
              "--remount-ro", "/",
              "--chdir", str(workspace)]
@@ -192,7 +192,7 @@ class SandboxPlan:
 
     def start_forkserver(self, workspace: Path) -> ForkServer:
         """The kernel fork server inside ``bwrap``, after it entered a kernel's namespaces once."""
-        from pglab.grading.kernel_forkserver import ForkServer
+        from pglab.grading.kernels.forkserver import ForkServer
 
         try:
             return ForkServer(bwrap_command(self.bwrap, workspace, self.socket),

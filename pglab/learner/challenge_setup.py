@@ -15,7 +15,7 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
-from pglab.catalogue import Product, pooled_connection
+from pglab.learner.catalogue import Product, pooled_connection
 
 __all__ = ["DATABASE_URL", "Product", "get_db", "pool"]
 
@@ -26,7 +26,7 @@ def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    from pglab.provision import database_url
+    from pglab.db.provision import database_url
 
     return database_url()
 

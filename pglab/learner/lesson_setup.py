@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import psycopg2
 import psycopg2.extensions
 
-from pglab import course_db
-from pglab.provision import ensure_course_database
+from pglab.db import course_data
+from pglab.db.provision import ensure_course_database
 from pglab.settings import load_settings, mask_password
 
 
@@ -25,11 +25,11 @@ class Course:
 
     def connect(self, **kwargs: object) -> psycopg2.extensions.connection:
         """A new psycopg2 connection to the course database (the caller closes it)."""
-        return course_db.connect(self.url, **kwargs)
+        return course_data.connect(self.url, **kwargs)
 
     def reset(self) -> None:
         """Put the course database back to ``data/``: ends other sessions on it, keeps files."""
-        ended, loaded = course_db.reset_course_database(self.url, load_settings().data_dir)
+        ended, loaded = course_data.reset_course_database(self.url, load_settings().data_dir)
         extra = f", {ended} other session(s) ended" if ended else ""
         print(f"course database reset: {loaded} products{extra}")
 

@@ -1,0 +1,1 @@
+"""What grading writes for people: feedback pages, the nbgrader gradebook, the class report."""
