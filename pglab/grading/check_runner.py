@@ -33,6 +33,10 @@ from pglab.errors import FaultKind, GraderFault, PglabError, one_line
 from pglab.grading.outcome import CheckResult, SandboxError
 from pglab.learner.submission import CheckFailed, LearnerCodeError, Submission
 
+# The children run from the folder this very pglab was imported from: ``python -m`` puts the working
+# directory first on sys.path, and an instructor grading in another clone of the course must not get
+# that clone's pglab (and its check folders) in the child.
+PACKAGE_HOME = Path(__file__).resolve().parents[2]
 START_WAIT_S = 120.0  # importing pytest and collecting every check module, on a busy machine
 ANSWER_WAIT_S = 60.0  # between two messages of the child: a check's own Python and SQL, no learner code
 
@@ -77,10 +81,6 @@ class _ServeChecks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> bool:
-        from _pytest.runner import runtestprotocol
-
-        from pglab.grading.pytest_plugin import FAULT, RESULT, SUBMISSION
-
         if self.load_errors or session.testsfailed:
             self.conn.send(("error", "; ".join(self.load_errors) or "the check modules did not load"))
             return True
@@ -89,34 +89,45 @@ class _ServeChecks:
             request = self.conn.recv()
             if request[0] == "stop":
                 return True
-            _, files, database_url = request
-            order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
-            items = sorted((item for item in session.items if str(Path(str(item.path)).resolve()) in order),
-                           key=lambda item: order[str(Path(str(item.path)).resolve())])
-            sub = RemoteSubmission(self.conn, database_url)
-            session.config.stash[SUBMISSION] = sub
-            results: list[CheckResult] = []
-            fault: GraderFault | None = None
             try:
-                for item in items:
-                    self.conn.send(("before", item.name))
-                    verdict = self.conn.recv()
-                    if verdict[0] == "skip":
-                        from pglab.grading.pytest_plugin import check_info, result_of
+                self._serve(session, request)
+            except (EOFError, OSError):
+                raise
+            except Exception as err:  # a bug of ours: say so, rather than vanish
+                self.conn.send(("error", f"{type(err).__name__}: {one_line(err)}"))
 
-                        results.append(result_of(check_info(item), 0.0, verdict[1]))
-                        continue
-                    runtestprotocol(item, log=False, nextitem=None)
-                    results.append(item.stash[RESULT])
-                    del item.stash[RESULT]
-                    fault = item.stash.get(FAULT, None)
-                    if fault is not None:
-                        del item.stash[FAULT]
-                        break
-            finally:
-                sub.close()
-            # a fault of the grader's under a check voids the whole notebook: it is graded again
-            self.conn.send(("fault", fault.kind.name, fault.detail) if fault else ("done", results))
+    def _serve(self, session: Any, request: tuple) -> None:
+        """One notebook: its challenge's checks, in order, each asking first whether it may still run."""
+        from _pytest.runner import runtestprotocol
+
+        from pglab.grading.pytest_plugin import FAULT, RESULT, SUBMISSION, check_info, result_of
+
+        _, files, database_url = request
+        order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
+        items = sorted((item for item in session.items if str(Path(str(item.path)).resolve()) in order),
+                       key=lambda item: order[str(Path(str(item.path)).resolve())])
+        sub = RemoteSubmission(self.conn, database_url)
+        session.config.stash[SUBMISSION] = sub
+        results: list[CheckResult] = []
+        fault: GraderFault | None = None
+        try:
+            for item in items:
+                self.conn.send(("before", item.name))
+                verdict = self.conn.recv()
+                if verdict[0] == "skip":
+                    results.append(result_of(check_info(item), 0.0, verdict[1]))
+                    continue
+                runtestprotocol(item, log=False, nextitem=None)
+                results.append(item.stash[RESULT])
+                del item.stash[RESULT]
+                fault = item.stash.get(FAULT, None)
+                if fault is not None:
+                    del item.stash[FAULT]
+                    break
+        finally:
+            sub.close()
+        # a fault of the grader's under a check voids the whole notebook: it is graded again
+        self.conn.send(("fault", fault.kind.name, fault.detail) if fault else ("done", results))
 
 
 def child_main(fd: int, files: list[str]) -> int:
@@ -149,7 +160,7 @@ class CheckRunner:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pglab.grading.check_runner", str(fd), *self.files],
             pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=PACKAGE_HOME)
         child.close()
         self._ready = False
 
@@ -157,9 +168,8 @@ class CheckRunner:
         try:
             self.conn.send(message)
         except OSError:
-            code = self.process.poll()
             self.close()
-            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {code})") from None
+            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {self.process.returncode})") from None
 
     def _receive(self, wait_s: float) -> tuple:
         if not self.conn.poll(wait_s):
@@ -168,9 +178,8 @@ class CheckRunner:
         try:
             return self.conn.recv()
         except (EOFError, OSError):
-            code = self.process.poll()
             self.close()
-            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {code})") from None
+            raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {self.process.returncode})") from None
 
     def _wait_ready(self) -> None:
         if self._ready:
@@ -280,7 +289,7 @@ def collect(files: list[Path]) -> dict[str, list[Any]]:
         return {}
     done = subprocess.run([sys.executable, "-m", "pglab.grading.check_runner", "--collect", *existing],
                           capture_output=True, text=True, timeout=START_WAIT_S,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=PACKAGE_HOME)
     if done.returncode != 0:
         detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
         raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "
