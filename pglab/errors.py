@@ -40,6 +40,7 @@ class FaultKind(enum.Enum):
     DISK = "the disk is full"
     OUTPUT = "the output folder cannot be written"
     CHECKS = "the pytest session running the checks stopped"
+    CHECK_BUG = "a check failed on its own code (fix the check)"
     STUCK = "the grader stopped making progress"
     INTERNAL = "the grader hit an internal error"
 
@@ -47,6 +48,11 @@ class FaultKind(enum.Enum):
     def retryable(self) -> bool:
         """Worth another attempt in the same run (a restarted server, a restarted fork server)."""
         return self in (FaultKind.DATABASE, FaultKind.KERNEL, FaultKind.CHECKS)
+
+    @property
+    def stops_the_run(self) -> bool:
+        """Makes every notebook after it fail as well (a bug in one check only hits the notebooks it runs on)."""
+        return self is not FaultKind.CHECK_BUG
 
 
 class GraderFault(PglabError):

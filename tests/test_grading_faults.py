@@ -9,6 +9,7 @@ and every feedback page byte for byte.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -365,3 +366,46 @@ def test_a_record_from_before_cell_kinds_loads_and_renders_alike(tmp_path: Path)
     assert "the learner&#x27;s output" in page
     assert "set-up output" not in page and "a test&#x27;s output" not in page
     assert NotebookOutcome.from_json(outcome.to_json()).cells == loaded[1].cells
+
+
+BUGGY_CHECK = '''
+
+@pytest.mark.points(1)
+def test_the_first_product_has_a_name(sub):
+    """the first product in range has a name"""
+    got = sub.call("get_products_in_price_range", 10.0, 15.0)
+    assert got[0]["nmae"], "the first product has no name"
+'''
+
+
+def test_a_bug_in_a_check_leaves_its_notebooks_ungraded_not_zeroed(server, tmp_path: Path) -> None:
+    """A check whose own code fails (a typo'd key) is the course's fault: the notebooks it hit are
+    not graded (no grade row, the one line names the check), the others are; fixing the check and
+    running the same command again grades them."""
+    from tests.doc_walkthrough import prepare_clone
+
+    course = tmp_path / "course"
+    subprocess.run(["git", "clone", "-q", str(INSTRUCTOR_GUIDE.parents[1]), str(course)], check=True)
+    prepare_clone(INSTRUCTOR_GUIDE.parents[1], course)
+    hidden = course / "grader" / "checks" / "core" / "test_beginner.py"
+    hidden.write_text(hidden.read_text() + BUGGY_CHECK)
+    submitted = tmp_path / "submitted"
+    Case("alice", "core", "beginner", 0, answer=SEED_BEGINNER).write(submitted)  # returns products: KeyError
+    Case("bob", "core", "beginner", 0).write(submitted)  # the stub raises: a learner's failure, graded
+    env = {**server, "PYTHONPATH": str(course)}
+    command = [PGLAB, "grade", str(submitted), "--out", str(tmp_path / "out"), "--quiet"]
+    first = subprocess.run(command, env=env, cwd=course, capture_output=True, text=True, timeout=BOUND_S)
+    assert first.returncode == 1, first.stdout + first.stderr
+    line = first.stderr.strip().splitlines()[-1]
+    assert line.startswith("pglab: 1 notebook(s) were not graded (a check failed on its own code (fix the check)"), line
+    assert "test_the_first_product_has_a_name: the check could not run (KeyError: 'nmae')" in line, line
+    with (tmp_path / "out" / "grades.csv").open() as f:
+        rows = {r["student_id"]: r["score"] for r in csv.DictReader(f) if r["assignment"] == "core"}
+    assert rows == {"bob": "0.0"}, rows
+
+    hidden.write_text(hidden.read_text().replace('got[0]["nmae"]', 'got[0]["name"]'))
+    again = subprocess.run(command, env=env, cwd=course, capture_output=True, text=True, timeout=BOUND_S)
+    assert again.returncode == 0, again.stdout + again.stderr
+    with (tmp_path / "out" / "grades.csv").open() as f:
+        rows = {r["student_id"]: r["score"] for r in csv.DictReader(f) if r["assignment"] == "core"}
+    assert rows == {"alice": "11.0", "bob": "0.0"}, rows

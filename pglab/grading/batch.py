@@ -344,7 +344,8 @@ def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPo
         except Exception as err:  # a bug of ours: never the learner's grade, and no retry
             return _not_graded(job, GraderFault(FaultKind.INTERNAL, f"{type(err).__name__}: {err}"))
         if not last.kind.retryable:
-            breaker.trip(last)
+            if last.kind.stops_the_run:
+                breaker.trip(last)
             break
         if last.kind is FaultKind.DATABASE and not watch.wait_until_up():
             breaker.trip(GraderFault(FaultKind.DATABASE, f"no answer for {watch.patience_s:.0f} s ({last.detail})"))

@@ -25,6 +25,7 @@ Nothing here imports zmq or jupyter_client at import time: the module is loaded 
 from __future__ import annotations
 
 import contextlib
+import enum
 import io
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from pglab.errors import GraderFault, one_line
+from pglab.errors import FaultKind, GraderFault, one_line
 from pglab.grading.outcome import CheckResult, SandboxError
 from pglab.learner.submission import LearnerCodeError, Submission
 
@@ -141,11 +142,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         if report.passed:
             item.stash[RESULT] = result_of(info, info.points, "passed")
         else:
+            message, verdict = explain(call.excinfo)
+            item.stash[RESULT] = result_of(info, 0.0, message)
             if call.excinfo is not None and isinstance(call.excinfo.value, GraderFault):
                 item.stash[FAULT] = call.excinfo.value
-            message, learner_side = explain(call.excinfo)
-            item.stash[RESULT] = result_of(info, 0.0, message)
-            if learner_side and report.failed and report.when == "call":
+            elif verdict is Verdict.CHECK_BUG:  # the grader leaves the notebook ungraded, never zeroed
+                item.stash[FAULT] = GraderFault(FaultKind.CHECK_BUG, f"{item.nodeid}: {message}")
+            if verdict is Verdict.LEARNER and report.failed and report.when == "call":
                 report.longrepr = message  # pytest's report says what to fix, as the feedback does
     return report
 
@@ -155,29 +158,37 @@ def result_of(info: CheckInfo, points: float, message: str) -> CheckResult:
                        hidden=info.hidden, message=message)
 
 
-def explain(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, bool]:
-    """(the message a learner reads, whether it is about the learner's work)."""
+class Verdict(enum.Enum):
+    """Whose doing a check's failure is."""
+
+    LEARNER = "the learner's work does not do what the check expects"
+    SKIPPED = "the check skipped itself"
+    CHECK_BUG = "the check's own code failed"
+
+
+def explain(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, Verdict]:
+    """The message a learner reads, and whose doing the failure is."""
     if excinfo is None:
-        return "the check did not run", False
+        return "the check did not run", Verdict.CHECK_BUG
     err = excinfo.value
     if isinstance(err, AssertionError):
-        return assertion_message(str(err)), True
+        return assertion_message(str(err)), Verdict.LEARNER
     if isinstance(err, pytest.fail.Exception):
-        return str(err.msg)[:MESSAGE_CHARS], True
+        return str(err.msg)[:MESSAGE_CHARS], Verdict.LEARNER
     if isinstance(err, pytest.skip.Exception):
-        return f"skipped: {err.msg}"[:MESSAGE_CHARS], False
+        return f"skipped: {err.msg}"[:MESSAGE_CHARS], Verdict.SKIPPED
     if isinstance(err, LearnerCodeError):
         detail = one_line(err.message)
-        return f"your code raised {err.type_name}" + (f": {detail}" if detail else ""), True
+        return f"your code raised {err.type_name}" + (f": {detail}" if detail else ""), Verdict.LEARNER
     if isinstance(err, SandboxError):
-        return str(err), True
+        return str(err), Verdict.LEARNER
     import psycopg2  # here, not at import: loaded in kernels that may never check
 
     if isinstance(err, psycopg2.Error):  # the check's own query, on the submission's database
         reason = one_line(err) or type(err).__name__
         return (f"the check's own query failed on your database ({type(err).__name__}: {reason}): "
-                "did your code drop, change or lock a table?"), True
-    return f"the check could not run ({type(err).__name__}: {one_line(err)})", False
+                "did your code drop, change or lock a table?"), Verdict.LEARNER
+    return f"the check could not run ({type(err).__name__}: {one_line(err)})", Verdict.CHECK_BUG
 
 
 def assertion_message(text: str) -> str:
