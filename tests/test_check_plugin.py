@@ -35,11 +35,15 @@ def _wrong(challenge: ChallengeNotebook) -> Case:
                 and c.failing and c.reasons and not c.requires_root and not c.problem and c.edit is None)
 
 
-def _pytest(challenge: ChallengeNotebook, notebook: Path) -> subprocess.CompletedProcess[str]:
+def _pytest(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``pytest ARGS`` as an instructor types it in the course folder."""
+    return subprocess.run([sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def _check_notebook(challenge: ChallengeNotebook, notebook: Path) -> subprocess.CompletedProcess[str]:
     files = [str(p.relative_to(PROJECT_ROOT)) for p in challenge.check_files()]
-    return subprocess.run([sys.executable, "-m", "pytest", *files, "--submission", str(notebook),
-                           "-p", "no:cacheprovider", "-q"],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    return _pytest(*files, "--submission", str(notebook), "-q", timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def runs(course_database, tmp_path_factory: pytest.TempPathFactory
         for kind, case in (("correct", _correct(challenge)), ("wrong", _wrong(challenge))):
             todo[(challenge.notebook, kind)] = (challenge, case.write(root / kind))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {key: pool.submit(_pytest, challenge, path) for key, (challenge, path) in todo.items()}
+        futures = {key: pool.submit(_check_notebook, challenge, path) for key, (challenge, path) in todo.items()}
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -80,8 +84,7 @@ def test_a_wrong_notebook_fails_with_the_checks_message(runs, challenge: Challen
 
 
 def test_checks_without_a_notebook_say_how_to_run_them() -> None:
-    done = subprocess.run([sys.executable, "-m", "pytest", "grader/checks/core/test_beginner.py", "-p",
-                           "no:cacheprovider"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    done = _pytest("grader/checks/core/test_beginner.py")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "with --submission NOTEBOOK.ipynb" in done.stderr, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
@@ -90,9 +93,7 @@ def test_checks_without_a_notebook_say_how_to_run_them() -> None:
 def test_a_notebook_that_is_not_one_is_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "beginner.ipynb"
     broken.write_text("{ not json")
-    done = subprocess.run([sys.executable, "-m", "pytest", "grader/checks/core/test_beginner.py", "--submission",
-                           str(broken), "-p", "no:cacheprovider"],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    done = _pytest("grader/checks/core/test_beginner.py", "--submission", str(broken))
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "is not valid notebook JSON" in done.stderr and "Traceback" not in done.stdout + done.stderr
 

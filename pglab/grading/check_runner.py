@@ -41,6 +41,15 @@ START_WAIT_S = 120.0  # importing pytest and collecting every check module, on a
 ANSWER_WAIT_S = 60.0  # between two messages of the child: a check's own Python and SQL, no learner code
 
 
+def _child_command(*args: str) -> list[str]:
+    """This module as a child process (run it with ``cwd=PACKAGE_HOME``, ``env=_child_environment()``)."""
+    return [sys.executable, "-m", "pglab.grading.check_runner", *args]
+
+
+def _child_environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 class RemoteSubmission(Submission):
     """In the child: the learner's code is reached through the worker that owns the kernel."""
 
@@ -100,12 +109,12 @@ class _ServeChecks:
         """One notebook: its challenge's checks, in order, each asking first whether it may still run."""
         from _pytest.runner import runtestprotocol
 
-        from pglab.grading.pytest_plugin import FAULT, RESULT, SUBMISSION, check_info, result_of
+        from pglab.grading.pytest_plugin import FAULT, INFO, RESULT, SUBMISSION, result_of
 
         _, files, database_url = request
         order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
-        items = sorted((item for item in session.items if str(Path(str(item.path)).resolve()) in order),
-                       key=lambda item: order[str(Path(str(item.path)).resolve())])
+        items = sorted((item for item in session.items if INFO in item.stash and item.stash[INFO].file in order),
+                       key=lambda item: order[item.stash[INFO].file])
         sub = RemoteSubmission(self.conn, database_url)
         session.config.stash[SUBMISSION] = sub
         results: list[CheckResult] = []
@@ -115,7 +124,7 @@ class _ServeChecks:
                 self.conn.send(("before", item.name))
                 verdict = self.conn.recv()
                 if verdict[0] == "skip":
-                    results.append(result_of(check_info(item), 0.0, verdict[1]))
+                    results.append(result_of(item.stash[INFO], 0.0, verdict[1]))
                     continue
                 runtestprotocol(item, log=False, nextitem=None)
                 results.append(item.stash[RESULT])
@@ -158,9 +167,8 @@ class CheckRunner:
         parent.close()
         fd = child.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pglab.grading.check_runner", str(fd), *self.files],
-            pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=PACKAGE_HOME)
+            _child_command(str(fd), *self.files), pass_fds=(fd,), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_child_environment(), cwd=PACKAGE_HOME)
         child.close()
         self._ready = False
 
@@ -287,9 +295,8 @@ def collect(files: list[Path]) -> dict[str, list[Any]]:
     existing = [str(f.resolve()) for f in files if f.is_file()]
     if not existing:
         return {}
-    done = subprocess.run([sys.executable, "-m", "pglab.grading.check_runner", "--collect", *existing],
-                          capture_output=True, text=True, timeout=START_WAIT_S,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=PACKAGE_HOME)
+    done = subprocess.run(_child_command("--collect", *existing), capture_output=True, text=True,
+                          timeout=START_WAIT_S, env=_child_environment(), cwd=PACKAGE_HOME)
     if done.returncode != 0:
         detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
         raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "
@@ -308,7 +315,7 @@ def _collect_main(files: list[str]) -> int:
     import dataclasses
     import json
 
-    from pglab.grading.pytest_plugin import check_info, errors_in_report, library_arguments
+    from pglab.grading.pytest_plugin import INFO, errors_in_report, library_arguments
 
     class Collected:
         def __init__(self) -> None:
@@ -324,7 +331,7 @@ def _collect_main(files: list[str]) -> int:
     if code != pytest.ExitCode.OK:
         print(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
         return 1
-    print(json.dumps([dataclasses.asdict(check_info(item)) for item in collected.items]))
+    print(json.dumps([dataclasses.asdict(item.stash[INFO]) for item in collected.items if INFO in item.stash]))
     return 0
 
 

@@ -38,6 +38,7 @@ from pglab.errors import FaultKind, GraderFault, one_line
 from pglab.grading.outcome import CheckResult, SandboxError
 from pglab.learner.submission import LearnerCodeError, Submission
 
+INFO = pytest.StashKey["CheckInfo"]()  # set at collection on every check (and only on checks)
 RESULT = pytest.StashKey[CheckResult]()
 FAULT = pytest.StashKey[GraderFault]()  # the grader failed under a check: the notebook is not graded
 SUBMISSION = pytest.StashKey[Submission]()  # set by whoever runs pytest with a submission in hand
@@ -73,9 +74,7 @@ class CheckInfo:
     file: str
 
 
-def check_info(item: pytest.Item) -> CheckInfo:
-    marker = item.get_closest_marker("points")
-    points = marker.args[0] if marker is not None and marker.args else marker.kwargs.get("n") if marker else None
+def check_info(item: pytest.Item, points: float) -> CheckInfo:
     function = getattr(item, "function", None)
     doc = (function.__doc__ or "").strip() if function is not None else ""
     base = getattr(item, "originalname", item.name)
@@ -83,7 +82,7 @@ def check_info(item: pytest.Item) -> CheckInfo:
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         description += f" [{callspec.id}]"
-    return CheckInfo(name=item.name, description=description, points=float(points or 0),
+    return CheckInfo(name=item.name, description=description, points=float(points),
                      hidden=is_hidden(Path(str(item.path))), file=str(Path(str(item.path)).resolve()))
 
 
@@ -106,6 +105,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         marker = item.get_closest_marker("points")
         if marker is None or not marker.args or not isinstance(marker.args[0], (int, float)) or marker.args[0] <= 0:
             raise pytest.UsageError(f"{item.nodeid}: a check needs its points, e.g. @pytest.mark.points(2)")
+        item.stash[INFO] = check_info(item, marker.args[0])
     notebook = config.getoption("submission")
     if not checks or config.option.collectonly or config.stash.get(PROVIDED, False):
         return
@@ -135,9 +135,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Record each check's result; a learner-side failure is reported by its message, not a traceback."""
     report = yield
-    if not is_check_file(Path(str(item.path))):
+    info = item.stash.get(INFO, None)
+    if info is None:  # not a check: a test of some other project pytest runs
         return report
-    info = check_info(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.passed:
             item.stash[RESULT] = result_of(info, info.points, "passed")
