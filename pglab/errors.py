@@ -40,7 +40,6 @@ class FaultKind(enum.Enum):
     DISK = "the disk is full"
     OUTPUT = "the output folder cannot be written"
     CHECKS = "the pytest session running the checks stopped"
-    CHECK_BUG = "a check failed on its own code (fix the check)"
     STUCK = "the grader stopped making progress"
     INTERNAL = "the grader hit an internal error"
 
@@ -48,11 +47,6 @@ class FaultKind(enum.Enum):
     def retryable(self) -> bool:
         """Worth another attempt in the same run (a restarted server, a restarted fork server)."""
         return self in (FaultKind.DATABASE, FaultKind.KERNEL, FaultKind.CHECKS)
-
-    @property
-    def stops_the_run(self) -> bool:
-        """Makes every notebook after it fail as well (a bug in one check only hits the notebooks it runs on)."""
-        return self is not FaultKind.CHECK_BUG
 
 
 class GraderFault(PglabError):
@@ -62,6 +56,14 @@ class GraderFault(PglabError):
         super().__init__(f"{kind.value}: {one_line(detail)}")
         self.kind = kind
         self.detail = one_line(detail)
+
+
+class ChecksFailTheReference(PglabError):
+    """A check fails on the course's own reference solution: the check (or the solution) is wrong.
+
+    Grading a class with it would blame every learner for the course's mistake, so nobody is graded
+    until it is fixed; the message names the check and what it said.
+    """
 
 
 class LearnerError(PglabError):

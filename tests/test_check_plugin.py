@@ -147,9 +147,26 @@ def test_learner_code_raises(sub):
 
 
 @pytest.mark.points(1)
-def test_a_bug_in_the_check(sub):
+def test_an_error_in_the_checks_own_code(sub):
     {}["missing"]
+
+
+@pytest.mark.points(1)
+def test_uses_the_rows(sub):
+    """returns the rows with their ids"""
+    rows = sub.call("rows")
+    assert [row["id"] for row in rows] == [1, 2], "return both rows, with their ids"
 '''
+
+# What learners really return instead of a list of rows, and what the check must then say
+WRONG_RETURNS = {
+    "forgets return": ("rows = [{'id': 1}, {'id': 2}]", "None (a function without `return` returns None)",
+                       "TypeError: 'NoneType' object is not iterable"),
+    "a dict": ("return {1: {'id': 1}, 2: {'id': 2}}", "a dict of 2 items", "TypeError"),
+    "a generator": ("return ({'id': i} for i in (1, 2))", "a generator", "TypeError"),
+    "a tuple of the wrong length": ("return ({'id': 1},)", "a tuple of 1 item", "return both rows"),
+    "a string": ("return 'id 1, id 2'", "a str ('id 1, id 2')", "TypeError: string indices must be integers"),
+}
 
 
 def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messages(
@@ -165,12 +182,13 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
     checks.parent.mkdir(parents=True)
     checks.write_text(CHECKS_OF_A_TINY_CHALLENGE)
     namespace: dict = {}
-    exec("def double(x):\n    return 5 if x == 2 else 2 * x\n\ndef broken():\n    return 1 / 0\n", namespace)
+    exec("def double(x):\n    return 5 if x == 2 else 2 * x\n\ndef broken():\n    return 1 / 0\n\n"
+         "def rows() -> list[dict]:\n    return [{'id': 1}, {'id': 2}]\n", namespace)
     sub = LocalSubmission(namespace, course_url)
     results = {r.name: r for r in run_here([checks], sub)}
     sub.close()
     assert list(results) == ["test_doubles[1]", "test_doubles[2]", "test_bare_assert", "test_reads_the_database",
-                             "test_learner_code_raises", "test_a_bug_in_the_check"]
+                             "test_learner_code_raises", "test_an_error_in_the_checks_own_code", "test_uses_the_rows"]
     assert all(r.hidden for r in results.values()), "hidden follows from the file's folder"
     assert results["test_doubles[1]"].passed and results["test_doubles[1]"].description == "doubles a number [1]"
     assert (results["test_doubles[2]"].points, results["test_doubles[2]"].message) == (0.0, "double(2) is not 4")
@@ -178,12 +196,43 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
     assert results["test_bare_assert"].message.startswith("assert 20 == 21"), results["test_bare_assert"]
     assert results["test_reads_the_database"].passed
     assert results["test_learner_code_raises"].message == "your code raised ZeroDivisionError: division by zero"
-    assert results["test_a_bug_in_the_check"].message == "the check could not run (KeyError: 'missing')"
+    # never "a bug in the check": the grader runs every check on the reference solution first
+    assert results["test_an_error_in_the_checks_own_code"].message == (
+        "the check could not use what your code left behind (KeyError: 'missing')")
+    assert results["test_uses_the_rows"].passed
 
     pointless = checks.with_name("test_pointless.py")
     pointless.write_text("def test_worth_nothing(sub):\n    pass\n")
     with pytest.raises(ChecksDidNotLoad, match=r"a check needs its points, e\.g\. @pytest\.mark\.points\(2\)"):
         run_here([pointless], LocalSubmission(namespace, course_url))
+
+
+@pytest.mark.parametrize("body", WRONG_RETURNS, ids=list(WRONG_RETURNS))
+def test_a_wrong_return_value_is_the_learners_with_what_came_back(
+        body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, course_url: str) -> None:
+    """Whether the check asserted or its own code raised on the value, the learner gets 0 and a
+    message naming the function, what it returned and what its signature promised."""
+    from pglab.grading import course_layout
+    from pglab.grading.pytest_plugin import run_here
+    from pglab.learner.submission import LocalSubmission
+
+    code, what, reason = WRONG_RETURNS[body]
+    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    checks = tmp_path / "visible" / "tiny" / "test_tiny.py"
+    checks.parent.mkdir(parents=True)
+    checks.write_text(CHECKS_OF_A_TINY_CHALLENGE)
+    namespace: dict = {}
+    exec(f"def rows() -> list[dict]:\n    {code}\n", namespace)
+    sub = LocalSubmission(namespace, course_url)
+    try:
+        (result,) = [r for r in run_here([checks], sub) if r.name == "test_uses_the_rows"]
+    finally:
+        sub.close()
+    assert result.points == 0 and not result.hidden
+    assert result.message.startswith("return both rows") or result.message.startswith(f"rows returned {what}"), result
+    assert f"rows returned {what}; the check expected list[dict]" in result.message, result.message
+    assert reason in result.message, result.message
 
 
 def test_a_check_module_that_does_not_load_stops_grading_with_one_line(

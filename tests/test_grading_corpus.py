@@ -22,7 +22,7 @@ from tests.corpus.case import Case
 
 def _all_cases() -> list[Case]:
     cases: list[Case] = []
-    for name in ("cases_core", "cases_extra", "cases_hostile"):
+    for name in ("cases_core", "cases_extra", "cases_hostile", "cases_returns"):
         try:
             module = importlib.import_module(f"tests.corpus.{name}")
         except ModuleNotFoundError:
@@ -90,6 +90,14 @@ def test_case_gets_its_points_and_reasons(graded: Graded, case: Case) -> None:
     for row in checks:
         if row["check"] in failed:
             assert row["message"] and row["message"] != "passed", summary
+
+
+@pytest.mark.slow
+def test_no_submission_can_leave_itself_ungraded(graded: Graded) -> None:
+    """Whatever a notebook returns, raises or breaks, it gets a grade: "not graded" is only ever the
+    grader's own fault, and nothing in this corpus is one."""
+    assert graded.summary.not_graded == [], [(o.student, o.notebook, o.fault_reason) for o in graded.summary.not_graded]
+    assert not [r for r in graded.check_rows if r["check"] == "(not graded)"]
 
 
 @pytest.mark.slow

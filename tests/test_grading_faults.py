@@ -173,7 +173,8 @@ def test_server_gone_stops_early_records_no_grade_and_rerun_completes(server, cl
     line = stderr.strip().splitlines()[-1]
     assert line.startswith("pglab: ") and "notebook(s) were not graded" in line, stderr
     assert "the database server did not answer" in line and "run the same command again" in line, line
-    assert sample_pattern(sample_starting(INSTRUCTOR_GUIDE, "pglab: ")).fullmatch(line), "the guide shows another line"
+    shown = sample_starting(INSTRUCTOR_GUIDE, "pglab: 7 notebook(s) were not graded")
+    assert sample_pattern(shown).fullmatch(line), "the guide shows another line"
     ungraded = int(line.split("pglab: ")[1].split()[0])
     assert 0 < ungraded < NOTEBOOKS
     graded_rows = (out / "grades.csv").read_text().splitlines()
@@ -378,10 +379,15 @@ def test_the_first_product_has_a_name(sub):
 '''
 
 
-def test_a_bug_in_a_check_leaves_its_notebooks_ungraded_not_zeroed(server, tmp_path: Path) -> None:
-    """A check whose own code fails (a typo'd key) is the course's fault: the notebooks it hit are
-    not graded (no grade row, the one line names the check), the others are; fixing the check and
-    running the same command again grades them."""
+FORGETS_RETURN = SEED_BEGINNER.replace("            return [Product.from_row(row) for row in cur.fetchall()]",
+                                       "            found = [Product.from_row(row) for row in cur.fetchall()]")
+
+
+def test_a_check_that_fails_the_reference_stops_the_run_before_anyone_is_graded(server, tmp_path: Path) -> None:
+    """Blame by evidence. A check with a real bug (a typo'd key) fails on the course's reference
+    solution: the run stops before grading anyone, in one line naming the check, and records nothing.
+    After the fix the same command grades everyone, the learner whose function returns None
+    included (0, and what came back); a re-run checks no reference again."""
     from tests.doc_walkthrough import prepare_clone
 
     course = tmp_path / "course"
@@ -389,23 +395,42 @@ def test_a_bug_in_a_check_leaves_its_notebooks_ungraded_not_zeroed(server, tmp_p
     prepare_clone(INSTRUCTOR_GUIDE.parents[1], course)
     hidden = course / "grader" / "checks" / "core" / "test_beginner.py"
     hidden.write_text(hidden.read_text() + BUGGY_CHECK)
-    submitted = tmp_path / "submitted"
-    Case("alice", "core", "beginner", 0, answer=SEED_BEGINNER).write(submitted)  # returns products: KeyError
-    Case("bob", "core", "beginner", 0).write(submitted)  # the stub raises: a learner's failure, graded
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    Case("alice", "core", "beginner", 0, answer=SEED_BEGINNER).write(submitted)
+    Case("bob", "core", "beginner", 0).write(submitted)  # the stub raises NotImplementedError
+    Case("carl", "core", "beginner", 0, answer=FORGETS_RETURN).write(submitted)
     env = {**server, "PYTHONPATH": str(course)}
-    command = [PGLAB, "grade", str(submitted), "--out", str(tmp_path / "out"), "--quiet"]
+    command = [PGLAB, "grade", str(submitted), "--out", str(out), "--quiet"]
     first = subprocess.run(command, env=env, cwd=course, capture_output=True, text=True, timeout=BOUND_S)
     assert first.returncode == 1, first.stdout + first.stderr
-    line = first.stderr.strip().splitlines()[-1]
-    assert line.startswith("pglab: 1 notebook(s) were not graded (a check failed on its own code (fix the check)"), line
-    assert "test_the_first_product_has_a_name: the check could not run (KeyError: 'nmae')" in line, line
-    with (tmp_path / "out" / "grades.csv").open() as f:
-        rows = {r["student_id"]: r["score"] for r in csv.DictReader(f) if r["assignment"] == "core"}
-    assert rows == {"bob": "0.0"}, rows
+    assert first.stdout == "" and len(first.stderr.strip().splitlines()) == 1, first.stdout + first.stderr
+    line = first.stderr.strip()
+    assert line.startswith("pglab: 1 check(s) fail on the course's reference solution, so nobody was graded: "
+                           "grader/checks/core/test_beginner.py::test_the_first_product_has_a_name on "
+                           "solutions/core/beginner.ipynb: "), line
+    assert "KeyError: 'nmae'" in line and line.endswith("and run the same command again"), line
+    shown = sample_starting(INSTRUCTOR_GUIDE, "pglab: 1 check(s) fail on the course's reference solution")
+    assert sample_pattern(shown).fullmatch(line), "the instructor guide shows another line"
+    recorded = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert recorded == [".pglab/lock"], recorded  # no grade, result, gradebook, feedback or reference
 
     hidden.write_text(hidden.read_text().replace('got[0]["nmae"]', 'got[0]["name"]'))
     again = subprocess.run(command, env=env, cwd=course, capture_output=True, text=True, timeout=BOUND_S)
     assert again.returncode == 0, again.stdout + again.stderr
-    with (tmp_path / "out" / "grades.csv").open() as f:
+    assert "graded 9 notebook(s)" in again.stdout, again.stdout  # 3 learners, 3 notebooks, 2 not submitted
+    with (out / "grades.csv").open() as f:
         rows = {r["student_id"]: r["score"] for r in csv.DictReader(f) if r["assignment"] == "core"}
-    assert rows == {"alice": "11.0", "bob": "0.0"}, rows
+    assert rows == {"alice": "11.0", "bob": "0.0", "carl": "0.0"}, rows
+    with (out / "checks.csv").open() as f:
+        carl = {r["check"]: r["message"] for r in csv.DictReader(f)
+                if (r["student_id"], r["notebook"]) == ("carl", "beginner")}
+    assert carl["test_the_first_product_has_a_name"] == (
+        "get_products_in_price_range returned None (a function without `return` returns None); the check "
+        "expected list[Product] (TypeError: 'NoneType' object is not subscriptable)"), carl
+    reference = out / ".pglab" / "references" / "core" / "beginner.json"
+    checked = reference.stat().st_mtime_ns
+
+    Case("carl", "core", "beginner", 0, answer=SEED_BEGINNER).write(submitted)  # carl adds the return
+    fixed = subprocess.run(command, env=env, cwd=course, capture_output=True, text=True, timeout=BOUND_S)
+    assert fixed.returncode == 0 and "graded 1 notebook(s)" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert reference.stat().st_mtime_ns == checked, "unchanged checks were run on the reference again"

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
+from pglab.grading import reference_check
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook, grading_context
@@ -38,6 +40,7 @@ from pglab.grading.kernels.bubblewrap import find_bwrap
 from pglab.grading.kernels.session import Limits
 from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
+from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
@@ -239,7 +242,9 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
         elif selected:
             todo.append(job)
     breaker = Breaker()
-    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap)
+    references = References(ReferenceRecords(out), fingerprints.challenge)
+    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
+                               references)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
@@ -255,23 +260,36 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[di
     return summary
 
 
+@dataclass(frozen=True)
+class References:
+    """Where the run remembers references that passed, and each challenge's fingerprint."""
+
+    records: ReferenceRecords
+    fingerprint: Callable[[ChallengeNotebook], str]
+
+
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
-                jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None
-                ) -> tuple[dict[Job, NotebookOutcome], bool]:
-    """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck)."""
+                jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
+                references: References) -> tuple[dict[Job, NotebookOutcome], bool]:
+    """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck).
+
+    First the checks of every challenge in ``todo`` run on its reference solution (unless they
+    passed before, unchanged): one that fails raises :class:`ChecksFailTheReference` before any
+    learner's notebook is graded or anything is stored.
+    """
     results: dict[Job, NotebookOutcome] = {}
     for job in todo:
         if job.path is None:
             results[job] = not_submitted(job.student, job.challenge.assignment, job.challenge.notebook,
                                          job.challenge.graded_items())
     gradable = [job for job in todo if job.path is not None]
-    bar = _progress(len(todo), progress)
-    bar.update(len(todo) - len(gradable))
-    for job, outcome in list(results.items()):
-        _keep(job, outcome, store, prints, breaker)
     if not gradable:
-        bar.close()
+        for job, outcome in list(results.items()):
+            _keep(job, outcome, store, prints, breaker)
         return results, False
+    unchecked = reference_check.to_check((job.challenge for job in gradable), references.records,
+                                         references.fingerprint)
+    bar = _progress(len(todo), progress)
     stack = contextlib.ExitStack()
     sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
     check_files = sorted({f for job in gradable for f in job.challenge.check_files()})
@@ -302,10 +320,25 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
             assert sandboxes is not None and job.path is not None
             return _attempt(job, job.path, context, sandboxes, breaker, watch)
 
-        pending: dict[Future[NotebookOutcome], Job] = {pool.submit(run, job): job for job in gradable}
+        def reference(challenge: ChallengeNotebook) -> NotebookOutcome:
+            return run(Job(reference_check.REFERENCE, challenge, challenge.source, None))
+
         # The slowest a notebook can honestly take: waiting for its sandbox, its own budget, the
         # back-off between attempts, and the database's patience; beyond that the grader is stuck.
         stall_s = (ATTEMPTS * (limits.submission_timeout_s + 200.0) + sum(BACKOFF_S) + db_wait_s)
+        if unchecked:
+            bar.set_postfix_str(f"checking the checks on {len(unchecked)} reference solution(s)")
+            try:
+                reference_check.check_references(unchecked, reference, pool, stall_s, references.records,
+                                                 references.fingerprint)
+            except GraderFault as fault:
+                stuck = fault.kind is FaultKind.STUCK
+                results.update({job: _not_graded(job, fault) for job in gradable})
+                return results, stuck
+        for job, outcome in list(results.items()):  # not submitted: a grade, now that the checks are sound
+            _keep(job, outcome, store, prints, breaker)
+        bar.update(len(todo) - len(gradable))
+        pending: dict[Future[NotebookOutcome], Job] = {pool.submit(run, job): job for job in gradable}
         while pending:
             done, _ = wait(pending, timeout=stall_s, return_when=FIRST_COMPLETED)
             if not done:
@@ -344,8 +377,7 @@ def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPo
         except Exception as err:  # a bug of ours: never the learner's grade, and no retry
             return _not_graded(job, GraderFault(FaultKind.INTERNAL, f"{type(err).__name__}: {err}"))
         if not last.kind.retryable:
-            if last.kind.stops_the_run:
-                breaker.trip(last)
+            breaker.trip(last)
             break
         if last.kind is FaultKind.DATABASE and not watch.wait_until_up():
             breaker.trip(GraderFault(FaultKind.DATABASE, f"no answer for {watch.patience_s:.0f} s ({last.detail})"))

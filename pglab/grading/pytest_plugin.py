@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 
-from pglab.errors import FaultKind, GraderFault, one_line
+from pglab.errors import GraderFault, one_line
 from pglab.grading.outcome import CheckResult, SandboxError
-from pglab.learner.submission import LearnerCodeError, Submission
+from pglab.learner.submission import LearnerCodeError, Returned, Submission
 
 INFO = pytest.StashKey["CheckInfo"]()  # set at collection on every check (and only on checks)
 RESULT = pytest.StashKey[CheckResult]()
@@ -142,14 +143,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         if report.passed:
             item.stash[RESULT] = result_of(info, info.points, "passed")
         else:
-            message, verdict = explain(call.excinfo)
+            sub = getattr(item, "funcargs", {}).get("sub")
+            message, verdict = explain(call.excinfo, sub.returned if isinstance(sub, Submission) else None)
             item.stash[RESULT] = result_of(info, 0.0, message)
             if call.excinfo is not None and isinstance(call.excinfo.value, GraderFault):
                 item.stash[FAULT] = call.excinfo.value
-            elif verdict is Verdict.CHECK_BUG:  # the grader leaves the notebook ungraded, never zeroed
-                item.stash[FAULT] = GraderFault(FaultKind.CHECK_BUG, f"{item.nodeid}: {message}")
-            if verdict is Verdict.LEARNER and report.failed and report.when == "call":
+            elif verdict is Verdict.LEARNER and report.failed and report.when == "call":
                 report.longrepr = message  # pytest's report says what to fix, as the feedback does
+            elif verdict is Verdict.UNUSABLE_ANSWER and report.failed and report.when == "call":
+                report.longrepr = f"{message}\n\nwhere the check's code stopped:\n{report.longrepr}"
     return report
 
 
@@ -159,17 +161,37 @@ def result_of(info: CheckInfo, points: float, message: str) -> CheckResult:
 
 
 class Verdict(enum.Enum):
-    """Whose doing a check's failure is."""
+    """Whose doing a check's failure is, on a learner's work.
+
+    Never the check's own: the grader runs every check on the course's reference solution before it
+    grades anyone (:mod:`pglab.grading.reference_check`), so a check that fails on a learner's work but
+    passes on the reference fails because of that work — even when the exception came from the
+    check's code (it iterated over the ``None`` a function without ``return`` gave back).
+    """
 
     LEARNER = "the learner's work does not do what the check expects"
+    UNUSABLE_ANSWER = "the check's code could not use what the learner's work gave back"
     SKIPPED = "the check skipped itself"
-    CHECK_BUG = "the check's own code failed"
 
 
-def explain(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, Verdict]:
-    """The message a learner reads, and whose doing the failure is."""
+def explain(excinfo: pytest.ExceptionInfo[BaseException] | None,
+            returned: Returned | None = None) -> tuple[str, Verdict]:
+    """The message a learner reads, and whose doing the failure is.
+
+    ``returned``: the last value the learner's code gave this check. When it is not what the
+    function's signature promises (``None`` for a list: a forgotten ``return``), the message says so,
+    whatever the check's own words were.
+    """
+    message, verdict = _explain(excinfo, returned)
+    if verdict is Verdict.LEARNER and returned is not None and returned.unexpected:
+        message = f"{message} ({returned.note()})"
+    return message[:MESSAGE_CHARS], verdict
+
+
+def _explain(excinfo: pytest.ExceptionInfo[BaseException] | None,
+             returned: Returned | None) -> tuple[str, Verdict]:
     if excinfo is None:
-        return "the check did not run", Verdict.CHECK_BUG
+        return "the check did not run", Verdict.SKIPPED
     err = excinfo.value
     if isinstance(err, AssertionError):
         return assertion_message(str(err)), Verdict.LEARNER
@@ -182,13 +204,22 @@ def explain(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, V
         return f"your code raised {err.type_name}" + (f": {detail}" if detail else ""), Verdict.LEARNER
     if isinstance(err, SandboxError):
         return str(err), Verdict.LEARNER
-    import psycopg2  # here, not at import: loaded in kernels that may never check
-
     if isinstance(err, psycopg2.Error):  # the check's own query, on the submission's database
         reason = one_line(err) or type(err).__name__
         return (f"the check's own query failed on your database ({type(err).__name__}: {reason}): "
                 "did your code drop, change or lock a table?"), Verdict.LEARNER
-    return f"the check could not run ({type(err).__name__}: {one_line(err)})", Verdict.CHECK_BUG
+    return unusable_answer(err, returned), Verdict.UNUSABLE_ANSWER
+
+
+def unusable_answer(err: BaseException, returned: Returned | None) -> str:
+    """What to fix when the check's code could not use the learner's answer: which function returned
+    what, and what its signature promised."""
+    reason = f"{type(err).__name__}: {one_line(err)}" if one_line(err) else type(err).__name__
+    if returned is None:
+        return f"the check could not use what your code left behind ({reason})"
+    if returned.promised:
+        return f"{returned.note()} ({reason})"
+    return f"{returned.note()}, which the check could not use ({reason})"
 
 
 def assertion_message(text: str) -> str:
@@ -222,12 +253,13 @@ def sub(request: pytest.FixtureRequest) -> Submission:
     """The learner's work: ``sub.call(function, *args)``, ``sub.run(code)``, ``sub.sql(query, params)``."""
     config = request.config
     given = config.stash.get(SUBMISSION, None)
-    if given is not None:
-        return given
-    running = config.stash.get(RUNNING_SUBMISSION, None)
-    if running is None:
-        pytest.fail("no learner's work to check: run pytest with --submission NOTEBOOK.ipynb", pytrace=False)
-    return running.submission()
+    if given is None:
+        running = config.stash.get(RUNNING_SUBMISSION, None)
+        if running is None:
+            pytest.fail("no learner's work to check: run pytest with --submission NOTEBOOK.ipynb", pytrace=False)
+        given = running.submission()
+    given.returned = None  # what an earlier check got back says nothing about this one
+    return given
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

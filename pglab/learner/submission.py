@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
@@ -23,6 +24,38 @@ import psycopg2.extras
 from pglab.learner.wire import to_jsonable
 
 MISSING = "__pglab_missing__"
+RETURNED = "__pglab_returned__"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What the learner's function gave back, described where it ran (see :func:`pglab.learner.wire.describe`).
+
+    A check that cannot use a return value (it iterates over ``None``) says which function returned
+    what, and what its signature promised, instead of a bare ``TypeError``.
+    """
+
+    function: str
+    what: str  # "None", "a dict of 2 items", "a generator"
+    kind: str  # its type's name: "NoneType", "dict", "generator"
+    promised: str = ""  # the function's return annotation, when it has one
+
+    @property
+    def unexpected(self) -> bool:
+        """Not what the signature promises (``None`` from a function promising a list; a generator
+        for ``list[Product]``), or ``None`` from a function that promises nothing."""
+        if not self.promised:
+            return self.kind == "NoneType"
+        promised = self.promised.replace("Optional[", "None | ")
+        kinds = {alternative.strip().split("[")[0].strip() for alternative in promised.split("|")}
+        kinds = {"NoneType" if k == "None" else k.rsplit(".", 1)[-1] for k in kinds}
+        return self.kind not in kinds and "Any" not in kinds
+
+    def note(self) -> str:
+        """``get_x returned None (a function without `return` returns None); the check expected list[dict]``."""
+        what = self.what + (" (a function without `return` returns None)" if self.kind == "NoneType" else "")
+        expected = f"; the check expected {self.promised}" if self.promised else ""
+        return f"{self.function} returned {what}{expected}"
 
 
 class CheckFailed(AssertionError):
@@ -44,6 +77,7 @@ class Submission:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._conn: psycopg2.extensions.connection | None = None
+        self.returned: Returned | None = None  # the last call's return value, described
 
     # -- the learner's code -------------------------------------------------------------------
 
@@ -52,16 +86,23 @@ class Submission:
         payload = json.dumps([args, kwargs])
         answer = self.run(
             f"import json as _json\n"
+            f"from pglab.learner.wire import describe as _describe, promised_return as _promised\n"
             f"if not callable(globals().get({function!r})):\n"
             f"    result = {{{MISSING!r}: True}}\n"
             f"else:\n"
             f"    _a, _k = _json.loads({payload!r})\n"
-            f"    result = {function}(*_a, **_k)",
+            f"    _r = {function}(*_a, **_k)\n"
+            f"    result = {{{RETURNED!r}: _describe(_r), 'kind': type(_r).__name__,\n"
+            f"              'promised': _promised({function}), 'value': _r}}",
             timeout=timeout,
         )
         if isinstance(answer, dict) and answer.get(MISSING) is True:
             raise CheckFailed(f"`{function}` is not defined: run its cell, and keep the name and signature")
-        return answer
+        if not isinstance(answer, dict) or RETURNED not in answer:
+            raise CheckFailed(f"calling `{function}` gave no answer: keep its name and signature")
+        self.returned = Returned(function, str(answer[RETURNED]), str(answer.get("kind")),
+                                 str(answer.get("promised") or ""))
+        return answer.get("value")
 
     def run(self, code: str, timeout: float | None = None) -> Any:
         """Run ``code`` beside the learner's namespace; return what it assigned to ``result``, as JSON."""

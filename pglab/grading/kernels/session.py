@@ -34,6 +34,7 @@ from pglab.learner.submission import LearnerCodeError
 INTERRUPT_GRACE_S = 10.0
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
 ANSWER_MIME = "application/x-pglab-answer+json"
+ANSWER_CHARS = 4_000_000  # a value a check can use is far smaller; a hostile one must not fill the grader
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,8 @@ class KernelSession:
             "        answer = __d({'ok': scope.get('result')})\n"
             "    except BaseException as e:\n"
             "        answer = __d({'error': [type(e).__name__, str(e)[:500]]})\n"
+            f"    if len(answer) > {ANSWER_CHARS}:\n"
+            "        answer = __d({'too_large': len(answer)})\n"
             f"    __p({{{ANSWER_MIME!r}: answer}})\n"
             f"__pglab_exec({code!r})\n"
         )
@@ -240,12 +243,16 @@ class KernelSession:
             if self._dead:
                 raise SandboxError(f"the kernel died ({self._dead})")
             raise SandboxError(f"no answer within {limit:.0f} s (an endless loop or a query that never ends?)")
+        size = len(self._captured) if isinstance(self._captured, str) else 0
         try:
             # One JSON string, not a nested object: jupyter_client would scan every string in a
             # nested message for dates (slow) and turn ISO timestamps into datetime objects.
-            answer = json.loads(self._captured) if isinstance(self._captured, str) else None
+            answer = json.loads(self._captured) if 0 < size <= ANSWER_CHARS else None
         except ValueError:
             answer = None
+        if size > ANSWER_CHARS or (isinstance(answer, dict) and "too_large" in answer):
+            raise SandboxError(f"your code gave back a value too large to check (over {ANSWER_CHARS:,} characters "
+                               "as JSON): return only what was asked for")
         if not isinstance(answer, dict) or not ({"ok", "error"} & set(answer)):
             raise SandboxError("the kernel sent back something that is not a result")
         if "error" in answer:
