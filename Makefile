@@ -7,7 +7,7 @@ STAMP     := $(VENV)/.pglab-installed
 DEV_STAMP := $(VENV)/.pglab-dev-installed
 HUB_STAMP := $(VENV)/.pglab-hub-installed
 
-.PHONY: setup dev-setup hub-setup hub lab test full-course bubblewrap lint typecheck pytest clean-db release
+.PHONY: setup dev-setup hub-setup hub lab test test-fast full-course bubblewrap lint typecheck pytest clean-db release
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ lab: setup bubblewrap  ## set everything up and open the course in JupyterLab
 	$(BIN)/pglab lab $(LAB_ARGS)
 
 test: full-course dev-setup bubblewrap lint typecheck pytest  ## set everything up and run the whole test suite
+
+test-fast: full-course dev-setup  ## the unit layer alone: the rules on small fixtures, in seconds
+	$(BIN)/python -m pytest tests/unit -q
 
 full-course:  # a learner bundle has no tests/ or grader/: say so instead of failing in ruff
 	@test -d tests && test -d grader || { echo "make test needs the full course: tests/ and grader/ are not in a learner bundle"; exit 2; }

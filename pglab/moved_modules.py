@@ -3,8 +3,9 @@
 A learner's notebook is never overwritten once they changed it, so cells written before the move
 still say ``from pglab.notebook import setup`` or ``from pglab.grading.selfcheck import check_my_work``.
 Importing an old name gives the module under its new one, the very same object (one module in
-``sys.modules`` under both names). Only modules some notebook imports are listed: code in the
-package, the tests and the checks use the new names. Installed by ``pglab/__init__.py``; it imports
+``sys.modules`` under both names). Only modules some notebook or some course's check module imports
+are listed (``from pglab.learner.submission import LearnerCodeError``): code in the package and the
+tests use the new names. Installed by ``pglab/__init__.py``; it imports
 only small standard modules (about 1 ms), so importing pglab in a learner's kernel stays cheap.
 """
 
@@ -22,6 +23,7 @@ MOVED: dict[str, str] = {
     "pglab.exercises": "pglab.learner.exercises",
     "pglab.grading.in_kernel": "pglab.learner.nbgrader_score",
     "pglab.grading.selfcheck": "pglab.learner.check_your_work",
+    "pglab.learner.submission": "pglab.checks.submission",
     "pglab.measure": "pglab.learner.measure",
     "pglab.notebook": "pglab.learner.lesson_setup",
     "pglab.selfcheck": "pglab.learner.lesson_checks",

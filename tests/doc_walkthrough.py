@@ -105,8 +105,8 @@ def walkthrough_environment(tmp: Path, course: Path) -> dict[str, str]:
 def prepare_clone(project_root: Path, clone: Path) -> None:
     """Finish a ``git clone`` of this checkout so that it is the course as it stands, ready to use.
 
-    The work tree's files (committed or not, never ignored ones) are laid over the clone, so edits
-    not yet committed are what gets tested.
+    The work tree's files (committed or not, never ignored ones) are laid over the clone, and files
+    deleted from the work tree are deleted from it, so edits not yet committed are what gets tested.
     """
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=project_root, capture_output=True, check=True).stdout.decode()
@@ -115,6 +115,10 @@ def prepare_clone(project_root: Path, clone: Path) -> None:
         if source.is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
+    deleted = subprocess.run(["git", "diff", "-z", "--name-only", "--no-renames", "--diff-filter=D", "HEAD"],
+                             cwd=project_root, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, deleted.split("\0")):  # deleted or moved away, not yet committed
+        (clone / name).unlink(missing_ok=True)
     use_installed_venv(clone)
 
 

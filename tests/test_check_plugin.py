@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from pglab.checks import layout
+from pglab.checks.plugin import ChecksDidNotLoad, run_here
+from pglab.checks.submission import LocalSubmission
+from pglab.grading.check_catalogue import ChecksUnusable, check_catalogue
 from pglab.grading.course_layout import ChallengeNotebook, assignments
-from pglab.grading.pytest_plugin import assertion_message
 from pglab.settings import PROJECT_ROOT
 from tests.corpus.case import Case
 from tests.test_grading_corpus import CASES
@@ -98,23 +101,6 @@ def test_a_notebook_that_is_not_one_is_one_line(tmp_path: Path) -> None:
     assert "is not valid notebook JSON" in done.stderr and "Traceback" not in done.stdout + done.stderr
 
 
-def test_the_message_is_the_assertions_own() -> None:
-    got = [1, 2]
-    with pytest.raises(AssertionError) as raised:
-        assert got == [1, 3], "the second item is wrong:\nuse the price, not the id"
-    assert assertion_message(str(raised.value)) == "the second item is wrong:\nuse the price, not the id"
-
-
-def test_a_bare_assert_gets_pytests_short_explanation() -> None:
-    got = [1, 2]
-    with pytest.raises(AssertionError) as raised:
-        assert len(got) == 3
-    assert assertion_message(str(raised.value)) == "assert 2 == 3; where 2 = len([1, 2])"
-    with pytest.raises(AssertionError) as raised:
-        assert {"a": 1} == {"a": 2}
-    assert assertion_message(str(raised.value)).startswith("assert {'a': 1} == {'a': 2}; ")
-
-
 CHECKS_OF_A_TINY_CHALLENGE = '''
 import pytest
 
@@ -172,12 +158,8 @@ WRONG_RETURNS = {
 def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messages(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, course_url: str) -> None:
     """The path of *Check your work* and of plain nbgrader: pytest in this very process."""
-    from pglab.grading import course_layout
-    from pglab.grading.pytest_plugin import ChecksDidNotLoad, run_here
-    from pglab.learner.submission import LocalSubmission
-
-    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
-    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    monkeypatch.setattr(layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(layout, "HIDDEN_CHECKS", tmp_path / "hidden")
     checks = tmp_path / "hidden" / "tiny" / "test_tiny.py"
     checks.parent.mkdir(parents=True)
     checks.write_text(CHECKS_OF_A_TINY_CHALLENGE)
@@ -212,13 +194,9 @@ def test_a_wrong_return_value_is_the_learners_with_what_came_back(
         body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, course_url: str) -> None:
     """Whether the check asserted or its own code raised on the value, the learner gets 0 and a
     message naming the function, what it returned and what its signature promised."""
-    from pglab.grading import course_layout
-    from pglab.grading.pytest_plugin import run_here
-    from pglab.learner.submission import LocalSubmission
-
     code, what, reason = WRONG_RETURNS[body]
-    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
-    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    monkeypatch.setattr(layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(layout, "HIDDEN_CHECKS", tmp_path / "hidden")
     checks = tmp_path / "visible" / "tiny" / "test_tiny.py"
     checks.parent.mkdir(parents=True)
     checks.write_text(CHECKS_OF_A_TINY_CHALLENGE)
@@ -237,13 +215,10 @@ def test_a_wrong_return_value_is_the_learners_with_what_came_back(
 
 def test_a_check_module_that_does_not_load_stops_grading_with_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pglab.grading import course_layout
-    from pglab.grading.check_runner import ChecksUnusable
-
-    monkeypatch.setattr(course_layout, "VISIBLE_CHECKS", tmp_path / "visible")
-    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", tmp_path / "hidden")
+    monkeypatch.setattr(layout, "VISIBLE_CHECKS", tmp_path / "visible")
+    monkeypatch.setattr(layout, "HIDDEN_CHECKS", tmp_path / "hidden")
     broken = tmp_path / "hidden" / "tiny" / "test_tiny.py"
     broken.parent.mkdir(parents=True)
     broken.write_text("import pytest\n\n@pytest.mark.points(1)\ndef test_typo(sub)\n    pass\n")
     with pytest.raises(ChecksUnusable, match=r"could not be collected \(.*SyntaxError.*run `pytest --collect-only "):
-        course_layout.check_catalogue()
+        check_catalogue()

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import html
 from collections import defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from pglab.grading.batch import grade_folder
 from pglab.grading.kernels.session import Limits
-from pglab.grading.reports.class_report import WIDE_IDENTITY, write_class_report
+from pglab.grading.reports.class_report import WIDE_IDENTITY
 from tests.corpus.case import Case
 from tests.corpus.cases_core import (
     EXCLUSIVE_BOUNDS,
@@ -27,6 +26,7 @@ from tests.corpus.cases_core import (
     SEED_BEGINNER,
     SEED_INTERMEDIATE,
 )
+from tests.support.report_page import ReportPage
 
 CLASS = [
     Case("ana", "core", "beginner", 10, answer=SEED_BEGINNER),
@@ -36,30 +36,6 @@ CLASS = [
     Case("cy", "core", "beginner", 8, answer=F_STRING),
     Case("cy", "core", "intermediate", 9, answer=NO_DEFAULT_THRESHOLD),
 ]
-
-
-class _Report(HTMLParser):
-    """The check rows (their data-* attributes) and anything that would load from outside the file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.checks: dict[str, tuple[int, int]] = {}
-        self.external: list[str] = []
-        self.svgs = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "svg":
-            self.svgs += 1
-        if "data-check" in found:
-            self.checks[found["data-check"] or ""] = (int(found["data-failed"] or 0),
-                                                     int(found["data-submitted"] or 0))
-        for key in ("src", "href"):
-            value = found.get(key) or ""
-            if value and not value.startswith(("#", "data:")):
-                self.external.append(f"{tag} {key}={value}")
-        if tag in ("script", "link", "iframe"):
-            self.external.append(tag)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +72,7 @@ def test_grades_wide_has_a_row_per_learner_and_a_column_per_notebook(graded: Pat
 @pytest.mark.slow
 def test_report_shows_each_checks_failure_share_and_stands_alone(graded: Path) -> None:
     page = (graded / "report.html").read_text(encoding="utf-8")
-    report = _Report()
+    report = ReportPage()
     report.feed(page)
     assert not report.external, report.external
     assert report.svgs >= 3  # score distribution, per notebook, failed checks
@@ -121,29 +97,3 @@ def test_report_shows_each_checks_failure_share_and_stands_alone(graded: Path) -
                   if row["student_id"] == "bo" and float(row["points"]) < float(row["max_points"])
                   and row["message"] != "not submitted"]
     assert bo_reasons and all(html.escape(r) in page for r in bo_reasons)
-
-
-def test_report_from_csvs_alone_with_problems_and_no_submissions(tmp_path: Path) -> None:
-    (tmp_path / "grades.csv").write_text(
-        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,late_submission_penalty,"
-        "score,max_score\n"
-        "core,,,dee,Doe,Dee,,0.0,0.0,0.0,32.0\n", encoding="utf-8")
-    (tmp_path / "checks.csv").write_text(
-        "student_id,assignment,notebook,check,points,max_points,message\n"
-        "dee,core,beginner,(submission),0,0,beginner.ipynb is not a notebook: not graded\n"
-        "dee,core,beginner,test_range,0,6,not submitted\n"
-        "eli,core,beginner,(not graded),,,not graded: the database server did not answer\n"
-        "eli,core,intermediate,test_default,1,1,passed\n", encoding="utf-8")
-    write_class_report(tmp_path)
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "Problems noted" in page and "is not a notebook: not graded" in page
-    assert "the database server did not answer" in page
-    # A grader fault is no grade: eli's beginner cell and total stay empty, an LMS import skips them.
-    assert _rows(tmp_path / "grades-wide.csv") == [
-        {"Student": "Doe, Dee", "ID": "", "SIS Login ID": "dee", "Section": "", "core: beginner": "0",
-         "core: intermediate": "0", "Total": "0"},
-        {"Student": "eli", "ID": "", "SIS Login ID": "eli", "Section": "", "core: beginner": "",
-         "core: intermediate": "1", "Total": ""}]
-    report = _Report()
-    report.feed(page)
-    assert report.checks == {"core/beginner::test_range": (0, 0), "core/intermediate::test_default": (0, 1)}

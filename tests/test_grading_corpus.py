@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pglab.checks.layout import HIDDEN_CHECKS
 from pglab.grading.batch import BatchSummary, grade_folder
-from pglab.grading.course_layout import HIDDEN_CHECKS
 from pglab.grading.kernels.session import Limits
 from tests.corpus.case import Case
 

@@ -10,10 +10,8 @@ and every feedback page byte for byte.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,11 +23,6 @@ import psutil
 import psycopg2
 import pytest
 
-from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.kernels.session import Limits
-from pglab.grading.outcome import CellKind, CellLog, CellStatus, NotebookOutcome
-from pglab.grading.reports import feedback
-from pglab.grading.result_store import Fingerprints, ResultStore
 from tests.conftest import clean_environ
 from tests.corpus.case import Case
 from tests.corpus.cases_core import EXCLUSIVE_BOUNDS, SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
@@ -321,52 +314,6 @@ def test_rerun_grades_only_what_changed(server, tmp_path: Path) -> None:
     unknown = grade(server, copy, out, "--student", "zed")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == f"pglab: no submissions from zed in {copy} (there are: ann, cho)"
-
-
-def test_fingerprint_follows_the_challenge_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A changed check module re-grades that challenge's notebooks, and only those."""
-    from pglab.grading import course_layout
-
-    hidden = tmp_path / "checks"
-    shutil.copytree(course_layout.HIDDEN_CHECKS, hidden)
-    monkeypatch.setattr(course_layout, "HIDDEN_CHECKS", hidden)
-    beginner, advanced = ChallengeNotebook("core", "beginner"), ChallengeNotebook("core", "advanced")
-    notebook = tmp_path / "beginner.ipynb"
-    notebook.write_text("{}")
-    before = Fingerprints("data", Limits())
-    prints = before.job(beginner, notebook), before.job(advanced, notebook), before.job(beginner, None)
-    assert len(set(prints)) == 3
-    check = hidden / "core" / "test_beginner.py"
-    check.write_text(check.read_text() + "\n# changed\n")
-    after = Fingerprints("data", Limits())
-    assert after.job(beginner, notebook) != prints[0]
-    assert after.job(advanced, notebook) == prints[1]
-    notebook.write_text('{"cells": []}')
-    assert after.job(advanced, notebook) != prints[1]
-    assert Fingerprints("other data", Limits()).job(advanced, None) != before.job(advanced, None)
-
-
-def test_a_record_from_before_cell_kinds_loads_and_renders_alike(tmp_path: Path) -> None:
-    """Records written before cells had a kind keep their feedback: set-up and test cells stay hidden."""
-    cells = [("set-up cell 'setup'", "set-up output", CellKind.SETUP),
-             ("cell 3", "the learner's output", CellKind.SUBMITTED),
-             ("test cell 'tests'", "a test's output", CellKind.TEST)]
-    outcome = NotebookOutcome("ann", "core", "beginner", 10.0)
-    outcome.cells = [CellLog(label, CellStatus.OK, output, "", kind) for label, output, kind in cells]
-    old = outcome.to_json()
-    for cell in old["cells"]:
-        del cell["kind"]  # as grader revision 2 stored them
-    store = ResultStore(tmp_path)
-    path = store.root / "ann" / "core" / "beginner.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"fingerprint": "f", "outcome": old}))
-    loaded = store.load("ann", "core", "beginner")
-    assert loaded is not None
-    assert [c.kind for c in loaded[1].cells] == [CellKind.SETUP, CellKind.SUBMITTED, CellKind.TEST]
-    page = feedback.render(loaded[1])
-    assert "the learner&#x27;s output" in page
-    assert "set-up output" not in page and "a test&#x27;s output" not in page
-    assert NotebookOutcome.from_json(outcome.to_json()).cells == loaded[1].cells
 
 
 BUGGY_CHECK = '''

@@ -9,6 +9,7 @@ import pkgutil
 import subprocess
 import sys
 
+import pglab.checks
 import pglab.learner
 from pglab.moved_modules import MOVED, former_names
 
@@ -41,11 +42,15 @@ def test_the_grader_knows_the_checks_cell_by_its_old_import_too() -> None:
 
 
 def test_a_learners_kernel_modules_do_not_import_zmq_or_jupyter_client() -> None:
-    names = sorted(f"pglab.learner.{m.name}" for m in pkgutil.iter_modules(pglab.learner.__path__))
-    assert names, "pglab.learner has no modules"
+    """What a learner's kernel imports (their modules, and the checks' contract their *Check your work*
+    cell runs) stays light: none of the grader's kernel machinery, none of the grader."""
+    names = sorted([*(f"pglab.learner.{m.name}" for m in pkgutil.iter_modules(pglab.learner.__path__)),
+                    *(f"pglab.checks.{m.name}" for m in pkgutil.iter_modules(pglab.checks.__path__))])
+    assert any(n.startswith("pglab.learner.") for n in names) and "pglab.checks.plugin" in names
     code = ("import importlib, json, sys\n"
             f"for name in {names!r}: importlib.import_module(name)\n"
-            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('zmq', 'jupyter_client'))))\n")
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('zmq', 'jupyter_client')\n"
+            "                        or m.startswith('pglab.grading'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [], f"a module in pglab/learner pulls in: {done.stdout}"

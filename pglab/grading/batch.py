@@ -17,8 +17,6 @@ gathered on the main thread, which alone writes the outputs. Three rules shape t
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
 import sys
 import threading
@@ -44,10 +42,10 @@ from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
+from pglab.grading.reports.rows import SubmissionProblem, check_rows, checks_csv
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.settings import load_settings
 
-CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
 ATTEMPTS = 3
 BACKOFF_S = (1.0, 3.0)
 
@@ -63,7 +61,7 @@ class Job:
 @dataclass
 class BatchSummary:
     outcomes: list[NotebookOutcome]  # every notebook in the outputs: graded now, kept, or not graded
-    problems: list[dict[str, str]]
+    problems: list[SubmissionProblem]
     seconds: float
     graded_now: int = 0
     kept: int = 0
@@ -158,13 +156,12 @@ def _timestamp(folder: Path) -> datetime | None:
 
 
 def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
-             ) -> tuple[list[Job], list[dict[str, str]]]:
+             ) -> tuple[list[Job], list[SubmissionProblem]]:
     jobs: list[Job] = []
-    problems: list[dict[str, str]] = []
+    problems: list[SubmissionProblem] = []
 
     def problem(student: str, assignment: str, notebook: str, message: str) -> None:
-        problems.append({"student_id": student, "assignment": assignment, "notebook": notebook,
-                         "check": "(submission)", "points": "0", "max_points": "0", "message": message})
+        problems.append(SubmissionProblem(student, assignment, notebook, message))
 
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for folder in sorted(p for p in student_dir.iterdir() if p.is_dir()):
@@ -223,7 +220,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
         lock.release()
 
 
-def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[dict[str, str]],
+def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
                   started: float, bwrap: str | None) -> BatchSummary:
@@ -412,7 +409,7 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 
 
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
-                   problems: list[dict[str, str]], course: dict[str, list[ChallengeNotebook]]) -> None:
+                   problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]]) -> None:
     """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
@@ -437,11 +434,12 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
                 gradebook.forget(student, assignment)
             elif not gradebook.has(student, assignment, members[0].timestamp, graded):
                 gradebook.record(student, assignment, members[0].timestamp, graded)
-        _write_checks_csv(out / "checks.csv", [outcomes[job] for job in work if job in outcomes], problems)
-        gradebook.export_csv(out / "grades.csv", ungraded)
+        rows = check_rows([outcomes[job] for job in work if job in outcomes], problems)
+        write_atomically(out / "checks.csv", checks_csv(rows))
+        grades = gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
-    write_class_report(out)
+    write_class_report(out, grades, rows)
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -449,24 +447,3 @@ def _progress(total: int, enabled: bool) -> Any:
 
     return tqdm(total=total, unit="notebook", desc="grading", disable=not enabled, file=sys.stderr,
                 dynamic_ncols=True)
-
-
-def _write_checks_csv(path: Path, outcomes: list[NotebookOutcome], problems: list[dict[str, str]]) -> None:
-    rows = list(problems)
-    for outcome in sorted(outcomes, key=lambda o: (o.student, o.assignment, o.notebook)):
-        base = {"student_id": outcome.student, "assignment": outcome.assignment, "notebook": outcome.notebook}
-        if not outcome.is_grade:  # no points at all: empty, not zero
-            rows.append({**base, "check": "(not graded)", "points": "", "max_points": "",
-                         "message": "; ".join(outcome.notes)})
-            continue
-        if outcome.notes:
-            rows.append({**base, "check": "(notebook)", "points": "0", "max_points": "0",
-                         "message": "; ".join(outcome.notes)})
-        for result in outcome.results:
-            rows.append({**base, "check": result.name, "points": f"{result.points:g}",
-                         "max_points": f"{result.max_points:g}", "message": result.message})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CHECKS_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomically(path, buffer.getvalue().encode("utf-8"))

@@ -17,7 +17,6 @@ answering is a :class:`~pglab.errors.GraderFault` (the notebook is graded again)
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import socket
 import subprocess
@@ -28,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.runner import runtestprotocol
 
-from pglab.errors import FaultKind, GraderFault, PglabError, one_line
-from pglab.grading.outcome import CheckResult, SandboxError
-from pglab.learner.submission import CheckFailed, LearnerCodeError, Submission
+from pglab.checks.plugin import FAULT, INFO, PROVIDED, RESULT, SUBMISSION, library_arguments
+from pglab.checks.results import CheckResult, result_of
+from pglab.checks.submission import CheckFailed, LearnerCodeError, SandboxError, Submission
+from pglab.errors import FaultKind, GraderFault, one_line
 
 # The children run from the folder this very pglab was imported from: ``python -m`` puts the working
 # directory first on sys.path, and an instructor grading in another clone of the course must not get
@@ -41,12 +42,12 @@ START_WAIT_S = 120.0  # importing pytest and collecting every check module, on a
 ANSWER_WAIT_S = 60.0  # between two messages of the child: a check's own Python and SQL, no learner code
 
 
-def _child_command(*args: str) -> list[str]:
-    """This module as a child process (run it with ``cwd=PACKAGE_HOME``, ``env=_child_environment()``)."""
-    return [sys.executable, "-m", "pglab.grading.check_runner", *args]
+def child_command(module: str, *args: str) -> list[str]:
+    """``module`` run as a child process (with ``cwd=PACKAGE_HOME``, ``env=child_environment()``)."""
+    return [sys.executable, "-m", module, *args]
 
 
-def _child_environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
@@ -80,8 +81,6 @@ class _ServeChecks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: Any) -> None:
-        from pglab.grading.pytest_plugin import PROVIDED
-
         config.stash[PROVIDED] = True
 
     def pytest_collectreport(self, report: Any) -> None:
@@ -107,10 +106,6 @@ class _ServeChecks:
 
     def _serve(self, session: Any, request: tuple) -> None:
         """One notebook: its challenge's checks, in order, each asking first whether it may still run."""
-        from _pytest.runner import runtestprotocol
-
-        from pglab.grading.pytest_plugin import FAULT, INFO, RESULT, SUBMISSION, result_of
-
         _, files, database_url = request
         order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
         items = sorted((item for item in session.items if INFO in item.stash and item.stash[INFO].file in order),
@@ -141,8 +136,6 @@ class _ServeChecks:
 
 def child_main(fd: int, files: list[str]) -> int:
     """``python -m pglab.grading.check_runner FD FILE...``: serve check runs until told to stop."""
-    from pglab.grading.pytest_plugin import library_arguments
-
     conn = Connection(fd)
     server = _ServeChecks(conn)
     try:
@@ -167,8 +160,9 @@ class CheckRunner:
         parent.close()
         fd = child.fileno()
         self.process = subprocess.Popen(
-            _child_command(str(fd), *self.files), pass_fds=(fd,), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_child_environment(), cwd=PACKAGE_HOME)
+            child_command("pglab.grading.check_runner", str(fd), *self.files),
+            pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=child_environment(), cwd=PACKAGE_HOME)
         child.close()
         self._ready = False
 
@@ -286,56 +280,5 @@ class CheckRunners:
             self._all.clear()
 
 
-def collect(files: list[Path]) -> dict[str, list[Any]]:
-    """Every check in ``files`` without running one: {file: [CheckInfo, ...]} (pytest, in a child)."""
-    import json
-
-    from pglab.grading.pytest_plugin import CheckInfo
-
-    existing = [str(f.resolve()) for f in files if f.is_file()]
-    if not existing:
-        return {}
-    done = subprocess.run(_child_command("--collect", *existing), capture_output=True, text=True,
-                          timeout=START_WAIT_S, env=_child_environment(), cwd=PACKAGE_HOME)
-    if done.returncode != 0:
-        detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
-        raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "
-                             f"run `pytest --collect-only {' '.join(existing)}` to see why")
-    found: dict[str, list[Any]] = {path: [] for path in existing}
-    for entry in json.loads(done.stdout.strip().splitlines()[-1]):
-        found[entry["file"]].append(CheckInfo(**entry))
-    return found
-
-
-class ChecksUnusable(PglabError):
-    """A check module does not import, or a check lacks its points: the instructor must fix it."""
-
-
-def _collect_main(files: list[str]) -> int:
-    import dataclasses
-    import json
-
-    from pglab.grading.pytest_plugin import INFO, errors_in_report, library_arguments
-
-    class Collected:
-        def __init__(self) -> None:
-            self.items: list[Any] = []
-
-        def pytest_collection_finish(self, session: Any) -> None:
-            self.items = list(session.items)
-
-    collected = Collected()
-    report = io.StringIO()
-    with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
-        code = pytest.main(["--collect-only", *library_arguments(files)], plugins=[collected])
-    if code != pytest.ExitCode.OK:
-        print(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
-        return 1
-    print(json.dumps([dataclasses.asdict(item.stash[INFO]) for item in collected.items if INFO in item.stash]))
-    return 0
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "--collect":
-        sys.exit(_collect_main(sys.argv[2:]))
     sys.exit(child_main(int(sys.argv[1]), sys.argv[2:]))

@@ -2,7 +2,8 @@
 
 - ``solutions/<assignment>/<notebook>.ipynb``: the nbgrader source (reference solution, points);
 - ``pglab/challenge_checks/<assignment>/test_<notebook>.py``: visible checks (ship to learners);
-- ``grader/checks/<assignment>/test_<notebook>.py``: hidden checks (instructors only).
+- ``grader/checks/<assignment>/test_<notebook>.py``: hidden checks (instructors only)
+  (:mod:`pglab.checks.layout`).
 
 ``pglab grade --source SOURCE`` reads the notebooks from another nbgrader source folder: a notebook
 with nbgrader grade cells of its own is graded by them (:mod:`pglab.grading.nbgrader_cells`), plus
@@ -11,19 +12,15 @@ the course's check modules of the same name when there are any.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from pglab.checks import layout
+from pglab.checks.results import CheckInfo
+from pglab.grading.check_catalogue import check_catalogue
+from pglab.grading.nbgrader_cells import TestCell, is_nbgrader_native, test_cells
 from pglab.settings import PROJECT_ROOT
 
-if TYPE_CHECKING:
-    from pglab.grading.nbgrader_cells import TestCell
-    from pglab.grading.pytest_plugin import CheckInfo
-
-VISIBLE_CHECKS = PROJECT_ROOT / "pglab" / "challenge_checks"
-HIDDEN_CHECKS = PROJECT_ROOT / "grader" / "checks"
 SOURCE = PROJECT_ROOT / "solutions"
 RELEASE = PROJECT_ROOT / "notebooks" / "challenges"
 
@@ -45,13 +42,9 @@ class ChallengeNotebook:
     @property
     def native(self) -> bool:
         """Graded by its own nbgrader test cells, nbgrader's way (not only by the course's checks)."""
-        from pglab.grading.nbgrader_cells import is_nbgrader_native
-
         return is_nbgrader_native(self.source)
 
     def test_cells(self) -> tuple[TestCell, ...]:
-        from pglab.grading.nbgrader_cells import test_cells
-
         return test_cells(self.source)
 
     @property
@@ -60,10 +53,7 @@ class ChallengeNotebook:
 
     def check_files(self, include_hidden: bool = True) -> list[Path]:
         """Where its check modules live (visible first), whether or not they exist."""
-        paths = [VISIBLE_CHECKS / self.assignment / f"test_{self.notebook}.py"]
-        if include_hidden:
-            paths.append(HIDDEN_CHECKS / self.assignment / f"test_{self.notebook}.py")
-        return paths
+        return layout.check_files(self.assignment, self.notebook, include_hidden)
 
     def checks(self, include_hidden: bool = True) -> list[CheckInfo]:
         """Its checks as pytest collects them (visible first), without running one."""
@@ -79,23 +69,6 @@ class ChallengeNotebook:
 
     def max_points(self) -> float:
         return sum(c.points for c in self.graded_items())
-
-
-_catalogue: dict[tuple, dict[str, list[CheckInfo]]] = {}
-_catalogue_lock = threading.Lock()
-
-
-def check_catalogue() -> dict[str, list[CheckInfo]]:
-    """Every check module of the course, collected by pytest once (again when a file changes)."""
-    from pglab.grading.check_runner import collect
-
-    files = sorted(VISIBLE_CHECKS.rglob("test_*.py")) + sorted(HIDDEN_CHECKS.rglob("test_*.py"))
-    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    with _catalogue_lock:
-        if key not in _catalogue:
-            _catalogue.clear()
-            _catalogue[key] = collect(files)
-        return _catalogue[key]
 
 
 def assignments(source_root: Path = SOURCE) -> dict[str, list[ChallengeNotebook]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from pglab.checks.submission import SandboxError
 from pglab.db.provision import admin_url
 from pglab.db.server import open_parents
 from pglab.errors import FaultKind, GraderFault
@@ -56,7 +57,6 @@ from pglab.grading.outcome import (
     CellLog,
     CellStatus,
     NotebookOutcome,
-    SandboxError,
     zero_outcome,
 )
 from pglab.grading.workspace import GradingWorkspace

@@ -15,10 +15,11 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 
+from pglab.checks.results import CheckResult
 from pglab.errors import one_line
 from pglab.grading.kernels.session import CellRun
 from pglab.grading.nbgrader_cells import TestCell
-from pglab.grading.outcome import CellStatus, CheckResult
+from pglab.grading.outcome import CellStatus
 
 
 def executed(cell: NotebookNode, run: CellRun) -> NotebookNode:

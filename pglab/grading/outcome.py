@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from pglab.checks.results import CheckResult
 from pglab.errors import FaultKind, GraderFault
 
 
@@ -31,26 +32,6 @@ class Gradable(Protocol):
 
 
 GRADE_CELL = "checks"  # the gradebook's grade cell for the course's checks (their sum)
-
-
-class SandboxError(Exception):
-    """The learner's kernel could not answer: their code timed out, killed it, or it would not start."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's result for one notebook: a ``checks.csv`` row and a feedback line."""
-
-    name: str
-    description: str
-    points: float
-    max_points: float
-    hidden: bool
-    message: str
-
-    @property
-    def passed(self) -> bool:
-        return self.points >= self.max_points
 
 
 class OutcomeState(enum.Enum):

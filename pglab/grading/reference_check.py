@@ -6,7 +6,7 @@ notebook) is wrong, or the reference is: grading a class with it would blame eve
 course's mistake, so ``pglab grade`` stops before it grades anyone and names the check
 (:class:`~pglab.errors.ChecksFailTheReference`). A check that passes on the reference and fails on
 a learner's work fails because of that work, even when the exception came from the check's own code
-(:class:`~pglab.grading.pytest_plugin.Verdict`).
+(:class:`~pglab.checks.verdicts.Verdict`).
 
 A reference that passed is remembered in ``OUT/.pglab/references/`` under the challenge's
 fingerprint (its source, check modules, course data, limits, grader revision), so a re-run with
@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, wait
 from pathlib import Path
 
+from pglab.checks.results import CheckResult
 from pglab.errors import ChecksFailTheReference, FaultKind, GraderFault
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.outcome import CheckResult, NotebookOutcome
+from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.result_store import write_atomically
 from pglab.settings import PROJECT_ROOT
 

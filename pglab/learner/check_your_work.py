@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglab.grading.course_layout import ChallengeNotebook
-from pglab.learner.submission import LocalSubmission, database_url
+from pglab.checks.layout import check_files
+from pglab.checks.plugin import ChecksDidNotLoad, run_here
+from pglab.checks.submission import LocalSubmission, database_url
 
 
 def check_my_work(assignment: str, notebook: str, namespace: dict[str, Any]) -> None:
-    from pglab.grading.pytest_plugin import ChecksDidNotLoad, run_here  # pytest loads only when asked
-
-    challenge = ChallengeNotebook(assignment, notebook)
     sub = LocalSubmission(namespace, database_url(namespace))
     try:
-        results = run_here(challenge.check_files(include_hidden=False), sub)
+        results = run_here(check_files(assignment, notebook, include_hidden=False), sub)
     except ChecksDidNotLoad as err:
         print(f"The checks for {notebook} could not be loaded; tell your instructor:\n{err}")
         return

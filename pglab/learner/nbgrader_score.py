@@ -13,20 +13,18 @@ import contextlib
 import io
 from typing import Any
 
-from pglab.grading.course_layout import ChallengeNotebook
-from pglab.learner.submission import LocalSubmission, database_url
+from pglab.checks.layout import check_files
+from pglab.checks.plugin import run_here
+from pglab.checks.submission import LocalSubmission, database_url
 
 
 def score(assignment: str, notebook: str, namespace: dict[str, Any]) -> float:
     """Run all checks (visible and hidden) here; print one line per check; return the points."""
-    from pglab.grading.pytest_plugin import run_here
-
-    challenge = ChallengeNotebook(assignment, notebook)
     sub = LocalSubmission(namespace, database_url(namespace))
     # nbgrader gives zero to a test cell that writes to stderr: keep learner noise out of it.
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            results = run_here(challenge.check_files(include_hidden=True), sub)
+            results = run_here(check_files(assignment, notebook, include_hidden=True), sub)
     finally:
         sub.close()
     lines = []

@@ -64,9 +64,9 @@ import test_beginner
 MONKEYPATCH = STUB + '''
 import builtins
 import pytest
-import pglab.grading.pytest_plugin as plugin
+import pglab.checks.plugin as plugin
 import pglab.learner.nbgrader_score as nbgrader_score
-import pglab.learner.wire as wire
+import pglab.checks.wire as wire
 pytest.main = lambda *args, **kwargs: 0
 plugin.run_here = lambda *args, **kwargs: []
 plugin.assertion_message = lambda text: "passed"

@@ -49,7 +49,7 @@ PRELOAD = (
     "IPython", "IPython.core.interactiveshell", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "ipykernel.zmqshell", "ipykernel.debugger", "ipykernel.comm", "jupyter_client.session",
     "tornado.ioloop", "zmq", "psycopg2", "psycopg2.extras", "psycopg2.pool", "psycopg2.errors",
-    "pglab.learner.catalogue", "pglab.learner.wire",
+    "pglab.learner.catalogue", "pglab.checks.wire",
 )
 REPORT_TIMEOUT_S = 20.0  # below SPAWN_TIMEOUT_S: the server answers before the grader gives up
 START_TIMEOUT_S = 90.0

@@ -25,11 +25,11 @@ import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from pglab.checks.submission import LearnerCodeError, SandboxError
 from pglab.errors import FaultKind, GraderFault
 from pglab.grading.kernels.confinement import Confinement
 from pglab.grading.kernels.forkserver import ForkServer
-from pglab.grading.outcome import CellStatus, SandboxError
-from pglab.learner.submission import LearnerCodeError
+from pglab.grading.outcome import CellStatus
 
 INTERRUPT_GRACE_S = 10.0
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
@@ -225,7 +225,7 @@ class KernelSession:
         wrapper = (
             "def __pglab_exec(__code):\n"
             "    from IPython.display import publish_display_data as __p\n"
-            "    from pglab.learner.wire import dumps as __d\n"
+            "    from pglab.checks.wire import dumps as __d\n"
             "    scope = dict(globals())\n"
             "    try:\n"
             "        exec(__code, scope)\n"

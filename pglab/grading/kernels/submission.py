@@ -1,11 +1,11 @@
-"""The grader's :class:`~pglab.learner.submission.Submission`: the learner's code in a sandboxed kernel."""
+"""The grader's :class:`~pglab.checks.submission.Submission`: the learner's code in a sandboxed kernel."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pglab.checks.submission import Submission
 from pglab.grading.kernels.session import KernelSession
-from pglab.learner.submission import Submission
 
 
 class KernelSubmission(Submission):

@@ -1,8 +1,8 @@
 """What the instructor reads after ``pglab grade``: ``report.html`` and ``grades-wide.csv`` in OUT.
 
-Both are made from the two CSVs the batch has already written (``grades.csv``: nbgrader's export,
-one row per learner and assignment; ``checks.csv``: one row per learner and check), so they say
-exactly what those say and can be rebuilt from them alone.
+Both are made from the same typed rows as the two CSVs the batch writes (the gradebook's scores,
+which ``grades.csv`` exports, and the rows of ``checks.csv``: :mod:`pglab.grading.reports.rows`),
+so they say exactly what those say; each file is written whole (temporary file, then rename).
 
 - ``report.html`` stands alone (plots are inline SVG, no script, no external file): the class's
   score distribution, each notebook's scores, and for every check the share of learners who
@@ -26,14 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pglab.errors import PglabError
+from pglab.grading.reports.rows import CheckRow, GradeRow, RowKind
+from pglab.grading.result_store import write_atomically
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-NOT_SUBMITTED = "not submitted"
-NOT_GRADED_ROW = "(not graded)"  # checks.csv's row for a notebook the grader failed on (no points)
 WIDE_IDENTITY = ("Student", "ID", "SIS Login ID", "Section")
 TOTAL = "Total"
 STYLE = """
@@ -78,36 +77,27 @@ class ClassResults:
     assignment_scores: dict[str, dict[str, float]]  # graded assignment -> student -> score (grades.csv)
     assignment_max: dict[str, float]
     checks: list[CheckTally]
-    problems: list[dict[str, str]]
+    problems: list[CheckRow]  # notes on notebooks handed in, files not graded, grader faults
 
 
-def write_class_report(out: Path) -> None:
-    """Write ``report.html`` and ``grades-wide.csv`` into ``out`` from its grades.csv and checks.csv."""
-    results = read_results(out / "grades.csv", out / "checks.csv")
-    write_wide_csv(results, out / "grades-wide.csv")
-    (out / "report.html").write_text(render_report(results), encoding="utf-8")
+def write_class_report(out: Path, grades: list[GradeRow], rows: list[CheckRow]) -> None:
+    """Write ``report.html`` and ``grades-wide.csv`` into ``out``, each whole or not at all."""
+    results = class_results(grades, rows)
+    write_atomically(out / "grades-wide.csv", wide_csv(results))
+    write_atomically(out / "report.html", render_report(results).encode("utf-8"))
 
 
-def read_results(grades_csv: Path, checks_csv: Path) -> ClassResults:
-    try:
-        with grades_csv.open(encoding="utf-8", newline="") as handle:
-            grade_rows = list(csv.DictReader(handle))
-        with checks_csv.open(encoding="utf-8", newline="") as handle:
-            check_rows = list(csv.DictReader(handle))
-    except OSError as err:
-        raise PglabError(f"cannot read the grading results for the class report: {err}") from None
-
-    students: list[str] = sorted({row["student_id"] for row in grade_rows} | {row["student_id"] for row in check_rows})
-    names = {row["student_id"]: ", ".join(p for p in (row.get("last_name"), row.get("first_name")) if p)
-             for row in grade_rows}
+def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
+    """The class's results from the gradebook's scores and the rows of ``checks.csv``."""
+    students: list[str] = sorted({g.student for g in grades} | {row.student for row in rows})
+    names = {g.student: ", ".join(p for p in (g.last_name, g.first_name) if p) for g in grades}
     total: dict[str, float] = defaultdict(float)
     max_by_assignment: dict[str, float] = {}
     by_assignment: dict[str, dict[str, float]] = defaultdict(dict)
-    for row in grade_rows:
-        score = float(row["score"] or 0)
-        total[row["student_id"]] += score
-        max_by_assignment[row["assignment"]] = float(row["max_score"] or 0)
-        by_assignment[row["assignment"]][row["student_id"]] = score
+    for grade in grades:
+        total[grade.student] += grade.score
+        max_by_assignment[grade.assignment] = grade.max_score
+        by_assignment[grade.assignment][grade.student] = grade.score
 
     notebooks: list[str] = []
     notebook_max: dict[str, float] = defaultdict(float)
@@ -116,30 +106,30 @@ def read_results(grades_csv: Path, checks_csv: Path) -> ClassResults:
     not_graded: set[tuple[str, str]] = set()
     tallies: dict[tuple[str, str], CheckTally] = {}
     first_student: dict[str, str] = {}
-    problems: list[dict[str, str]] = []
-    for row in check_rows:
-        notebook = f"{row['assignment']}/{row['notebook']}"
-        if row["check"] == NOT_GRADED_ROW:
-            not_graded.add((row["student_id"], notebook))
-        if row["check"].startswith("("):  # "(notebook)" notes, "(submission)" problems: no points
-            if not row["message"].endswith("was not submitted"):  # the per-notebook table counts those
+    problems: list[CheckRow] = []
+    for row in rows:
+        notebook = row.notebook_key
+        if row.kind is RowKind.NOT_GRADED:
+            not_graded.add((row.student, notebook))
+        if row.kind is not RowKind.CHECK:  # notes, problems, faults: no points
+            if row.handed_in:  # the per-notebook table counts the notebooks not handed in
                 problems.append(row)
             continue
         if notebook not in notebook_max:
             notebooks.append(notebook)
-            first_student[notebook] = row["student_id"]
-        points, maximum = float(row["points"]), float(row["max_points"])
-        if first_student[notebook] == row["student_id"]:
+            first_student[notebook] = row.student
+        points, maximum = row.points or 0.0, row.max_points or 0.0
+        if first_student[notebook] == row.student:
             notebook_max[notebook] += maximum
-        notebook_points[(row["student_id"], notebook)] += points
-        tally = tallies.setdefault((notebook, row["check"]), CheckTally(notebook, row["check"], maximum))
-        if row["message"] == NOT_SUBMITTED:
+        notebook_points[(row.student, notebook)] += points
+        tally = tallies.setdefault((notebook, row.check), CheckTally(notebook, row.check, maximum))
+        if not row.handed_in:
             continue
-        submitted.add((row["student_id"], notebook))
+        submitted.add((row.student, notebook))
         tally.submitted += 1
         if points < maximum:
             tally.failed += 1
-            tally.reasons[row["message"]] += 1
+            tally.reasons[row.message] += 1
     order = {name: index for index, name in enumerate(sorted(notebooks))}
     notebooks.sort(key=lambda n: order[n])
     return ClassResults(
@@ -157,17 +147,19 @@ def column_title(notebook: str) -> str:
     return notebook.replace("/", ": ", 1)
 
 
-def write_wide_csv(results: ClassResults, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), TOTAL])
-        for student in results.students:
-            # A notebook the grader failed on has no grade yet: an empty cell (and no total), never 0.
-            scores = ["" if (student, n) in results.not_graded else
-                      _points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
-            pending = any(s == student for s, _ in results.not_graded)
-            writer.writerow([results.names.get(student) or student, "", student, "", *scores,
-                             "" if pending else _points(results.total[student])])
+def wide_csv(results: ClassResults) -> bytes:
+    """``grades-wide.csv``: a row per learner, a column per notebook and the total."""
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), TOTAL])
+    for student in results.students:
+        # A notebook the grader failed on has no grade yet: an empty cell (and no total), never 0.
+        scores = ["" if (student, n) in results.not_graded else
+                  _points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
+        pending = any(s == student for s, _ in results.not_graded)
+        writer.writerow([results.names.get(student) or student, "", student, "", *scores,
+                         "" if pending else _points(results.total[student])])
+    return handle.getvalue().encode("utf-8")
 
 
 def _points(value: float) -> str:
@@ -213,8 +205,8 @@ def render_report(results: ClassResults) -> str:
         ]
     if results.problems:
         rows = "".join(
-            f"<tr><td>{e(p['student_id'])}</td><td>{e(p['assignment'])}/{e(p['notebook'])}</td>"
-            f"<td>{e(p['check'])}</td><td>{e(p['message'])}</td></tr>" for p in results.problems)
+            f"<tr><td>{e(p.student)}</td><td>{e(p.assignment)}/{e(p.notebook)}</td>"
+            f"<td>{e(p.check)}</td><td>{e(p.message)}</td></tr>" for p in results.problems)
         parts += ["<h2>Problems noted</h2>",
                   "<p>Notes about whole notebooks (a cell that raised or ran too long) and files that could "
                   "not be graded, as in checks.csv.</p>",

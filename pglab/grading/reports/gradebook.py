@@ -25,6 +25,7 @@ from sqlalchemy.exc import SAWarning
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.nbgrader_cells import solution_cells
 from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
+from pglab.grading.reports.rows import GradeRow, grade_rows
 from pglab.grading.result_store import write_atomically
 
 
@@ -141,9 +142,10 @@ class GradebookWriter:
             self.gradebook.remove_submission(assignment, student)
             self.gradebook.db.commit()
 
-    def export_csv(self, destination: Path, ungraded: Collection[tuple[str, str]] = ()) -> None:
+    def export_csv(self, destination: Path, ungraded: Collection[tuple[str, str]] = ()) -> list[GradeRow]:
         """nbgrader's export, without rows for ``(student, assignment)`` pairs that were not graded:
-        nbgrader lists every assignment for every student it knows, a missing one as 0."""
+        nbgrader lists every assignment for every student it knows, a missing one as 0. Returns
+        its rows, for the class report."""
         with tempfile.TemporaryDirectory() as scratch:
             plugin = CsvExportPlugin(to=str(Path(scratch) / "grades.csv"))
             plugin.log = logging.getLogger("pglab.gradebook")
@@ -158,6 +160,7 @@ class GradebookWriter:
             writer.writerows([header, *(r for r in rows[1:] if (r[student], r[assignment]) not in ungraded)])
             text = buffer.getvalue()
         write_atomically(destination, text.encode("utf-8"))
+        return grade_rows(text)
 
     def close(self) -> None:
         self.gradebook.close()

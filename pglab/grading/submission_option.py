@@ -1,19 +1,24 @@
 """``pytest CHECKS --submission NOTEBOOK``: one learner's notebook, executed exactly as ``pglab grade`` does.
 
-The notebook runs in the grading sandbox (bubblewrap, a throw-away user as root) against its own
-fresh copy of the course database, with the same cell plan and limits; then pytest runs the
-checks against that kernel. Nothing is written next to the notebook, and everything is cleaned up
-when pytest ends. An instructor uses it to see exactly why a learner lost points, with pytest's
-``-k``, ``-x`` and ``--pdb``.
+A pytest plugin of the grader's own (entry point ``pglab_submission``), beside the checks' plugin
+(:mod:`pglab.checks.plugin`), which never loads it in a learner's kernel. The notebook runs in the
+grading sandbox (bubblewrap, a throw-away user as root) against its own fresh copy of the course
+database, with the same cell plan and limits; then pytest runs the checks against that kernel.
+Nothing is written next to the notebook, and everything is cleaned up when pytest ends. An
+instructor uses it to see exactly why a learner lost points, with pytest's ``-k``, ``-x`` and
+``--pdb``; the blame rules are the checks' own (:mod:`pglab.checks.verdicts`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pglab.checks.layout import challenge_of
+from pglab.checks.plugin import INFO, PROVIDED, SUBMISSION
 from pglab.errors import GraderFault, PglabError
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.grade_notebook import SandboxPool, grading_context, submission_in_sandbox
@@ -22,6 +27,39 @@ from pglab.grading.kernels.session import Limits
 from pglab.grading.kernels.submission import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, read_submission
 from pglab.grading.outcome import NotebookOutcome
+
+RUNNING = pytest.StashKey["SandboxedSubmission"]()  # the notebook's sandbox, for the session
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pglab", "pglab challenge checks")
+    group.addoption("--submission", metavar="NOTEBOOK", default=None,
+                    help="a learner's notebook: execute it in a sandbox with its own copy of the course "
+                         "database, as `pglab grade` does, and run these checks against it")
+
+
+@pytest.hookimpl(trylast=True)  # after the checks' plugin marked which items are checks
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    notebook = config.getoption("submission")
+    checks = [item for item in items if INFO in item.stash]
+    if not notebook or not checks or config.option.collectonly or config.stash.get(PROVIDED, False):
+        return
+    challenges = {challenge_of(Path(str(item.path))) for item in checks}
+    if len(challenges) > 1:
+        raise pytest.UsageError("--submission grades one notebook: give the check files of one challenge "
+                                f"(these are for {', '.join(sorted('/'.join(c) for c in challenges))})")
+    ((assignment, name),) = challenges
+    running = SandboxedSubmission(assignment, name, Path(notebook))
+    config.add_cleanup(running.close)
+    config.stash[RUNNING] = running
+    config.stash[SUBMISSION] = running.submission()  # executes the notebook now: a fault is one UsageError
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    running = config.stash.get(RUNNING, None)
+    if running is not None:
+        for line in running.summary_lines():
+            terminalreporter.write_line(line)
 
 
 class SandboxedSubmission:

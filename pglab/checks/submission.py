@@ -1,10 +1,10 @@
 """What a check sees of the learner's work: call their functions, run a snippet, query their database.
 
-The ``sub`` fixture of the course's checks (:mod:`pglab.grading.pytest_plugin`) is a
+The ``sub`` fixture of the course's checks (:mod:`pglab.checks.plugin`) is a
 :class:`Submission`. One interface, several places the learner's code can live, so a check module
 runs unchanged wherever it is run: :class:`LocalSubmission` is the learner's namespace in this very
 process (their own *Check your work* cell, and plain ``nbgrader autograde``); the grader's
-submissions reach a sandboxed kernel and return only JSON (see :mod:`pglab.learner.wire`).
+submissions reach a sandboxed kernel and return only JSON (see :mod:`pglab.checks.wire`).
 
 Nothing here imports zmq or jupyter_client: it runs in the learner's kernel.
 """
@@ -21,7 +21,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from pglab.learner.wire import to_jsonable
+from pglab.checks.wire import to_jsonable
 
 MISSING = "__pglab_missing__"
 RETURNED = "__pglab_returned__"
@@ -29,7 +29,7 @@ RETURNED = "__pglab_returned__"
 
 @dataclass(frozen=True)
 class Returned:
-    """What the learner's function gave back, described where it ran (see :func:`pglab.learner.wire.describe`).
+    """What the learner's function gave back, described where it ran (see :func:`pglab.checks.wire.describe`).
 
     A check that cannot use a return value (it iterates over ``None``) says which function returned
     what, and what its signature promised, instead of a bare ``TypeError``.
@@ -62,6 +62,10 @@ class CheckFailed(AssertionError):
     """The learner's work did not do what the check expects; ``str()`` says what to fix."""
 
 
+class SandboxError(Exception):
+    """The learner's kernel could not answer: their code timed out, killed it, or it would not start."""
+
+
 class LearnerCodeError(Exception):
     """The learner's code raised while a check called it (``type_name`` and ``message`` are theirs)."""
 
@@ -86,7 +90,7 @@ class Submission:
         payload = json.dumps([args, kwargs])
         answer = self.run(
             f"import json as _json\n"
-            f"from pglab.learner.wire import describe as _describe, promised_return as _promised\n"
+            f"from pglab.checks.wire import describe as _describe, promised_return as _promised\n"
             f"if not callable(globals().get({function!r})):\n"
             f"    result = {{{MISSING!r}: True}}\n"
             f"else:\n"

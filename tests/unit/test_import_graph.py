@@ -1,0 +1,124 @@
+"""The package's imports point one way: no cycle anywhere, and the checks' contract and the learner's
+modules import nothing of the grader.
+
+Read from the source (every ``import`` statement, at module level or inside a function or an
+``if TYPE_CHECKING`` block), so a cycle hidden by an import inside a function is found too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pglab
+
+PACKAGE = Path(pglab.__file__).resolve().parent
+
+
+def module_names() -> dict[str, Path]:
+    names = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        names[name] = path
+    return names
+
+
+MODULES = module_names()
+
+
+def imported(path: Path) -> Iterator[str]:
+    """The pglab modules ``path`` imports (``from pglab.a import b`` is ``pglab.a.b`` when that is a module)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module
+                     for alias in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in MODULES:
+                name = name.rpartition(".")[0]
+            if name.startswith("pglab"):
+                yield name
+
+
+def graph() -> dict[str, set[str]]:
+    edges = {name: set(imported(path)) for name, path in MODULES.items()}
+    for name in edges:  # importing pglab.a.b runs pglab/a/__init__.py first: not an edge a cycle needs
+        edges[name].discard(name)
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_the_graph_is_read_from_every_module() -> None:
+    edges = graph()
+    assert "pglab.grading.batch" in edges and "pglab.checks.plugin" in edges["pglab.grading.check_runner"]
+    assert "pglab.grading.check_catalogue" in edges["pglab.grading.course_layout"]
+
+
+def test_a_cycle_would_be_found() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_in_the_package() -> None:
+    assert cycles(graph()) == []
+
+
+def test_the_checks_contract_and_the_learners_modules_import_nothing_of_the_grader() -> None:
+    edges = graph()
+    for name in MODULES:
+        if name.startswith(("pglab.checks", "pglab.learner", "pglab.challenge_checks")):
+            grader = sorted(m for m in reachable(edges, name) if m.startswith(("pglab.grading", "pglab.classroom")))
+            assert grader == [], f"{name} reaches {grader}"
+    contract = {m for name in MODULES if name.startswith("pglab.checks") for m in reachable(edges, name)}
+    assert contract <= {m for m in MODULES if m.startswith("pglab.checks")} | {"pglab", "pglab.errors",
+                                                                              "pglab.settings", "pglab.moved_modules"}
