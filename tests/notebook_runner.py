@@ -9,7 +9,7 @@ both that the lesson runs with every exercise unanswered and that every referenc
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import nbformat
@@ -37,11 +37,14 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
 
 
 def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300,
-                       answers: Mapping[int, str] | None = None
+                       answers: Mapping[int, str] | None = None,
+                       then: Callable[[CellRunner], None] | None = None,
                        ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
     """Execute ``path`` twice in one kernel (the second time with ``answers`` filled in).
 
-    Returns the notebook as it was after each pass; raises CellExecutionError on a failing cell.
+    ``then`` runs after the second pass, in the same kernel, with a :class:`CellRunner` (the
+    exercise corpus swaps wrong answers in there). Returns the notebook as it was after each pass;
+    raises CellExecutionError on a failing cell.
     """
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -62,7 +65,28 @@ def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300,
                         client.execute_cell(cell, index)
                 if run == 1:
                     first_pass = nbformat.from_dict(nb)  # outputs of the clean top-to-bottom run
+            if then is not None:
+                then(CellRunner(client, nb))
     finally:
         os.environ.clear()
         os.environ.update(saved)
     return first_pass, nb
+
+
+class CellRunner:
+    """Run one more source in the notebook's kernel, at the place of a given cell."""
+
+    def __init__(self, client: NotebookClient, nb: nbformat.NotebookNode) -> None:
+        self.client, self.nb = client, nb
+
+    def run(self, index: int, source: str) -> tuple[str, list[str]]:
+        """Execute ``source`` as cell ``index``: what it printed, and its errors (``ename: evalue``)."""
+        cell = self.nb.cells[index]
+        cell.source = source
+        cell.outputs = []
+        try:
+            self.client.execute_cell(cell, index)
+        except Exception as err:  # CellExecutionError: reported to the caller as the cell's error
+            return cell_text(cell), [f"{type(err).__name__}: {str(err)[-500:]}"]
+        return cell_text(cell), [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs
+                                 if o.get("output_type") == "error"]

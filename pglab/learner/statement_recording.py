@@ -70,7 +70,7 @@ class _Recording2:
     connection: RecordingConnection2
 
     def _record(self, kind: str, query: Any, params: Any, run: Any) -> Any:
-        sent = Sent(kind, _text2(self, query), params)  # type: ignore[arg-type]
+        sent = Sent(kind, _text2(self, query), params)
         self.connection.sent.append(sent)
         try:
             result = run()
@@ -80,7 +80,7 @@ class _Recording2:
         if self.connection.probe:
             with psycopg2.extensions.cursor(self.connection) as probe:
                 probe.execute(self.connection.probe)
-                sent.probe = probe.fetchone()[0]  # type: ignore[index]
+                sent.probe = probe.fetchone()[0]
         return result
 
     def execute(self, query: Any, vars: Any = None) -> Any:
@@ -153,12 +153,12 @@ class _RecordingOn:
     sent: list[Sent]
 
     def execute(self, query: Any, vars: Any = None) -> Any:
-        self.sent.append(Sent("execute", _text2(self, query), vars))  # type: ignore[arg-type]
+        self.sent.append(Sent("execute", _text2(self, query), vars))
         return super().execute(query, vars)  # type: ignore[misc]
 
     def executemany(self, query: Any, vars_list: Any) -> Any:
         rows = list(vars_list)
-        self.sent.append(Sent("executemany", _text2(self, query), rows))  # type: ignore[arg-type]
+        self.sent.append(Sent("executemany", _text2(self, query), rows))
         return super().executemany(query, rows)  # type: ignore[misc]
 
 
@@ -172,16 +172,16 @@ def stop_recording(conn: psycopg2.extensions.connection) -> None:
 class RecordingCursor3(psycopg.Cursor[Any]):
     """A psycopg 3 cursor that records what it sends (``conn.execute()`` goes through it too)."""
 
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         self._sent().append(Sent("execute", _text3(self, query), params))
         return super().execute(query, params, **kwargs)
 
-    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         rows = list(params_seq)
         self._sent().append(Sent("executemany", _text3(self, query), rows))
         return super().executemany(query, rows, **kwargs)
 
-    def copy(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def copy(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         self._sent().append(Sent("copy", _text3(self, statement), params))
         return super().copy(statement, params, **kwargs)
 
@@ -189,7 +189,7 @@ class RecordingCursor3(psycopg.Cursor[Any]):
         conn = self.connection
         if not hasattr(conn, "sent"):
             conn.sent = []  # type: ignore[attr-defined]
-        return conn.sent  # type: ignore[attr-defined, no-any-return]
+        return conn.sent  # type: ignore[attr-defined]
 
 
 def _text3(cur: psycopg.Cursor[Any], query: Any) -> str:

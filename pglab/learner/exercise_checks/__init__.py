@@ -55,9 +55,9 @@ def exercise_check(number: str, title: str) -> Callable[[Callable[Concatenate[Ex
             except (NotAnswered, NotImplementedError):
                 check.not_done = True
             except Exception as err:
-                check.results.append((
-                    "the check could run your answer to the end", False,
-                    f"it stopped on {type(err).__name__}: {shown(str(err).strip().splitlines()[0] if str(err).strip() else '')}"))
+                first = (str(err).strip().splitlines() or [""])[0]
+                check.results.append(("the check could run your answer to the end", False,
+                                      f"it stopped on {type(err).__name__}: {shown(first)}"))
             return check.report()
         run.number = number  # type: ignore[attr-defined]
         run.title = title  # type: ignore[attr-defined]
@@ -88,7 +88,7 @@ def fixture_products(url: str, rows: Sequence[dict[str, Any]]) -> Iterator[list[
                     (row.get("id"), row["name"], Decimal(str(row["price"])), row["category"],
                      list(row.get("tags", [])), psycopg2.extras.Json(row.get("metadata", {})),
                      row.get("stock", 10)))
-                ids.append(cur.fetchone()[0])  # type: ignore[index]
+                ids.append(cur.fetchone()[0])
         conn.commit()
         yield ids
     finally:

@@ -9,8 +9,15 @@ from typing import Any
 
 import psycopg
 
-from pglab.learner.exercise_checks import (AWKWARD_NAME, INJECTION, closing_quietly, connect, course_url,
-                                           exercise_check, fixture_products)
+from pglab.learner.exercise_checks import (
+    AWKWARD_NAME,
+    INJECTION,
+    closing_quietly,
+    connect,
+    course_url,
+    exercise_check,
+    fixture_products,
+)
 from pglab.learner.exercises import Exercise, Wrong, same, shown
 from pglab.learner.statement_recording import connect3, sent_by
 
@@ -68,7 +75,8 @@ def _sent_as_parameter(conn: Any, value: str) -> bool:
         raise Wrong("nothing was sent on the connection you were given")
     pasted = [s.text for s in statements if value in s.text]
     if pasted or not any(s.carries(value) for s in statements):
-        raise Wrong(f"the SQL text sent was {shown(statements[-1].text)} with parameters {shown(statements[-1].params)}")
+        last = statements[-1]
+        raise Wrong(f"the SQL text sent was {shown(last.text)} with parameters {shown(last.params)}")
     return True
 
 
@@ -96,7 +104,7 @@ def check_1_2(check: Exercise, add_product: Callable[..., Any], url: str | None 
                          see=ADAPTATION)
             with other.cursor() as cur:
                 cur.execute("SELECT count(*) FROM products WHERE name = %s", (name,))
-                seen = cur.fetchone()[0]  # type: ignore[index]
+                seen = cur.fetchone()[0]
             check.expect("nothing committed: another connection does not see the row yet",
                          lambda: same(seen, 0, "rows another connection sees"),
                          "do not call conn.commit(): the caller decides", see=ADAPTATION)
@@ -114,7 +122,8 @@ def check_1_3(check: Exercise, set_statement_timeout: Callable[..., Any], url: s
     try:
         for wanted in ("3s", "250ms"):
             check.expect(f"after set_statement_timeout(conn, {wanted!r}), the session's statement_timeout is {wanted}",
-                         lambda wanted=wanted: set_statement_timeout(conn, wanted) or same(_setting(conn), (wanted, "session")),
+                         lambda wanted=wanted: set_statement_timeout(conn, wanted)
+                         or same(_setting(conn), (wanted, "session"), "(statement_timeout, source)"),
                          "set_config('statement_timeout', %s, false): false means for the session, "
                          "not only this transaction", see=BINDING)
         for bad in ("1s'; SET application_name = 'injected", "forever"):

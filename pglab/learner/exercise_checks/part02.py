@@ -22,21 +22,27 @@ AWKWARD_APP = "ex 2.1 & co's =50% #1"
 def check_2_1(check: Exercise, connect_as: Callable[..., Any], url: str | None = None) -> None:
     url = course_url(url)
     for app in ("exercise-2.1", AWKWARD_APP):
-        made: list[Any] = []
-        try:
-            if check.expect(f"connect_as(URL, {app!r}) returned an open psycopg2 connection",
-                            lambda app=app: made.append(connect_as(url, app)) or _open(made[0]),
-                            "psycopg2.connect(url, application_name=..., connect_timeout=5)", see=URL_OR_KEYWORDS):
-                check.expect(f"the server sees application_name {app!r}",
-                             lambda app=app: same(_seen_app(made[0]), app, "the server's application_name"),
-                             "pass application_name= as a keyword argument: libpq merges it with the URL "
-                             "and no character needs escaping", see=URL_OR_KEYWORDS)
-                check.expect("connect_timeout is 5",
-                             lambda: same(made[0].get_dsn_parameters().get("connect_timeout"), "5",
-                                          "connect_timeout"),
-                             "pass connect_timeout=5 too", see=URL_OR_KEYWORDS)
-        finally:
-            closing_quietly(*[m for m in made if isinstance(m, psycopg2.extensions.connection)])
+        _check_one_app(check, connect_as, url, app)
+
+
+def _check_one_app(check: Exercise, connect_as: Callable[..., Any], url: str, app: str) -> None:
+    made: list[Any] = []
+    try:
+        if check.expect(f"connect_as(URL, {app!r}) returned an open psycopg2 connection",
+                        lambda: made.append(connect_as(url, app)) or _open(made[0]),
+                        "psycopg2.connect(url, application_name=..., connect_timeout=5)", see=URL_OR_KEYWORDS):
+            check.expect(f"the server sees application_name {app!r}",
+                         lambda: same(_seen_app(made[0]), app, "the server's application_name"),
+                         "pass application_name= as a keyword argument: libpq merges it with the URL "
+                         "and no character needs escaping", see=URL_OR_KEYWORDS)
+            check.expect("connect_timeout is 5",
+                         lambda: same(made[0].get_dsn_parameters().get("connect_timeout"), "5",
+                                      "connect_timeout"),
+                         "pass connect_timeout=5 too", see=URL_OR_KEYWORDS)
+    finally:
+        closing_quietly(*[m for m in made if isinstance(m, psycopg2.extensions.connection)])
+
+
 
 
 def _open(conn: object) -> bool:
@@ -48,7 +54,7 @@ def _open(conn: object) -> bool:
 def _seen_app(conn: psycopg2.extensions.connection) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
-        return str(cur.fetchone()[0])  # type: ignore[index]
+        return str(cur.fetchone()[0])
 
 
 def _free_port() -> int:

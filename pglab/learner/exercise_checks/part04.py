@@ -137,7 +137,8 @@ def check_4_3(check: Exercise, stock_summary: Callable[..., Any], url: str | Non
 
 def _least(row: tuple[Any, ...], least: dict[str, set[str]]) -> bool:
     if len(row) < 4 or row[3] not in least.get(row[0], set()):
-        raise Wrong(f"got {shown(row)}; a least-stocked product of {row[0]!r} is one of {shown(sorted(least.get(row[0], [])))}")
+        names = sorted(least.get(row[0], []))
+        raise Wrong(f"got {shown(row)}; a least-stocked product of {row[0]!r} is one of {shown(names)}")
     return True
 
 

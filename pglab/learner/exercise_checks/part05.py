@@ -64,7 +64,7 @@ def check_5_1(check: Exercise, count_with_metadata: Callable[..., Any], url: str
                 with ref.cursor() as ref_cur:
                     ref_cur.execute("SELECT count(*) FROM products WHERE metadata @> %s",
                                     (psycopg2.extras.Json(fragment),))
-                    wanted = ref_cur.fetchone()[0]  # type: ignore[index]
+                    wanted = ref_cur.fetchone()[0]
                 ref.rollback()
                 check.expect(f"{fragment}: {wanted} products",
                              lambda f=fragment, w=wanted: same(count_with_metadata(cur, f), w),
@@ -149,7 +149,8 @@ def _instant(got: object, wanted: datetime) -> bool:
 def _carried(sent: list[Sent], wall: datetime, zone: str) -> bool:
     if not sent:
         raise Wrong("nothing was sent to the server")
-    if not any(s.carries(zone) for s in sent) or not any(s.carries(w) for s in sent for w in (wall, wall.isoformat(), str(wall))):
+    walls = (wall, wall.isoformat(), str(wall))
+    if not any(s.carries(zone) for s in sent) or not any(s.carries(w) for s in sent for w in walls):
         raise Wrong(f"the server got {shown(sent[-1].text)} with {shown(sent[-1].params)}")
     return True
 

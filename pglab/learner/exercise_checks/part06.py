@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pglab.learner.exercise_checks import closing_quietly, connect, course_url, exercise_check, fixture_products
@@ -54,7 +54,7 @@ SUPPLIER = [("Lamp, brass", "19.90", "home"), ('Poster "Waves"', "7.50", "art"),
             ("C:\\new items", "2.00", "misc"), ("Two\nlines", "3.00", "misc"), ("Café ☕ it's", "4.00", "misc")]
 
 
-def _csv(rows: list[tuple[str, ...]]) -> str:
+def _csv(rows: Sequence[tuple[str, ...]]) -> str:
     text = io.StringIO()
     csv.writer(text).writerows([("name", "price", "category"), *rows])
     return text.getvalue()
@@ -85,7 +85,8 @@ def check_6_2(check: Exercise, load_supplier_csv: Callable[..., Any], table: str
         closing_quietly(conn)
         conn = connect2(url)
         check.expect("a malformed file (a price that is not a number) raises an error",
-                     lambda: _raises(load_supplier_csv, conn, _csv([("Good", "1.00", "misc"), ("Bad", "cheap", "misc")])),
+                     lambda: _raises(load_supplier_csv, conn, _csv([("Good", "1.00", "misc"),
+                                                                     ("Bad", "cheap", "misc")])),
                      "let COPY's error reach the caller: no except that returns 0", see=LOADERS)
     finally:
         closing_quietly(conn)
@@ -135,7 +136,8 @@ def check_6_3(check: Exercise, export_category_csv: Callable[..., Any], url: str
                          lambda: _copied(conn), "cur.copy_expert(statement, buffer): the server formats the CSV",
                          see=LOADERS)
             check.expect("the category 'x'' OR ''1''=''1' is no injection: empty CSV",
-                         lambda: same(export_category_csv(conn, "x' OR '1'='1"), ""), "quote the value with sql.Literal",
+                         lambda: same(export_category_csv(conn, "x' OR '1'='1"), ""),
+                         "quote the value with sql.Literal",
                          see=LOADERS)
             check.expect("the connection is usable afterwards",
                          lambda: _select_one(conn), "roll back what you opened, on success and on failure",

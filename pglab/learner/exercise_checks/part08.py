@@ -53,7 +53,7 @@ def check_8_1(check: Exercise, production_connect: Callable[..., Any], url: str 
                                  "idle_in_transaction_session_timeout=10s': a SET afterwards shows as 'session'",
                                  see=section)
                 cur.execute("SELECT current_setting('application_name')")
-                app = cur.fetchone()[0]  # type: ignore[index]
+                app = cur.fetchone()[0]
             opened[0].rollback()
             check.expect("application_name = pglab-08-exercise", lambda: same(app, "pglab-08-exercise"),
                          "application_name='pglab-08-exercise'", see=CONNECT_TIMEOUT)
@@ -84,7 +84,7 @@ def check_8_2(check: Exercise, stock_if_free: Callable[..., Any], url: str | Non
     try:
         with holder.cursor() as cur:
             cur.execute("SELECT id, stock FROM products ORDER BY id LIMIT 1 FOR UPDATE")
-            product_id, stock = cur.fetchone()  # type: ignore[misc]
+            product_id, stock = cur.fetchone()
         check.expect("returns None while another session holds the row lock",
                      lambda: same(stock_if_free(conn, product_id), None),
                      "SET LOCAL lock_timeout = '200ms', then catch psycopg2.errors.LockNotAvailable and roll back",

@@ -38,11 +38,11 @@ def recording_get_db(sent: list[Sent]) -> Iterator[None]:
             finally:
                 stop_recording(conn)
                 sent.extend(recorded)
-    catalogue.get_db = get_db  # type: ignore[assignment]
+    catalogue.get_db = get_db
     try:
         yield
     finally:
-        catalogue.get_db = lend  # type: ignore[assignment]
+        catalogue.get_db = lend
 
 
 def _products(got: object) -> list[Product]:
@@ -69,7 +69,8 @@ def check_9_1(check: Exercise, search_by_all_tags: Callable[..., Any], url: str 
         sent: list[Sent] = []
         with recording_get_db(sent):
             for wanted_tags in (["python", "async"], ["kids, 3+"], [TAG, "python"], ["python", "no-such-tag"]):
-                wanted = sorted((float(price), str(i)) for i, tags, price in everything if set(wanted_tags) <= set(tags))
+                wanted = sorted((float(price), str(i)) for i, tags, price in everything
+                                if set(wanted_tags) <= set(tags))
                 check.expect(f"{wanted_tags}: the {len(wanted)} products with all of them, cheapest first",
                              lambda w=wanted_tags, rows=wanted: _by_price(_products(search_by_all_tags(w)), rows),
                              "WHERE tags @> %s with the list as the parameter, ORDER BY price; "
@@ -101,7 +102,7 @@ def check_9_2(check: Exercise, restock_category: Callable[..., Any], url: str | 
     rows = [{"name": f"Exercise 9.2 #{n}", "price": "1", "category": category, "stock": n} for n in (0, 3, 7)]
     rows.append({"name": "Exercise 9.2 bystander", "price": "1", "category": "exercise 9.2", "stock": 4})
     with fixture_products(url, rows) as ids:
-        before = {i: catalogue.get_product(i) for i in ids}
+        before: dict[Any, Any] = {i: catalogue.get_product(i) for i in ids}
         sent: list[Sent] = []
         restocked: list[Product] = []
         with recording_get_db(sent):
@@ -112,10 +113,10 @@ def check_9_2(check: Exercise, restock_category: Callable[..., Any], url: str | 
                               "RETURNING *", see=UPDATE)
         if ok:
             check.expect("each one's stock went up by 5, as returned and as stored (committed)",
-                         lambda: all(same((p.stock, _stored(p).stock), (before[p.id].stock + 5,) * 2,  # type: ignore[union-attr]
+                         lambda: all(same((p.stock, _stored(p).stock), (before[p.id].stock + 5,) * 2,
                                           f"{p.name}: (returned, stored) stock") for p in restocked),
                          "stock = stock + %s; get_db() commits when the block ends", see=UPDATE)
-            check.expect("updated_at moved on", lambda: all(p.updated_at > before[p.id].updated_at  # type: ignore[operator, union-attr]
+            check.expect("updated_at moved on", lambda: all(p.updated_at > before[p.id].updated_at
                                                             for p in restocked),
                          "set updated_at = NOW() in the same UPDATE", see=UPDATE)
         check.expect("one UPDATE statement, with units and category as parameters",
