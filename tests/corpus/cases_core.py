@@ -239,6 +239,7 @@ RAISING_HEALTH = SEED_ADVANCED.replace("""        except Exception:
             pass
 
         return {""")
+LAST_WAIT_ONLY = SEED_ADVANCED.replace("self.total_wait_ms += wait_ms", "self.total_wait_ms = wait_ms")
 NO_CLOSE = SEED_ADVANCED.replace('''        """Close all connections in the pool."""
         self._pool.closeall()''', '''        """Close all connections in the pool."""''')
 
@@ -284,6 +285,8 @@ CASES = [
          failing=("test_always_returns_the_connection",), reasons=("finally",)),
     Case("core-raising-health", "core", "advanced", 11, answer=RAISING_HEALTH,
          failing=("test_health_check_reports_a_dead_database",), reasons=("OperationalError",)),
+    Case("core-last-wait-only", "core", "advanced", 10, answer=LAST_WAIT_ONLY,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("add each checkout's wait",)),
     Case("core-no-close", "core", "advanced", 11, answer=NO_CLOSE,
          failing=("test_close_closes_every_connection",), reasons=("closeall",)),
     Case("core-stub", "core", "advanced", 0),
