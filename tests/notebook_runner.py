@@ -38,12 +38,13 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
 
 def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300,
                        answers: Mapping[int, str] | None = None,
-                       then: Callable[[CellRunner], None] | None = None,
+                       after_cell: Callable[[CellRunner, int], None] | None = None,
                        ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
     """Execute ``path`` twice in one kernel (the second time with ``answers`` filled in).
 
-    ``then`` runs after the second pass, in the same kernel, with a :class:`CellRunner` (the
-    exercise corpus swaps wrong answers in there). Returns the notebook as it was after each pass;
+    ``after_cell(runner, index)`` runs after each cell of the second pass, in the same kernel, with a
+    :class:`CellRunner` (the exercise corpus tries wrong answers there, before the lesson's later
+    cells run: they must still work). Returns the notebook as it was after each pass;
     raises CellExecutionError on a failing cell.
     """
     nb = nbformat.read(path, as_version=4)
@@ -63,10 +64,10 @@ def run_notebook_twice(path: Path, env: dict[str, str], timeout: int = 300,
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type == "code":
                         client.execute_cell(cell, index)
+                        if run == 2 and after_cell is not None:
+                            after_cell(CellRunner(client, nb), index)
                 if run == 1:
                     first_pass = nbformat.from_dict(nb)  # outputs of the clean top-to-bottom run
-            if then is not None:
-                then(CellRunner(client, nb))
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -81,9 +82,7 @@ class CellRunner:
 
     def run(self, index: int, source: str) -> tuple[str, list[str]]:
         """Execute ``source`` as cell ``index``: what it printed, and its errors (``ename: evalue``)."""
-        cell = self.nb.cells[index]
-        cell.source = source
-        cell.outputs = []
+        cell = nbformat.v4.new_code_cell(source)  # a copy: the notebook keeps its own outputs
         try:
             self.client.execute_cell(cell, index)
         except Exception as err:  # CellExecutionError: reported to the caller as the cell's error

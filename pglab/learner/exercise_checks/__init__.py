@@ -76,26 +76,26 @@ def fixture_products(url: str, rows: Sequence[dict[str, Any]]) -> Iterator[list[
 
     Each row gives name, price and category, and may give id, tags, metadata and stock.
     """
-    psycopg2.extras.register_uuid()
-    conn = connect(url)
+    conn = connect(url)  # ids as text: registering the UUID adapter would change the lesson's own cells
     ids: list[uuid.UUID] = []
     try:
         with conn.cursor() as cur:
             for row in rows:
                 cur.execute(
                     "INSERT INTO products (id, name, price, category, tags, metadata, stock) "
-                    "VALUES (COALESCE(%s, gen_random_uuid()), %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (row.get("id"), row["name"], Decimal(str(row["price"])), row["category"],
+                    "VALUES (COALESCE(%s::uuid, gen_random_uuid()), %s, %s, %s, %s, %s, %s) RETURNING id::text",
+                    (str(row["id"]) if row.get("id") else None, row["name"], Decimal(str(row["price"])),
+                     row["category"],
                      list(row.get("tags", [])), psycopg2.extras.Json(row.get("metadata", {})),
                      row.get("stock", 10)))
-                ids.append(cur.fetchone()[0])
+                ids.append(uuid.UUID(cur.fetchone()[0]))
         conn.commit()
         yield ids
     finally:
         conn.rollback()
         with conn.cursor() as cur:
             cur.execute("SET lock_timeout = '5s'")
-            cur.execute("DELETE FROM products WHERE id = ANY(%s)", (ids,))
+            cur.execute("DELETE FROM products WHERE id = ANY(%s::uuid[])", ([str(i) for i in ids],))
         conn.commit()
         conn.close()
 

@@ -90,6 +90,7 @@ def check_6_2(check: Exercise, load_supplier_csv: Callable[..., Any], table: str
                      "let COPY's error reach the caller: no except that returns 0", see=LOADERS)
     finally:
         closing_quietly(conn)
+        reader.rollback()
         _empty(reader, table)
         closing_quietly(reader)
 
