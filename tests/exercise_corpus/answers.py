@@ -292,7 +292,7 @@ def count_with_metadata(cur, fragment):
 def count_with_metadata(cur, fragment):
     cur.execute(f"SELECT count(*) FROM products WHERE metadata @> '{json.dumps(fragment)}'")
     return cur.fetchone()[0]
-''', "O'Brien"),
+''', "Brien"),
         Mistake("filter in Python", '''
 def count_with_metadata(cur, fragment):
     cur.execute("SELECT metadata FROM products")
