@@ -62,7 +62,7 @@ class Target:
 
     @property
     def folder(self) -> Path:
-        return WORK / self.name.replace("/", "-")
+        return Path(os.environ.get("PGLAB_MUTATION_WORK", WORK)) / self.name.replace("/", "-")
 
 
 # -- the references ----------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def isolated_database() -> dict[str, str]:
 
     for name in ("DATABASE_URL", "PGLAB_PORT"):
         os.environ.pop(name, None)
-    os.environ["PGLAB_HOME"] = str(WORK / "pglab-home")
+    os.environ["PGLAB_HOME"] = str(Path(os.environ.get("PGLAB_MUTATION_WORK", WORK)) / "pglab-home")
     course = ensure_course_database()
     os.environ["DATABASE_URL"] = course.url
     if course.embedded is not None:  # each graded mutant gets a copy of the database: that needs the admin
@@ -322,8 +322,11 @@ def isolated_database() -> dict[str, str]:
 
 
 def selected(targets: list[Target], only: list[str]) -> list[Target]:
-    return [t for t in targets if not only or any(t.name == o or t.name.startswith(o.rstrip("/") + "/")
-                                                  for o in only)]
+    """``--only``: a name, an assignment (``core``), ``challenges`` or ``exercises``; none: all."""
+    def wanted(t: Target) -> bool:
+        return any(t.name == o or t.name.startswith(o.rstrip("/") + "/") or
+                   o == ("challenges" if t.is_challenge else "exercises") for o in only)
+    return [t for t in targets if not only or wanted(t)]
 
 
 def run(only: list[str], timeout: float) -> int:
@@ -361,7 +364,7 @@ def run(only: list[str], timeout: float) -> int:
                     os.environ.clear()
                     os.environ.update(saved)
     finally:
-        EmbeddedServer(WORK / "pglab-home").stop()
+        EmbeddedServer(Path(os.environ.get("PGLAB_MUTATION_WORK", WORK)) / "pglab-home").stop()
     report(scores)
     return 0
 
@@ -385,6 +388,8 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="a challenge (core/beginner), an assignment (core) or an exercise (4.2); repeatable")
+    parser.add_argument("--work", type=Path, default=WORK,
+                        help="its sessions and its own PostgreSQL (two runs at once need two folders)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per mutant before it counts as killed")
     one = commands.add_parser("challenge-test", help="(cosmic-ray's test command) check one challenge mutant")
     one.add_argument("name")
@@ -394,6 +399,7 @@ def main() -> int:
     ex.add_argument("number")
     ex.add_argument("mutant", type=Path)
     args = parser.parse_args()
+    os.environ.setdefault("PGLAB_MUTATION_WORK", str(args.work.resolve()))
     if args.command == "challenge-test":
         return challenge_test(args.name, args.mutant)
     if args.command == "exercise-test":
