@@ -240,6 +240,9 @@ RAISING_HEALTH = SEED_ADVANCED.replace("""        except Exception:
 
         return {""")
 LAST_WAIT_ONLY = SEED_ADVANCED.replace("self.total_wait_ms += wait_ms", "self.total_wait_ms = wait_ms")
+COUNT_FROM_ONE = SEED_ADVANCED.replace("checkout_count: int = 0", "checkout_count: int = 1")
+WAIT_NOT_A_DIFFERENCE = SEED_ADVANCED.replace("wait_ms = (time.perf_counter() - t0) * 1000",
+                                              "wait_ms = time.perf_counter() * 1000")
 NO_CLOSE = SEED_ADVANCED.replace('''        """Close all connections in the pool."""
         self._pool.closeall()''', '''        """Close all connections in the pool."""''')
 
@@ -288,6 +291,10 @@ CASES = [
          failing=("test_health_check_reports_a_dead_database",), reasons=("OperationalError",)),
     Case("core-last-wait-only", "core", "advanced", 10, answer=LAST_WAIT_ONLY,
          failing=("test_retries_with_backoff_when_exhausted",), reasons=("add each checkout's wait",)),
+    Case("core-count-from-one", "core", "advanced", 11, answer=COUNT_FROM_ONE,
+         failing=("test_health_check_reports_a_dead_database",), reasons=("start the counters at 0",)),
+    Case("core-wait-not-a-difference", "core", "advanced", 10, answer=WAIT_NOT_A_DIFFERENCE,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("more than the",)),
     Case("core-no-close", "core", "advanced", 11, answer=NO_CLOSE,
          failing=("test_close_closes_every_connection",), reasons=("closeall",)),
     Case("core-stub", "core", "advanced", 0),

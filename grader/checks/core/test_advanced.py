@@ -88,6 +88,7 @@ result = failures
 def test_retries_with_backoff_when_exhausted(sub):
     """waits and retries (50/100/200 ms) when the pool is momentarily exhausted"""
     got = sub.run("""
+_started = time.perf_counter()
 p = MonitoredPool(1, 1, dsn=DATABASE_URL)
 held = threading.Event()
 def hold():
@@ -109,7 +110,7 @@ for _ in range(5):  # quick checkouts after the slow one: their waits add to the
         pass
 health = p.health_check()
 p.close()
-result = {"outcome": outcome, "wait": health["total_wait_ms"]}
+result = {"outcome": outcome, "wait": health["total_wait_ms"], "elapsed": (time.perf_counter() - _started) * 1000}
 """)
     assert got["outcome"] == "ok", (
         f"a checkout while the only connection is busy for 120 ms failed with {got['outcome']}: "
@@ -118,6 +119,10 @@ result = {"outcome": outcome, "wait": health["total_wait_ms"]}
     assert got["wait"] >= 40, (
         f"total_wait_ms should include the ~50-150 ms spent retrying, got {got['wait']}: "
         "add each checkout's wait to the total, do not replace it"
+    )
+    assert got["wait"] <= got["elapsed"] + 1, (
+        f"total_wait_ms is {got['wait']}, more than the {got['elapsed']:.0f} ms the whole scenario took: "
+        "a wait is (time.perf_counter() - started) * 1000, in milliseconds"
     )
 
 
@@ -221,6 +226,11 @@ finally:
     assert isinstance(got, dict), "health_check() should return a dict even when the database is down"
     assert got.get("status") == "degraded" and got.get("db_reachable") is False, (
         f"with the database unreachable: status 'degraded', db_reachable False; got {got}"
+    )
+    assert got.get("checkout_count") == 0 and got.get("total_wait_ms") == 0, (
+        f"a pool that never lent a connection reports checkout_count {got.get('checkout_count')!r} and "
+        f"total_wait_ms {got.get('total_wait_ms')!r}: start the counters at 0 and count a checkout "
+        "only once getconn() gave a connection"
     )
 
 
