@@ -7,7 +7,7 @@ STAMP     := $(VENV)/.pglab-installed
 DEV_STAMP := $(VENV)/.pglab-dev-installed
 HUB_STAMP := $(VENV)/.pglab-hub-installed
 
-.PHONY: setup dev-setup hub-setup hub lab test test-fast full-course bubblewrap lint typecheck pytest clean-db release
+.PHONY: setup dev-setup hub-setup hub lab test test-fast full-course bubblewrap lint typecheck pytest clean-db release mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ typecheck: dev-setup
 
 pytest: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: about half an hour. MUTATION_ARGS="--only core/beginner --only 7.3 --timeout 60"
+mutation: full-course dev-setup bubblewrap  ## mutation testing (cosmic-ray): how many wrong answers the checks catch
+	$(BIN)/python benchmarks/mutation.py $(MUTATION_ARGS)
 
 clean-db:  ## stop the embedded server and delete its data (notebooks are kept)
 	-$(BIN)/pglab db stop

@@ -8,6 +8,7 @@ every question, short code cells, and a text that stands on its own.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from pathlib import Path
@@ -19,7 +20,8 @@ from pglab.db import course_data
 from pglab.learner import exercises
 from pglab.settings import PROJECT_ROOT, load_settings
 from tests.conftest import clean_environ
-from tests.notebook_runner import cell_text, error_outputs, run_notebook_twice
+from tests.exercise_corpus.answers import FAIR, WRONG
+from tests.notebook_runner import CellRunner, cell_text, error_outputs, run_notebook_twice
 
 LESSONS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ANSWERS = PROJECT_ROOT / "grader" / "lesson_answers"
@@ -59,8 +61,12 @@ def test_lesson_has_exercises_with_starter_check_and_reference_answer(notebook: 
     for number, (starter, check, title) in found.items():
         assert number.split(".")[0] == part, f"{notebook.name}: Exercise {number} is numbered for another part"
         assert nb.cells[starter].cell_type == "code" and nb.cells[check].cell_type == "code", number
-        assert f'Exercise("{number}", "{title}")' in nb.cells[check].source, \
-            f"{notebook.name}: the cell after Exercise {number}'s starter must be its check"
+        function = f"check_{number.replace('.', '_')}"
+        assert f"part{int(part):02d}.{function}(" in nb.cells[check].source and \
+            len(nb.cells[check].source.splitlines()) <= 2, \
+            f"{notebook.name}: the cell after Exercise {number}'s starter must be its check, one call"
+        checks = importlib.import_module(f"pglab.learner.exercise_checks.part{int(part):02d}")
+        assert getattr(checks, function).title == title, f"{notebook.name}: Exercise {number}'s title differs"
     assert set(reference_answers(notebook)) == set(found), f"{notebook.name}: one reference answer per exercise"
 
 
@@ -97,8 +103,11 @@ def test_lesson_runs_unanswered_then_with_the_reference_answers(notebook: Path, 
     nb = nbformat.read(notebook, as_version=4)
     cells = exercise_cells(nb)
     answers = reference_answers(notebook)
+    corpus: dict[str, list[str]] = {}
+    checks = {check: {number: (starter, check, title)} for number, (starter, check, title) in cells.items()}
     unanswered, answered = run_notebook_twice(
-        notebook, env, answers={starter: answers[number] for number, (starter, _, _) in cells.items()})
+        notebook, env, answers={starter: answers[number] for number, (starter, _, _) in cells.items()},
+        after_cell=lambda kernel, index: corpus.update(run_corpus(kernel, checks.get(index), answers)))
     assert error_outputs(unanswered) == []
     assert error_outputs(answered) == []
     for number, (_, check, title) in cells.items():
@@ -106,3 +115,34 @@ def test_lesson_runs_unanswered_then_with_the_reference_answers(notebook: Path, 
         before, after = cell_text(unanswered.cells[check]), cell_text(answered.cells[check])
         assert heading + exercises.NOT_DONE in before, f"unanswered, the check said:\n{before}"
         assert heading + exercises.PASSED in after, f"with the reference answer, the check said:\n{after}"
+    problems = [line for lines in corpus.values() for line in lines]
+    assert not problems, "\n".join(problems)
+
+
+def run_corpus(kernel: CellRunner, cells: dict[str, tuple[int, int, str]] | None,
+               answers: dict[str, str]) -> dict[str, list[str]]:
+    """Swap each wrong and fair answer into its starter cell and run the check; what went wrong, per exercise.
+
+    It runs right after the exercise's check cell in the answered pass; then the reference answer runs
+    again and must still pass, and the rest of the notebook runs: a wrong answer left no damage.
+    """
+    problems: dict[str, list[str]] = {}
+    for number, (starter, check, title) in (cells or {}).items():
+        found = problems.setdefault(number, [])
+        assert len(WRONG.get(number, [])) >= 3 and FAIR.get(number), f"Exercise {number}: corpus too small"
+        verdict = f"Exercise {number} · {title}: "
+        for mistake in WRONG[number]:
+            _, errors = kernel.run(starter, mistake.source)
+            text, check_errors = kernel.run(check, kernel.nb.cells[check].source)
+            failed = [line for line in text.splitlines() if line.startswith("  ✘")]
+            if errors or check_errors or not text or exercises.TO_FIX not in text.splitlines()[0]:
+                found.append(f"{number} {mistake.why}: expected 'to fix', got {errors + check_errors}\n{text}")
+            elif not any(mistake.caught_by in line for line in failed):
+                found.append(f"{number} {mistake.why}: no failed line mentions {mistake.caught_by!r}\n{text}")
+        for index, source in enumerate([*FAIR[number], answers[number]]):
+            _, errors = kernel.run(starter, source)
+            text, check_errors = kernel.run(check, kernel.nb.cells[check].source)
+            if errors or check_errors or not text.startswith(verdict + exercises.PASSED):
+                kind = "fair answer" if index < len(FAIR[number]) else "reference answer after the corpus"
+                found.append(f"{number} {kind} #{index}: {errors + check_errors}\n{text}")
+    return problems

@@ -239,6 +239,10 @@ RAISING_HEALTH = SEED_ADVANCED.replace("""        except Exception:
             pass
 
         return {""")
+LAST_WAIT_ONLY = SEED_ADVANCED.replace("self.total_wait_ms += wait_ms", "self.total_wait_ms = wait_ms")
+COUNT_FROM_ONE = SEED_ADVANCED.replace("checkout_count: int = 0", "checkout_count: int = 1")
+WAIT_NOT_A_DIFFERENCE = SEED_ADVANCED.replace("wait_ms = (time.perf_counter() - t0) * 1000",
+                                              "wait_ms = time.perf_counter() * 1000")
 NO_CLOSE = SEED_ADVANCED.replace('''        """Close all connections in the pool."""
         self._pool.closeall()''', '''        """Close all connections in the pool."""''')
 
@@ -253,8 +257,9 @@ CASES = [
          reasons=("BETWEEN is inclusive",)),
     Case("core-fstring", "core", "beginner", 8, answer=F_STRING,
          failing=("test_values_are_parameters_not_sql_text",), reasons=("pasted into the SQL text",)),
-    Case("core-unordered", "core", "beginner", 9, answer=NO_ORDER,
-         failing=("test_cheapest_first_and_nothing_else",), reasons=("cheapest first",)),
+    Case("core-unordered", "core", "beginner", 7, answer=NO_ORDER,
+         failing=("test_cheapest_first_and_nothing_else", "test_returns_the_products_of_a_common_range"),
+         reasons=("cheapest first", "ORDER BY price")),
     Case("core-none", "core", "beginner", 9, answer=NONE_WHEN_EMPTY,
          failing=("test_an_empty_range_gives_an_empty_list",), reasons=("return an empty list",)),
     Case("core-tuples", "core", "beginner", 3, answer=TUPLES_NOT_PRODUCTS,
@@ -284,6 +289,12 @@ CASES = [
          failing=("test_always_returns_the_connection",), reasons=("finally",)),
     Case("core-raising-health", "core", "advanced", 11, answer=RAISING_HEALTH,
          failing=("test_health_check_reports_a_dead_database",), reasons=("OperationalError",)),
+    Case("core-last-wait-only", "core", "advanced", 10, answer=LAST_WAIT_ONLY,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("add each checkout's wait",)),
+    Case("core-count-from-one", "core", "advanced", 11, answer=COUNT_FROM_ONE,
+         failing=("test_health_check_reports_a_dead_database",), reasons=("start the counters at 0",)),
+    Case("core-wait-not-a-difference", "core", "advanced", 10, answer=WAIT_NOT_A_DIFFERENCE,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("more than the",)),
     Case("core-no-close", "core", "advanced", 11, answer=NO_CLOSE,
          failing=("test_close_closes_every_connection",), reasons=("closeall",)),
     Case("core-stub", "core", "advanced", 0),

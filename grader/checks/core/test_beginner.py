@@ -6,7 +6,7 @@ is known exactly, and removes them afterwards.
 
 import pytest
 
-from pglab.learner.submission import LearnerCodeError
+from pglab.checks.submission import LearnerCodeError
 
 CATEGORY = "zz-grader-beginner"
 

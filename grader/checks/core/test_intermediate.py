@@ -6,7 +6,7 @@ the learner's report with the same report computed here by SQL they cannot influ
 
 import pytest
 
-from pglab.learner.submission import LearnerCodeError
+from pglab.checks.submission import LearnerCodeError
 
 PREFIX = "zz-grader-"
 REFERENCE = """

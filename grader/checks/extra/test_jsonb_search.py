@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pglab.learner.submission import LearnerCodeError
+from pglab.checks.submission import LearnerCodeError
 
 CATEGORY = "zz-grader-search"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pglab.learner.submission import LearnerCodeError
+from pglab.checks.submission import LearnerCodeError
 
 
 def _ordinary_query_works(sub: Any) -> None:
