@@ -31,10 +31,11 @@ from typing import Any
 from pglab.db.provision import admin_url, ensure_course_database
 from pglab.grading.batch import grade_folder
 from pglab.grading.course_layout import SOURCE
-from pglab.grading.grade_notebook import UserLease, kernel_environment
 from pglab.grading.kernels.bubblewrap import SandboxPlan
 from pglab.grading.kernels.forkserver import ForkServer
-from pglab.grading.kernels.session import KernelSession, Limits
+from pglab.grading.kernels.session import KernelSession
+from pglab.grading.sandbox import UserLease, kernel_environment
+from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT as ROOT
 
 

@@ -102,7 +102,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pglab.grading.batch import grade_folder
-    from pglab.grading.kernels.session import Limits
+    from pglab.grading.timeouts import Limits
 
     limits = Limits(cell_timeout_s=args.cell_timeout, call_timeout_s=args.cell_timeout,
                     submission_timeout_s=args.notebook_timeout)

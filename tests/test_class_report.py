@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pglab.grading.batch import grade_folder
-from pglab.grading.kernels.session import Limits
 from pglab.grading.reports.class_report import WIDE_IDENTITY
+from pglab.grading.timeouts import Limits
 from tests.corpus.case import Case
 from tests.corpus.cases_core import (
     EXCLUSIVE_BOUNDS,

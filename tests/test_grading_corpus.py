@@ -16,7 +16,7 @@ import pytest
 
 from pglab.checks.layout import HIDDEN_CHECKS
 from pglab.grading.batch import BatchSummary, grade_folder
-from pglab.grading.kernels.session import Limits
+from pglab.grading.timeouts import Limits
 from tests.corpus.case import Case
 
 

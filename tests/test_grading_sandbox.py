@@ -13,9 +13,10 @@ import pytest
 from pglab.db.provision import admin_url
 from pglab.db.server import open_parents
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
-from pglab.grading.grade_notebook import UserLease, kernel_environment
 from pglab.grading.kernels.bubblewrap import SandboxPlan, socket_url
-from pglab.grading.kernels.session import KernelSession, Limits
+from pglab.grading.kernels.session import KernelSession
+from pglab.grading.sandbox import UserLease, kernel_environment
+from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT, load_settings
 
 

@@ -25,7 +25,7 @@ from pglab.errors import PglabError
 from pglab.grading.batch import grade_folder
 from pglab.grading.course_layout import RELEASE, SOURCE
 from pglab.grading.database_copies import RunClaim, create_submission_database, drop_submission_database
-from pglab.grading.kernels.session import Limits
+from pglab.grading.timeouts import Limits
 from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_BEGINNER
 

@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
-from pglab.grading import reference_check
+from pglab.grading import reference_check, timeouts
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
-from pglab.grading.grade_notebook import GradingContext, SandboxPool, grade_notebook, grading_context
+from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.kernels.bubblewrap import find_bwrap
-from pglab.grading.kernels.session import Limits
-from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback
@@ -44,6 +42,9 @@ from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import SubmissionProblem, check_rows, checks_csv
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
+from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
+from pglab.grading.strategies import strategy_for
+from pglab.grading.timeouts import Limits
 from pglab.settings import load_settings
 
 ATTEMPTS = 3
@@ -136,8 +137,7 @@ def source_assignments(source: Path | None) -> dict[str, list[ChallengeNotebook]
     for notebooks in found.values():
         for challenge in notebooks:
             try:  # each source read and prepared once, here (not in a worker), a broken one reported
-                if challenge.native:
-                    release_source(challenge.source)
+                strategy_for(challenge).prepare()
             except Exception as err:
                 raise PglabError(f"{challenge.source} cannot be read as an nbgrader source notebook "
                                  f"({type(err).__name__}: {err}): fix it and run the same command again") from None
@@ -199,6 +199,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     if not submitted.is_dir():
         raise PglabError(f"{submitted} is not a folder of submissions (<student>/<assignment>/*.ipynb)")
     limits = limits or Limits()
+    timeouts.check(limits)  # contradicting --cell-timeout/--notebook-timeout: one line, nothing written
     course = source_assignments(source)
     work, problems = discover(submitted, course)
     unknown = sorted(set(students) - {job.student for job in work})

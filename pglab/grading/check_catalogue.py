@@ -24,7 +24,8 @@ from pglab.checks.layout import all_check_files
 from pglab.checks.plugin import INFO, errors_in_report, library_arguments
 from pglab.checks.results import CheckInfo
 from pglab.errors import PglabError, one_line
-from pglab.grading.check_runner import PACKAGE_HOME, START_WAIT_S, child_command, child_environment
+from pglab.grading.check_runner import PACKAGE_HOME, child_command, child_environment
+from pglab.grading.timeouts import TIMEOUTS
 
 
 class ChecksUnusable(PglabError):
@@ -52,7 +53,7 @@ def collect(files: list[Path]) -> dict[str, list[CheckInfo]]:
     if not existing:
         return {}
     done = subprocess.run(child_command("pglab.grading.check_catalogue", *existing), capture_output=True, text=True,
-                          timeout=START_WAIT_S, env=child_environment(), cwd=PACKAGE_HOME)
+                          timeout=TIMEOUTS.checks_start_s, env=child_environment(), cwd=PACKAGE_HOME)
     if done.returncode != 0:
         detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
         raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "

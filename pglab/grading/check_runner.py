@@ -33,13 +33,12 @@ from pglab.checks.plugin import FAULT, INFO, PROVIDED, RESULT, SUBMISSION, libra
 from pglab.checks.results import CheckResult, result_of
 from pglab.checks.submission import CheckFailed, LearnerCodeError, SandboxError, Submission
 from pglab.errors import FaultKind, GraderFault, one_line
+from pglab.grading.timeouts import TIMEOUTS
 
 # The children run from the folder this very pglab was imported from: ``python -m`` puts the working
 # directory first on sys.path, and an instructor grading in another clone of the course must not get
 # that clone's pglab (and its check folders) in the child.
 PACKAGE_HOME = Path(__file__).resolve().parents[2]
-START_WAIT_S = 120.0  # importing pytest and collecting every check module, on a busy machine
-ANSWER_WAIT_S = 60.0  # between two messages of the child: a check's own Python and SQL, no learner code
 
 
 def child_command(module: str, *args: str) -> list[str]:
@@ -186,7 +185,7 @@ class CheckRunner:
     def _wait_ready(self) -> None:
         if self._ready:
             return
-        message = self._receive(START_WAIT_S)
+        message = self._receive(TIMEOUTS.checks_start_s)
         if message[0] != "ready":
             self.close()
             raise GraderFault(FaultKind.INTERNAL, f"the checks could not be loaded: {message[1]}")
@@ -199,7 +198,7 @@ class CheckRunner:
         wanted = [str(f.resolve()) for f in files if f.is_file()]
         self._send(("check", wanted, sub.database_url))
         while True:
-            message = self._receive(ANSWER_WAIT_S)
+            message = self._receive(TIMEOUTS.checks_answer_s)
             kind = message[0]
             if kind == "done":
                 return list(message[1])

@@ -31,17 +31,19 @@ from psycopg2 import sql
 
 from pglab.db import course_data
 from pglab.errors import DatabaseUnreachable, FaultKind, GraderFault
+from pglab.grading.timeouts import TIMEOUTS, seconds
 
 TEMPLATE = "pglab_grading_template"
 TEMPLATE_OWNER = "pglab_template_owner"
 SUBMISSIONS_GROUP = "pglab_submissions"
 ROLE_DEFAULTS = {
-    "statement_timeout": "8s",
-    "lock_timeout": "3s",
-    "idle_in_transaction_session_timeout": "30s",
+    "statement_timeout": seconds(TIMEOUTS.submission_statement_s),
+    "lock_timeout": seconds(TIMEOUTS.submission_lock_s),
+    "idle_in_transaction_session_timeout": seconds(TIMEOUTS.submission_idle_s),
 }
 CONNECTION_LIMIT = 40
-ADMIN_OPTIONS = "-c statement_timeout=60s -c lock_timeout=30s"
+ADMIN_OPTIONS = (f"-c statement_timeout={seconds(TIMEOUTS.admin_statement_s)} "
+                 f"-c lock_timeout={seconds(TIMEOUTS.admin_lock_s)}")
 RUN_LOCK_CLASS = 0x70676C62  # pg_advisory_lock(class, run id): "pglb"
 TEMPLATE_LOCK_CLASS = 0x70676C63  # pg_advisory_lock(class, 0): one run at a time checks or builds the template
 RUN_NAME = re.compile(r"sub_([0-9a-f]{8})_")

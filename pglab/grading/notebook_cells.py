@@ -36,7 +36,7 @@ class PlannedCell(NamedTuple):
 
 @dataclass
 class GradingPlan:
-    code_cells: list[PlannedCell] = field(default_factory=list)
+    cells: list[PlannedCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -100,7 +100,7 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
         is_setup = utils.is_locked(cell) and not utils.is_grade(cell) and SELF_CHECK_MARKER not in _source(cell)
         if cell.cell_type == "code" and is_setup:
             label = f"set-up cell '{nbgrader_meta(cell).get('grade_id')}'"
-            plan.code_cells.append(PlannedCell(label, _source(cell), CellKind.SETUP))
+            plan.cells.append(PlannedCell(label, _source(cell), CellKind.SETUP))
             setup_done = True
     found_answers: set[str] = set()
     for index, cell in enumerate(submitted["cells"]):
@@ -120,7 +120,7 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
             continue
         if grade_id in answers:
             found_answers.add(grade_id)
-        plan.code_cells.append(PlannedCell(f"cell {index + 1}", text, CellKind.SUBMITTED))
+        plan.cells.append(PlannedCell(f"cell {index + 1}", text, CellKind.SUBMITTED))
     for missing in sorted(answers - found_answers):
         plan.notes.append(f"the answer cell '{missing}' is missing from the submission")
     if not setup_done:

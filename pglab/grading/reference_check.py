@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, wait
 from pathlib import Path
 
-from pglab.checks.results import CheckResult
 from pglab.errors import ChecksFailTheReference, FaultKind, GraderFault
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.result_store import write_atomically
+from pglab.grading.strategies import strategy_for
 from pglab.settings import PROJECT_ROOT
 
 REFERENCE = "reference"  # the "student" a reference solution is graded as
@@ -92,9 +92,8 @@ def check_references(challenges: list[ChallengeNotebook], grade: Callable[[Chall
 
 def failing_checks(challenge: ChallengeNotebook, outcome: NotebookOutcome) -> list[str]:
     """Each course check that did not pass on the reference: ``FILE::NAME on REFERENCE: message``."""
-    checks = challenge.checks()
-    results: list[CheckResult] = outcome.results[len(outcome.results) - len(checks):] if checks else []
     failed = []
+    checks, results = challenge.checks(), strategy_for(challenge).check_results(outcome)
     for info, result in zip(checks, results, strict=False):  # the same order: visible, then hidden
         if not result.passed:
             failed.append(f"{shown(Path(info.file))}::{result.name} on {shown(challenge.source)}: {result.message}")

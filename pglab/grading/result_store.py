@@ -25,9 +25,9 @@ from pathlib import Path
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.kernels.session import Limits
-from pglab.grading.nbgrader_cells import source_files
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
+from pglab.grading.strategies import strategy_for
+from pglab.grading.timeouts import Limits
 
 # Bump when a change to the grader itself changes what a notebook would score.
 GRADER_REVISION = "2"
@@ -60,17 +60,16 @@ class Fingerprints:
             for path in (challenge.source, *challenge.check_files()):
                 digest.update(path.name.encode() + b"\0")
                 digest.update(path.read_bytes() if path.is_file() else b"<none>")
-            for path in source_files(challenge.source_folder) if challenge.native else []:
-                digest.update(str(path.relative_to(challenge.source_folder)).encode() + b"\0" + path.read_bytes())
+            for name, path in strategy_for(challenge).source_inputs():
+                digest.update(name.encode() + b"\0" + path.read_bytes())
             self._challenges[challenge] = digest.hexdigest()
         return self._challenges[challenge]
 
     def job(self, challenge: ChallengeNotebook, submitted: Path | None) -> str:
         digest = hashlib.sha256(self.challenge(challenge).encode())
         digest.update(submitted.read_bytes() if submitted is not None else b"<not submitted>")
-        if submitted is not None and challenge.native:
-            for path in sorted(p for p in submitted.parent.rglob("*") if p.is_file() and p.suffix != ".ipynb"):
-                digest.update(str(path.relative_to(submitted.parent)).encode() + b"\0" + path.read_bytes())
+        for name, path in strategy_for(challenge).submission_inputs(submitted) if submitted is not None else []:
+            digest.update(name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
 

@@ -21,12 +21,13 @@ from pglab.checks.layout import challenge_of
 from pglab.checks.plugin import INFO, PROVIDED, SUBMISSION
 from pglab.errors import GraderFault, PglabError
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.grade_notebook import SandboxPool, grading_context, submission_in_sandbox
+from pglab.grading.grade_notebook import submission_in_sandbox
 from pglab.grading.kernels.bubblewrap import find_bwrap
-from pglab.grading.kernels.session import Limits
 from pglab.grading.kernels.submission import KernelSubmission
 from pglab.grading.notebook_cells import UnreadableNotebook, read_submission
 from pglab.grading.outcome import NotebookOutcome
+from pglab.grading.sandbox import SandboxPool, grading_context
+from pglab.grading.timeouts import Limits
 
 RUNNING = pytest.StashKey["SandboxedSubmission"]()  # the notebook's sandbox, for the session
 

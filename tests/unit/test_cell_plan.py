@@ -27,7 +27,7 @@ def cell(notebook: dict, grade_id: str) -> dict:
 
 def test_set_up_from_the_source_then_the_learners_code_cells_never_the_checks() -> None:
     plan = plan_execution(BEGINNER, released())
-    assert [(c.label, c.kind) for c in plan.code_cells] == [
+    assert [(c.label, c.kind) for c in plan.cells] == [
         ("set-up cell 'setup'", CellKind.SETUP), ("cell 5", CellKind.SUBMITTED), ("cell 7", CellKind.SUBMITTED)]
     assert plan.notes == []
 
@@ -35,14 +35,14 @@ def test_set_up_from_the_source_then_the_learners_code_cells_never_the_checks() 
 def test_a_changed_set_up_cell_runs_as_the_source_has_it() -> None:
     notebook = released()
     cell(notebook, "setup")["source"] = "raise SystemExit('skip the set-up')"
-    (setup, *_) = plan_execution(BEGINNER, notebook).code_cells
+    (setup, *_) = plan_execution(BEGINNER, notebook).cells
     assert "skip the set-up" not in setup.source and setup.source == "".join(cell(released(), "setup")["source"])
 
 
 def test_a_faked_checks_cell_never_runs() -> None:
     notebook = released()
     cell(notebook, "checks")["source"] = "print('Score: 10 / 10')"
-    assert all("Score: 10" not in c.source for c in plan_execution(BEGINNER, notebook).code_cells)
+    assert all("Score: 10" not in c.source for c in plan_execution(BEGINNER, notebook).cells)
 
 
 def test_a_repeated_id_is_ignored_with_a_note() -> None:
@@ -51,7 +51,7 @@ def test_a_repeated_id_is_ignored_with_a_note() -> None:
     impostor["source"] = "def get_products_in_price_range(a, b):\n    return []\n"
     notebook["cells"].insert(5, impostor)
     plan = plan_execution(BEGINNER, notebook)
-    assert "return []" not in "".join(c.source for c in plan.code_cells)
+    assert "return []" not in "".join(c.source for c in plan.cells)
     assert plan.notes == ["cell 6 repeats the id 'answer' of an earlier cell: ignored"]
 
 

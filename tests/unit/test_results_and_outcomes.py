@@ -12,7 +12,6 @@ from pglab.checks import layout
 from pglab.checks.results import CheckResult
 from pglab.errors import FaultKind, GraderFault
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.kernels.session import Limits
 from pglab.grading.outcome import (
     CellKind,
     CellLog,
@@ -25,6 +24,7 @@ from pglab.grading.outcome import (
 )
 from pglab.grading.reports import feedback
 from pglab.grading.result_store import Fingerprints, ResultStore
+from pglab.grading.timeouts import Limits
 
 
 class Check:

@@ -41,8 +41,8 @@ from typing import IO, NamedTuple
 
 from pglab.errors import FaultKind, GraderFault
 from pglab.grading.kernels.confinement import Confinement, confine, set_limits, switch_user
+from pglab.grading.timeouts import TIMEOUTS
 
-SPAWN_TIMEOUT_S = 30.0
 MAX_RESTARTS = 3
 
 PRELOAD = (
@@ -51,8 +51,6 @@ PRELOAD = (
     "tornado.ioloop", "zmq", "psycopg2", "psycopg2.extras", "psycopg2.pool", "psycopg2.errors",
     "pglab.learner.catalogue", "pglab.checks.wire",
 )
-REPORT_TIMEOUT_S = 20.0  # below SPAWN_TIMEOUT_S: the server answers before the grader gives up
-START_TIMEOUT_S = 90.0
 
 
 class KernelProcess(NamedTuple):
@@ -134,7 +132,7 @@ def _run_init(kernel: int) -> None:
 
 def _read_report(fd: int) -> dict:
     data = b""
-    deadline = time.monotonic() + REPORT_TIMEOUT_S
+    deadline = time.monotonic() + TIMEOUTS.kernel_report_s
     try:
         while b"\n" not in data and (left := deadline - time.monotonic()) > 0:
             if not select.select([fd], [], [], left)[0]:
@@ -243,7 +241,7 @@ class ForkServer:
         process = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=stderr, text=True, env=env)
         try:
-            answer = self._read_answer(process, stderr, START_TIMEOUT_S)
+            answer = self._read_answer(process, stderr, TIMEOUTS.forkserver_start_s)
         except (OSError, ValueError):
             self._close_process(process, stderr)
             raise
@@ -265,8 +263,8 @@ class ForkServer:
         """Fork a confined kernel; :class:`GraderFault` (KERNEL) when the server cannot answer."""
         request = json.dumps({"connection_file": connection_file, "env": env,
                               "confinement": asdict(confinement)}) + "\n"
-        if not self._lock.acquire(timeout=SPAWN_TIMEOUT_S):
-            raise GraderFault(FaultKind.KERNEL, f"the fork server was busy for {SPAWN_TIMEOUT_S:.0f} s")
+        if not self._lock.acquire(timeout=TIMEOUTS.kernel_spawn_s):
+            raise GraderFault(FaultKind.KERNEL, f"the fork server was busy for {TIMEOUTS.kernel_spawn_s:.0f} s")
         try:
             if self._process.poll() is not None:
                 self._restart()
@@ -289,7 +287,7 @@ class ForkServer:
         assert stdin is not None
         stdin.write(request)
         stdin.flush()
-        return self._read_answer(self._process, self._stderr, SPAWN_TIMEOUT_S)
+        return self._read_answer(self._process, self._stderr, TIMEOUTS.kernel_spawn_s)
 
     @staticmethod
     def _read_answer(process: subprocess.Popen[str], stderr: IO[bytes], timeout: float) -> dict:

@@ -30,23 +30,11 @@ from pglab.errors import FaultKind, GraderFault
 from pglab.grading.kernels.confinement import Confinement
 from pglab.grading.kernels.forkserver import ForkServer
 from pglab.grading.outcome import CellStatus
+from pglab.grading.timeouts import TIMEOUTS, Limits
 
-INTERRUPT_GRACE_S = 10.0
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
 ANSWER_MIME = "application/x-pglab-answer+json"
 ANSWER_CHARS = 4_000_000  # a value a check can use is far smaller; a hostile one must not fill the grader
-
-
-@dataclass(frozen=True)
-class Limits:
-    cell_timeout_s: float = 10.0
-    call_timeout_s: float = 10.0
-    submission_timeout_s: float = 120.0
-    cpu_s: int = 120
-    memory_mb: int = 2048
-    nproc: int = 128
-    fsize_mb: int = 64
-    output_chars: int = 20_000
 
 
 @dataclass
@@ -130,7 +118,7 @@ class KernelSession:
         self._poller = zmq.Poller()
         self._poller.register(client.iopub_channel.socket, zmq.POLLIN)
         self._poller.register(client.shell_channel.socket, zmq.POLLIN)
-        self._wait_until_ready(timeout=60)
+        self._wait_until_ready(timeout=TIMEOUTS.kernel_ready_s)
 
     def _wait_until_ready(self, timeout: float) -> None:
         """Ready means both channels work: a kernel_info reply on shell AND its status on iopub
@@ -288,8 +276,8 @@ class KernelSession:
                 interrupted = True
                 self._interrupt()
                 # A query in progress only sees the interrupt when it returns; the role's
-                # statement_timeout (8 s) bounds that, so wait a little longer before giving up.
-                deadline = now + INTERRUPT_GRACE_S
+                # statement_timeout bounds that, so wait a little longer before giving up (timeouts).
+                deadline = now + TIMEOUTS.interrupt_grace_s
             ready = dict(self._poller.poll(int(min(0.2, max(deadline - now, 0.001)) * 1000)))
             if iopub.socket in ready:
                 msg = iopub._recv()

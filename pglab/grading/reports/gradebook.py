@@ -23,10 +23,10 @@ from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.nbgrader_cells import solution_cells
-from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
+from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.reports.rows import GradeRow, grade_rows
 from pglab.grading.result_store import write_atomically
+from pglab.grading.strategies import GradebookCellKind, GradingStrategy, strategy_for
 
 
 def _stamp_new_gradebook(path: Path) -> None:
@@ -69,41 +69,30 @@ class GradebookWriter:
         self.path = path
         _stamp_new_gradebook(path)
         self.gradebook = Gradebook(f"sqlite:///{path}")
-        self.native: dict[tuple[str, str], list[str]] = {}  # grade cells of nbgrader-native notebooks
+        self.strategies: dict[tuple[str, str], GradingStrategy] = {}  # (assignment, notebook): how it is graded
 
     def register(self, assignments: dict[str, list[ChallengeNotebook]]) -> None:
-        """The assignments, notebooks and their grade cells: one per course challenge (its max =
-        sum of checks); nbgrader's own for a notebook graded by its test cells (so formgrader can
-        grade the ones graded by hand), plus one for the course's checks if it has any."""
+        """The assignments, notebooks and their cells, as each notebook's grading strategy has them:
+        one grade cell for a course challenge (its max = sum of checks); nbgrader's own for a notebook
+        graded by its test cells (so formgrader can grade the ones graded by hand), plus one for the
+        course's checks if it has any."""
         gb = self.gradebook
         for name, notebooks in assignments.items():
             gb.update_or_create_assignment(name)
             for challenge in notebooks:
                 gb.update_or_create_notebook(challenge.notebook, name)
-                if not challenge.native:
-                    gb.update_or_create_grade_cell(
-                        GRADE_CELL, challenge.notebook, name,
-                        max_score=challenge.max_points(), cell_type="code")
-                    continue
-                cells = self.native[(name, challenge.notebook)] = []
-                for test in challenge.test_cells():
-                    add = gb.update_or_create_task_cell if test.task else gb.update_or_create_grade_cell
-                    add(test.grade_id, challenge.notebook, name, max_score=test.points, cell_type=test.cell_type)
-                    cells.append(test.grade_id)
-                for solution in solution_cells(challenge.source):
-                    gb.update_or_create_solution_cell(solution, challenge.notebook, name)
-                checks = challenge.checks()
-                if checks:
-                    gb.update_or_create_grade_cell(GRADE_CELL, challenge.notebook, name,
-                                                   max_score=sum(c.points for c in checks), cell_type="code")
-                    cells.append(GRADE_CELL)
+                strategy = self.strategies[(name, challenge.notebook)] = strategy_for(challenge)
+                for cell in strategy.gradebook_cells():
+                    if cell.kind is GradebookCellKind.SOLUTION:
+                        gb.update_or_create_solution_cell(cell.name, challenge.notebook, name)
+                    else:
+                        add = (gb.update_or_create_task_cell if cell.kind is GradebookCellKind.TASK
+                               else gb.update_or_create_grade_cell)
+                        add(cell.name, challenge.notebook, name, max_score=cell.max_score, cell_type=cell.cell_type)
 
     def _auto_scores(self, assignment: str, outcome: NotebookOutcome) -> dict[str, float | None]:
-        """Each grade cell's auto score (None: to be graded by hand); a zero outcome has none: 0."""
-        cells = self.native.get((assignment, outcome.notebook))
-        if cells is None:
-            return {GRADE_CELL: outcome.score}
-        return {name: outcome.grade_cells.get(name, 0.0) for name in cells}
+        """Each grade cell's auto score (None: to be graded by hand)."""
+        return self.strategies[(assignment, outcome.notebook)].auto_scores(outcome)
 
     def has(self, student: str, assignment: str, timestamp: datetime | None,
             outcomes: list[NotebookOutcome]) -> bool:
