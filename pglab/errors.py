@@ -58,6 +58,14 @@ class GraderFault(PglabError):
         self.detail = one_line(detail)
 
 
+class ChecksDoNotLoad(PglabError):
+    """A check module does not import, or a check lacks its points: the instructor must fix it.
+
+    One error wherever the checks are loaded (a learner's *Check your work*, the grader's catalogue
+    and check runners); the message is pytest's own, and says how to see more.
+    """
+
+
 class ChecksFailTheReference(PglabError):
     """A check fails on the course's own reference solution: the check (or the solution) is wrong.
 

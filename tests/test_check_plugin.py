@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from pglab.checks import layout
-from pglab.checks.plugin import ChecksDidNotLoad, run_here
+from pglab.checks.plugin import run_here
 from pglab.checks.submission import LocalSubmission
-from pglab.grading.check_catalogue import ChecksUnusable, check_catalogue
+from pglab.errors import ChecksDoNotLoad
+from pglab.grading.check_catalogue import check_catalogue
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.settings import PROJECT_ROOT
 from tests.corpus.case import Case
@@ -185,7 +186,7 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
 
     pointless = checks.with_name("test_pointless.py")
     pointless.write_text("def test_worth_nothing(sub):\n    pass\n")
-    with pytest.raises(ChecksDidNotLoad, match=r"a check needs its points, e\.g\. @pytest\.mark\.points\(2\)"):
+    with pytest.raises(ChecksDoNotLoad, match=r"a check needs its points, e\.g\. @pytest\.mark\.points\(2\)"):
         run_here([pointless], LocalSubmission(namespace, course_url))
 
 
@@ -220,5 +221,5 @@ def test_a_check_module_that_does_not_load_stops_grading_with_one_line(
     broken = tmp_path / "hidden" / "tiny" / "test_tiny.py"
     broken.parent.mkdir(parents=True)
     broken.write_text("import pytest\n\n@pytest.mark.points(1)\ndef test_typo(sub)\n    pass\n")
-    with pytest.raises(ChecksUnusable, match=r"could not be collected \(.*SyntaxError.*run `pytest --collect-only "):
+    with pytest.raises(ChecksDoNotLoad, match=r"could not be collected \(.*SyntaxError.*run `pytest --collect-only "):
         check_catalogue()

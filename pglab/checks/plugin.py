@@ -33,8 +33,9 @@ import pytest
 from pglab.checks.layout import is_check_file, is_hidden
 from pglab.checks.results import CheckInfo, CheckResult, result_of
 from pglab.checks.submission import Submission
-from pglab.checks.verdicts import Verdict, explain
-from pglab.errors import GraderFault, one_line
+from pglab.checks.verdicts import explain
+from pglab.errors import ChecksDoNotLoad, GraderFault, one_line
+from pglab.messages import Blame
 
 INFO = pytest.StashKey[CheckInfo]()  # set at collection on every check (and only on checks)
 RESULT = pytest.StashKey[CheckResult]()
@@ -99,14 +100,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
             item.stash[RESULT] = result_of(info, info.points, "passed")
         else:
             sub = getattr(item, "funcargs", {}).get("sub")
-            message, verdict = explain(call.excinfo, sub.returned if isinstance(sub, Submission) else None)
-            item.stash[RESULT] = result_of(info, 0.0, message)
-            if call.excinfo is not None and isinstance(call.excinfo.value, GraderFault):
+            why = explain(call.excinfo, sub.returned if isinstance(sub, Submission) else None)
+            item.stash[RESULT] = result_of(info, 0.0, why.message)
+            if why.blame is Blame.GRADER and call.excinfo is not None and isinstance(call.excinfo.value, GraderFault):
                 item.stash[FAULT] = call.excinfo.value
-            elif verdict is Verdict.LEARNER and report.failed and report.when == "call":
-                report.longrepr = message  # pytest's report says what to fix, as the feedback does
-            elif verdict is Verdict.UNUSABLE_ANSWER and report.failed and report.when == "call":
-                report.longrepr = f"{message}\n\nwhere the check's code stopped:\n{report.longrepr}"
+            elif report.failed and report.when == "call":  # pytest's report says what to fix, as the feedback does
+                report.longrepr = (f"{why.message}\n\nwhere the check's code stopped:\n{report.longrepr}"
+                                   if why.in_check_code else why.message)
     return report
 
 
@@ -143,10 +143,6 @@ class _Results:
             self.results.append(item.stash[RESULT])
 
 
-class ChecksDidNotLoad(Exception):
-    """A check module could not be imported or collected; ``str()`` is pytest's report."""
-
-
 def run_here(files: list[Path], submission: Submission) -> list[CheckResult]:
     """Run the checks in ``files`` in this process against ``submission`` (the learner's kernel)."""
     collector = _Results(submission)
@@ -157,7 +153,7 @@ def run_here(files: list[Path], submission: Submission) -> list[CheckResult]:
     with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
         code = pytest.main(library_arguments(existing), plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise ChecksDidNotLoad(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
+        raise ChecksDoNotLoad(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
     return collector.results
 
 

@@ -7,66 +7,69 @@ could not answer, or which function returned what when the check's own code coul
 
 from __future__ import annotations
 
-import enum
+from dataclasses import dataclass
 
 import psycopg2
 import pytest
 
-from pglab.checks.submission import LearnerCodeError, Returned, SandboxError
+from pglab.checks.submission import LearnerCodeError, Returned
 from pglab.errors import one_line
+from pglab.messages import Blame, failure_of
 
 MESSAGE_CHARS = 600
 
 
-class Verdict(enum.Enum):
-    """Whose doing a check's failure is, on a learner's work.
+@dataclass(frozen=True)
+class Explanation:
+    """Why a check failed: the message the learner reads, and whose doing it was.
 
-    Never the check's own: the grader runs every check on the course's reference solution before it
-    grades anyone (``pglab grade`` checks the checks first), so a check that fails on a learner's work but
-    passes on the reference fails because of that work — even when the exception came from the
-    check's code (it iterated over the ``None`` a function without ``return`` gave back).
+    Never the check's own doing on a learner's work: the grader runs every check on the course's
+    reference solution before it grades anyone (``pglab grade`` stops if one fails there), so a
+    check that fails on a learner's work but passes on the reference fails because of that work —
+    even when the exception came from the check's code (it iterated over the ``None`` a function
+    without ``return`` gave back: ``in_check_code``, whose traceback an instructor may want).
     """
 
-    LEARNER = "the learner's work does not do what the check expects"
-    UNUSABLE_ANSWER = "the check's code could not use what the learner's work gave back"
-    SKIPPED = "the check skipped itself"
+    message: str
+    blame: Blame
+    in_check_code: bool = False
 
 
-def explain(excinfo: pytest.ExceptionInfo[BaseException] | None,
-            returned: Returned | None = None) -> tuple[str, Verdict]:
-    """The message a learner reads, and whose doing the failure is.
+def explain(excinfo: pytest.ExceptionInfo[BaseException] | None, returned: Returned | None = None) -> Explanation:
+    """Why a check failed.
 
     ``returned``: the last value the learner's code gave this check. When it is not what the
     function's signature promises (``None`` for a list: a forgotten ``return``), the message says so,
     whatever the check's own words were.
     """
-    message, verdict = _explain(excinfo, returned)
-    if verdict is Verdict.LEARNER and returned is not None and returned.unexpected:
+    found = _explain(excinfo, returned)
+    message = found.message
+    if found.blame.is_a_grade and not found.in_check_code and returned is not None and returned.unexpected:
         message = f"{message} ({returned.note()})"
-    return message[:MESSAGE_CHARS], verdict
+    return Explanation(message[:MESSAGE_CHARS], found.blame, found.in_check_code)
 
 
-def _explain(excinfo: pytest.ExceptionInfo[BaseException] | None,
-             returned: Returned | None) -> tuple[str, Verdict]:
+def _explain(excinfo: pytest.ExceptionInfo[BaseException] | None, returned: Returned | None) -> Explanation:
     if excinfo is None:
-        return "the check did not run", Verdict.SKIPPED
+        return Explanation("the check did not run", Blame.LEARNER)
     err = excinfo.value
     if isinstance(err, AssertionError):
-        return assertion_message(str(err)), Verdict.LEARNER
+        return Explanation(assertion_message(str(err)), Blame.LEARNER)
     if isinstance(err, pytest.fail.Exception):
-        return str(err.msg)[:MESSAGE_CHARS], Verdict.LEARNER
+        return Explanation(str(err.msg), Blame.LEARNER)
     if isinstance(err, pytest.skip.Exception):
-        return f"skipped: {err.msg}"[:MESSAGE_CHARS], Verdict.SKIPPED
+        return Explanation(f"skipped: {err.msg}", Blame.LEARNER)
     if isinstance(err, LearnerCodeError):
         detail = one_line(err.message)
-        return f"your code raised {err.type_name}" + (f": {detail}" if detail else ""), Verdict.LEARNER
-    if isinstance(err, SandboxError):
-        return str(err), Verdict.LEARNER
+        return Explanation(f"your code raised {err.type_name}" + (f": {detail}" if detail else ""), Blame.LEARNER)
+    failure = failure_of(err)
+    if failure is not None:  # the learner's kernel did not answer, or the grader failed under the check
+        return Explanation(str(err), failure.blame)
     if isinstance(err, psycopg2.Error):  # the check's own query, on the submission's database
         reason = one_line(err) or type(err).__name__
-        return (f"the check's own query failed on your database ({type(err).__name__}: {reason}): "
-                "did your code drop, change or lock a table?"), Verdict.LEARNER
-    return unusable_answer(err, returned), Verdict.UNUSABLE_ANSWER
+        return Explanation(f"the check's own query failed on your database ({type(err).__name__}: {reason}): "
+                           "did your code drop, change or lock a table?", Blame.LEARNER)
+    return Explanation(unusable_answer(err, returned), Blame.LEARNER, in_check_code=True)
 
 
 def unusable_answer(err: BaseException, returned: Returned | None) -> str:

@@ -9,9 +9,7 @@ modification times, and collected again when one changes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
-import json
 import subprocess
 import sys
 import threading
@@ -23,14 +21,10 @@ import pytest
 from pglab.checks.layout import all_check_files
 from pglab.checks.plugin import INFO, errors_in_report, library_arguments
 from pglab.checks.results import CheckInfo
-from pglab.errors import PglabError, one_line
+from pglab.errors import ChecksDoNotLoad, one_line
 from pglab.grading.check_runner import PACKAGE_HOME, child_command, child_environment
 from pglab.grading.timeouts import TIMEOUTS
-
-
-class ChecksUnusable(PglabError):
-    """A check module does not import, or a check lacks its points: the instructor must fix it."""
-
+from pglab.messages import Catalogue
 
 _catalogue: dict[tuple, dict[str, list[CheckInfo]]] = {}
 _catalogue_lock = threading.Lock()
@@ -54,13 +48,17 @@ def collect(files: list[Path]) -> dict[str, list[CheckInfo]]:
         return {}
     done = subprocess.run(child_command("pglab.grading.check_catalogue", *existing), capture_output=True, text=True,
                           timeout=TIMEOUTS.checks_start_s, env=child_environment(), cwd=PACKAGE_HOME)
-    if done.returncode != 0:
-        detail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [""]
-        raise ChecksUnusable(f"the checks could not be collected ({one_line(detail[0])[:400]}): "
-                             f"run `pytest --collect-only {' '.join(existing)}` to see why")
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    try:
+        catalogue = Catalogue.read(last)
+    except (ValueError, KeyError, TypeError):  # the child died before it could say: its stderr says why
+        catalogue = Catalogue(error=(done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1])
+    if catalogue.error or done.returncode != 0:
+        raise ChecksDoNotLoad(f"the checks could not be collected ({one_line(catalogue.error)[:400]}): "
+                              f"run `pytest --collect-only {' '.join(existing)}` to see why")
     found: dict[str, list[CheckInfo]] = {path: [] for path in existing}
-    for entry in json.loads(done.stdout.strip().splitlines()[-1]):
-        found[entry["file"]].append(CheckInfo(**entry))
+    for info in catalogue.checks:
+        found[info.file].append(info)
     return found
 
 
@@ -77,9 +75,9 @@ def _collect_main(files: list[str]) -> int:
     with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
         code = pytest.main(["--collect-only", *library_arguments(files)], plugins=[collected])
     if code != pytest.ExitCode.OK:
-        print(errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}")
+        print(Catalogue(error=errors_in_report(report.getvalue()) or f"pytest exit status {int(code)}").line())
         return 1
-    print(json.dumps([dataclasses.asdict(item.stash[INFO]) for item in collected.items if INFO in item.stash]))
+    print(Catalogue([item.stash[INFO] for item in collected.items if INFO in item.stash]).line())
     return 0
 
 

@@ -5,7 +5,8 @@ reporting are per process) and the grader grades several notebooks at once on th
 pytest start-up with collection costs tens of milliseconds of CPU, too much to pay per notebook.
 So each worker thread owns a :class:`CheckRunner`: a child process that collects every check
 module of the run once, then, per notebook, runs that challenge's items with
-``runtestprotocol`` and sends back their :class:`~pglab.grading.outcome.CheckResult`.
+``runtestprotocol`` and sends back their :class:`~pglab.checks.results.CheckResult`. The messages
+both ways are those of :mod:`pglab.messages`.
 
 The learner's code stays where it is, in the sandboxed kernel the worker thread drives: when a
 check calls ``sub.call(...)``/``sub.run(...)`` the child asks the worker (over a socket pair) to
@@ -31,9 +32,23 @@ from _pytest.runner import runtestprotocol
 
 from pglab.checks.plugin import FAULT, INFO, PROVIDED, RESULT, SUBMISSION, library_arguments
 from pglab.checks.results import CheckResult, result_of
-from pglab.checks.submission import CheckFailed, LearnerCodeError, SandboxError, Submission
-from pglab.errors import FaultKind, GraderFault, one_line
+from pglab.checks.submission import Submission
+from pglab.errors import ChecksDoNotLoad, FaultKind, GraderFault, one_line
 from pglab.grading.timeouts import TIMEOUTS
+from pglab.messages import (
+    CheckNotebook,
+    Evaluate,
+    Evaluated,
+    MayRun,
+    NotebookChecked,
+    NotebookVoided,
+    Proceed,
+    RunnerFailed,
+    RunnerMessage,
+    RunnerReady,
+    Stop,
+    failure_of,
+)
 
 # The children run from the folder this very pglab was imported from: ``python -m`` puts the working
 # directory first on sys.path, and an instructor grading in another clone of the course must not get
@@ -58,17 +73,11 @@ class RemoteSubmission(Submission):
         self.conn = conn
 
     def run(self, code: str, timeout: float | None = None) -> Any:
-        self.conn.send(("run", code, timeout))
-        kind, *rest = self.conn.recv()
-        if kind == "ok":
-            return rest[0]
-        if kind == "learner":
-            raise LearnerCodeError(rest[0], rest[1])
-        if kind == "sandbox":
-            raise SandboxError(rest[0])
-        if kind == "failed":
-            raise CheckFailed(rest[0])
-        raise GraderFault(FaultKind[rest[0]], rest[1])
+        self.conn.send(Evaluate(code, timeout))
+        answer: Evaluated = self.conn.recv()
+        if answer.failure is not None:
+            raise answer.failure.exception()
+        return answer.value
 
 
 class _ServeChecks:
@@ -89,23 +98,23 @@ class _ServeChecks:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> bool:
         if self.load_errors or session.testsfailed:
-            self.conn.send(("error", "; ".join(self.load_errors) or "the check modules did not load"))
+            self.conn.send(RunnerFailed("; ".join(self.load_errors) or "the check modules did not load"))
             return True
-        self.conn.send(("ready",))
+        self.conn.send(RunnerReady())
         while True:
-            request = self.conn.recv()
-            if request[0] == "stop":
+            request: CheckNotebook | Stop = self.conn.recv()
+            if isinstance(request, Stop):
                 return True
             try:
                 self._serve(session, request)
             except (EOFError, OSError):
                 raise
             except Exception as err:  # a bug of ours: say so, rather than vanish
-                self.conn.send(("error", f"{type(err).__name__}: {one_line(err)}"))
+                self.conn.send(RunnerFailed(f"{type(err).__name__}: {one_line(err)}"))
 
-    def _serve(self, session: Any, request: tuple) -> None:
+    def _serve(self, session: Any, request: CheckNotebook) -> None:
         """One notebook: its challenge's checks, in order, each asking first whether it may still run."""
-        _, files, database_url = request
+        files, database_url = request.files, request.database_url
         order = {path: index for index, path in enumerate(files)}  # visible checks first, as asked
         items = sorted((item for item in session.items if INFO in item.stash and item.stash[INFO].file in order),
                        key=lambda item: order[item.stash[INFO].file])
@@ -115,10 +124,10 @@ class _ServeChecks:
         fault: GraderFault | None = None
         try:
             for item in items:
-                self.conn.send(("before", item.name))
-                verdict = self.conn.recv()
-                if verdict[0] == "skip":
-                    results.append(result_of(item.stash[INFO], 0.0, verdict[1]))
+                self.conn.send(MayRun(item.name))
+                proceed: Proceed = self.conn.recv()
+                if proceed.skip_reason:
+                    results.append(result_of(item.stash[INFO], 0.0, proceed.skip_reason))
                     continue
                 runtestprotocol(item, log=False, nextitem=None)
                 results.append(item.stash[RESULT])
@@ -130,7 +139,7 @@ class _ServeChecks:
         finally:
             sub.close()
         # a fault of the grader's under a check voids the whole notebook: it is graded again
-        self.conn.send(("fault", fault.kind.name, fault.detail) if fault else ("done", results))
+        self.conn.send(NotebookVoided(fault.kind, fault.detail) if fault else NotebookChecked(results))
 
 
 def child_main(fd: int, files: list[str]) -> int:
@@ -144,7 +153,7 @@ def child_main(fd: int, files: list[str]) -> int:
         return 0  # the grader went away: nothing to report to
     except BaseException as err:
         with contextlib.suppress(OSError):
-            conn.send(("error", f"{type(err).__name__}: {one_line(err)}"))
+            conn.send(RunnerFailed(f"{type(err).__name__}: {one_line(err)}"))
         return 1
     return 0
 
@@ -165,30 +174,32 @@ class CheckRunner:
         child.close()
         self._ready = False
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: RunnerMessage) -> None:
         try:
             self.conn.send(message)
         except OSError:
             self.close()
             raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {self.process.returncode})") from None
 
-    def _receive(self, wait_s: float) -> tuple:
+    def _receive(self, wait_s: float) -> RunnerMessage:
         if not self.conn.poll(wait_s):
             self.close()
             raise GraderFault(FaultKind.STUCK, f"the checks did not answer within {wait_s:.0f} s")
         try:
-            return self.conn.recv()
+            message: RunnerMessage = self.conn.recv()
         except (EOFError, OSError):
             self.close()
             raise GraderFault(FaultKind.CHECKS, f"its process ended (exit status {self.process.returncode})") from None
+        return message
 
     def _wait_ready(self) -> None:
         if self._ready:
             return
         message = self._receive(TIMEOUTS.checks_start_s)
-        if message[0] != "ready":
+        if not isinstance(message, RunnerReady):
             self.close()
-            raise GraderFault(FaultKind.INTERNAL, f"the checks could not be loaded: {message[1]}")
+            reason = message.reason if isinstance(message, RunnerFailed) else f"it sent {message!r}"
+            raise ChecksDoNotLoad(f"the checks could not be loaded: {reason}")
         self._ready = True
 
     def run(self, files: list[Path], sub: Submission, not_run_reason: Any) -> list[CheckResult]:
@@ -196,22 +207,21 @@ class CheckRunner:
         says why it cannot run any more (the kernel died, the time is up), or ``""``."""
         self._wait_ready()
         wanted = [str(f.resolve()) for f in files if f.is_file()]
-        self._send(("check", wanted, sub.database_url))
+        self._send(CheckNotebook(wanted, sub.database_url))
         while True:
             message = self._receive(TIMEOUTS.checks_answer_s)
-            kind = message[0]
-            if kind == "done":
-                return list(message[1])
-            if kind == "before":
-                reason = not_run_reason()
-                self._send(("skip", reason) if reason else ("go",))
-            elif kind == "run":
-                self._send(_evaluate(sub, message[1], message[2]))
-            elif kind == "fault":
-                raise GraderFault(FaultKind[message[1]], message[2])
+            if isinstance(message, NotebookChecked):
+                return list(message.results)
+            if isinstance(message, MayRun):
+                self._send(Proceed(not_run_reason()))
+            elif isinstance(message, Evaluate):
+                self._send(_evaluate(sub, message))
+            elif isinstance(message, NotebookVoided):
+                raise GraderFault(message.fault, message.detail)
             else:
                 self.close()
-                raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {message[1]}")
+                reason = message.reason if isinstance(message, RunnerFailed) else f"it sent {message!r}"
+                raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {reason}")
 
     @property
     def alive(self) -> bool:
@@ -220,7 +230,7 @@ class CheckRunner:
     def close(self) -> None:
         if not self.conn.closed:
             with contextlib.suppress(OSError):
-                self.conn.send(("stop",))
+                self.conn.send(Stop())
             self.conn.close()
         try:
             self.process.wait(timeout=5)
@@ -229,18 +239,16 @@ class CheckRunner:
             self.process.wait(timeout=5)
 
 
-def _evaluate(sub: Submission, code: str, timeout: float | None) -> tuple:
-    """One ``sub.run`` for the child, its outcome as a message (the learner's errors are answers)."""
+def _evaluate(sub: Submission, request: Evaluate) -> Evaluated:
+    """One ``sub.run`` for the child: the value, or the failure it ended in (the learner's errors
+    are answers; a bug of ours is not carried, it stops the worker)."""
     try:
-        return ("ok", sub.run(code, timeout))
-    except LearnerCodeError as err:
-        return ("learner", err.type_name, err.message)
-    except SandboxError as err:
-        return ("sandbox", str(err))
-    except CheckFailed as err:
-        return ("failed", str(err))
-    except GraderFault as fault:
-        return ("fault", fault.kind.name, fault.detail)
+        return Evaluated(value=sub.run(request.code, request.timeout))
+    except Exception as err:
+        failure = failure_of(err)
+        if failure is None:
+            raise
+        return Evaluated(failure=failure)
 
 
 class CheckRunners:

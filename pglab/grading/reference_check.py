@@ -6,7 +6,7 @@ notebook) is wrong, or the reference is: grading a class with it would blame eve
 course's mistake, so ``pglab grade`` stops before it grades anyone and names the check
 (:class:`~pglab.errors.ChecksFailTheReference`). A check that passes on the reference and fails on
 a learner's work fails because of that work, even when the exception came from the check's own code
-(:class:`~pglab.checks.verdicts.Verdict`).
+(:class:`~pglab.checks.verdicts.Explanation`).
 
 A reference that passed is remembered in ``OUT/.pglab/references/`` under the challenge's
 fingerprint (its source, check modules, course data, limits, grader revision), so a re-run with

@@ -40,7 +40,7 @@ from pglab.grading.database_copies import (
     ensure_template,
 )
 from pglab.grading.kernels.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
-from pglab.grading.kernels.forkserver import ForkServer
+from pglab.grading.kernels.forkserver import ForkServer, interpreter
 from pglab.grading.kernels.session import KernelSession, kill_processes_of
 from pglab.grading.timeouts import TIMEOUTS, Limits, check
 from pglab.grading.workspace import GradingWorkspace
@@ -136,7 +136,7 @@ class UserLease:
 
 def kernel_environment(database_url: str, workdir: Path) -> dict[str, str]:
     """A minimal environment: no instructor secrets, nothing but what the course needs."""
-    bin_dir = str(Path(sys.executable).parent)
+    bin_dir = str(Path(interpreter()).parent)
     return {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(workdir),

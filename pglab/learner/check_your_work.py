@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from pglab.checks.layout import check_files
-from pglab.checks.plugin import ChecksDidNotLoad, run_here
+from pglab.checks.plugin import run_here
 from pglab.checks.submission import LocalSubmission, database_url
+from pglab.errors import ChecksDoNotLoad
 
 
 def check_my_work(assignment: str, notebook: str, namespace: dict[str, Any]) -> None:
     sub = LocalSubmission(namespace, database_url(namespace))
     try:
         results = run_here(check_files(assignment, notebook, include_hidden=False), sub)
-    except ChecksDidNotLoad as err:
+    except ChecksDoNotLoad as err:
         print(f"The checks for {notebook} could not be loaded; tell your instructor:\n{err}")
         return
     finally:

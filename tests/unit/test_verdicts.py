@@ -9,8 +9,10 @@ import psycopg2
 import pytest
 
 from pglab.checks.submission import LearnerCodeError, Returned, SandboxError
-from pglab.checks.verdicts import Verdict, assertion_message, explain
+from pglab.checks.verdicts import Explanation, assertion_message, explain
 from pglab.checks.wire import describe, promised_return, to_jsonable
+from pglab.errors import FaultKind, GraderFault
+from pglab.messages import Blame, Failure, failure_of
 
 
 def raised(err: BaseException) -> pytest.ExceptionInfo[BaseException]:
@@ -23,39 +25,51 @@ def raised(err: BaseException) -> pytest.ExceptionInfo[BaseException]:
 NONE = Returned("rows", "None", "NoneType", "list[dict]")
 
 
-@pytest.mark.parametrize(("err", "message", "verdict"), [
-    (AssertionError("return both rows"), "return both rows", Verdict.LEARNER),
-    (LearnerCodeError("ZeroDivisionError", "division by zero"), "your code raised ZeroDivisionError: division by zero",
-     Verdict.LEARNER),
-    (SandboxError("no answer within 10 s (an endless loop?)"), "no answer within 10 s (an endless loop?)",
-     Verdict.LEARNER),
+@pytest.mark.parametrize(("err", "expected"), [
+    (AssertionError("return both rows"), Explanation("return both rows", Blame.LEARNER)),
+    (LearnerCodeError("ZeroDivisionError", "division by zero"),
+     Explanation("your code raised ZeroDivisionError: division by zero", Blame.LEARNER)),
+    (SandboxError("no answer within 10 s (an endless loop?)"),
+     Explanation("no answer within 10 s (an endless loop?)", Blame.LEARNERS_KERNEL)),
     (psycopg2.errors.UndefinedTable("relation \"products\" does not exist"),
-     "the check's own query failed on your database (UndefinedTable: relation \"products\" does not exist): "
-     "did your code drop, change or lock a table?", Verdict.LEARNER),
-    (KeyError("missing"), "the check could not use what your code left behind (KeyError: 'missing')",
-     Verdict.UNUSABLE_ANSWER),
+     Explanation("the check's own query failed on your database (UndefinedTable: relation \"products\" does not "
+                 "exist): did your code drop, change or lock a table?", Blame.LEARNER)),
+    (KeyError("missing"), Explanation("the check could not use what your code left behind (KeyError: 'missing')",
+                                      Blame.LEARNER, in_check_code=True)),
+    (GraderFault(FaultKind.KERNEL, "the fork server died"),
+     Explanation("a grading kernel could not be started: the fork server died", Blame.GRADER)),
 ])
-def test_each_failure_has_its_message_and_is_the_learners(err: BaseException, message: str,
-                                                           verdict: Verdict) -> None:
-    assert explain(raised(err)) == (message, verdict)
+def test_each_failure_has_its_message_and_its_blame(err: BaseException, expected: Explanation) -> None:
+    assert explain(raised(err)) == expected
+    assert expected.blame.is_a_grade is (expected.blame is not Blame.GRADER)
+
+
+@pytest.mark.parametrize("err", [LearnerCodeError("ValueError", "bad"), SandboxError("the kernel died"),
+                                 GraderFault(FaultKind.DATABASE, "gone")])
+def test_a_failure_crosses_a_process_boundary_as_itself(err: BaseException) -> None:
+    failure = failure_of(err)
+    assert isinstance(failure, Failure)
+    again = failure.exception()
+    assert type(again) is type(err) and str(again) == str(err)
+    assert failure_of(KeyError("a bug of ours")) is None
 
 
 def test_a_check_tripping_over_a_return_value_names_the_function_and_what_came_back() -> None:
-    message, verdict = explain(raised(TypeError("'NoneType' object is not iterable")), NONE)
-    assert verdict is Verdict.UNUSABLE_ANSWER
-    assert message == ("rows returned None (a function without `return` returns None); the check expected "
+    why = explain(raised(TypeError("'NoneType' object is not iterable")), NONE)
+    assert (why.blame, why.in_check_code) == (Blame.LEARNER, True)
+    assert why.message == ("rows returned None (a function without `return` returns None); the check expected "
                        "list[dict] (TypeError: 'NoneType' object is not iterable)")
     bare = Returned("rows", "a generator", "generator")
-    assert explain(raised(TypeError("x")), bare)[0] == "rows returned a generator, which the check could not use " \
-                                                        "(TypeError: x)"
+    assert explain(raised(TypeError("x")), bare).message == (
+        "rows returned a generator, which the check could not use (TypeError: x)")
 
 
 def test_an_assertion_gets_what_came_back_only_when_it_breaks_the_signature() -> None:
-    assert explain(raised(AssertionError("expected 3 rows")), NONE)[0] == (
+    assert explain(raised(AssertionError("expected 3 rows")), NONE).message == (
         "expected 3 rows (rows returned None (a function without `return` returns None); the check expected "
         "list[dict])")
     fine = Returned("rows", "a list of 2 items", "list", "list[dict]")
-    assert explain(raised(AssertionError("expected 3 rows")), fine)[0] == "expected 3 rows"
+    assert explain(raised(AssertionError("expected 3 rows")), fine).message == "expected 3 rows"
 
 
 @pytest.mark.parametrize(("kind", "promised", "unexpected"), [

@@ -13,9 +13,10 @@ kernel's PID namespace), which forks the kernel (PID 2). The kernel reports its 
 process ids as the grader sees them (through a pipe, before its own ``/proc`` hides the host's).
 Without the sandbox (``--unsafe-no-sandbox``) the child only applies :func:`~pglab.grading.kernels.confinement.confine`.
 
-Protocol: the server prints ``{"ready": true}`` (or ``{"error": ...}``) once it has loaded and, in the
-sandbox, tried the namespaces once; then one JSON request per line on stdin, one ``{"pid": N,
-"init": M}`` (or ``{"error": ...}``) per line on stdout. The server ignores SIGCHLD so finished
+Protocol (:class:`~pglab.messages.ForkRequest`, :class:`~pglab.messages.ForkAnswer`): the server
+prints a *ready* answer (or an error) once it has loaded and, in the sandbox, tried the namespaces
+once; then one request per line on stdin, one answer (the kernel's process ids, or an error) per
+line on stdout. The server ignores SIGCHLD so finished
 children are reaped by the system. When its stdin closes (the grader exited, even by SIGKILL) the
 kernels go too: in the sandbox, ``bwrap --die-with-parent`` and the PID namespace take them all; without
 it, the server kills the kernels it started. The grader restarts a fork server that died (a bounded
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
 import select
 import shutil
@@ -37,11 +37,13 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import IO, NamedTuple
 
 from pglab.errors import FaultKind, GraderFault
 from pglab.grading.kernels.confinement import Confinement, confine, set_limits, switch_user
 from pglab.grading.timeouts import TIMEOUTS
+from pglab.messages import ForkAnswer, ForkRequest
 
 MAX_RESTARTS = 3
 
@@ -53,6 +55,14 @@ PRELOAD = (
 )
 
 
+def interpreter() -> str:
+    """This Python as the sandbox can run it: its folder's links resolved (a course whose ``.venv``
+    links to another, which is all the sandbox mounts), its own name kept (a venv's ``python`` is a
+    link to the base interpreter, and must stay the venv's)."""
+    executable = Path(sys.executable)
+    return str(executable.parent.resolve() / executable.name)
+
+
 class KernelProcess(NamedTuple):
     """A started kernel as the grader sees it."""
 
@@ -61,36 +71,36 @@ class KernelProcess(NamedTuple):
     generation: int = 0  # which start of the fork server forked it (see ForkServer.lost)
 
 
-def _report(fd: int, **answer: object) -> None:
+def _report(fd: int, answer: ForkAnswer) -> None:
     with contextlib.suppress(OSError):
-        os.write(fd, (json.dumps(answer) + "\n").encode())
+        os.write(fd, (answer.line() + "\n").encode())
         os.close(fd)
 
 
-def _child(request: dict, report: int, sandboxed: bool) -> None:
+def _child(request: ForkRequest, database_socket: list[str] | None, report: int, sandboxed: bool) -> None:
     """The forked child: confine, then (in the sandbox: two forks later) become the kernel."""
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the learner's subprocesses must be waitable
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
-        spec = Confinement(**request["confinement"])
+        spec = Confinement(**request.confinement)
         if sandboxed:
-            _enter_sandbox(spec, report, request.get("database_socket"))
+            _enter_sandbox(spec, report, database_socket)
         else:
             confine(spec)
-            _report(report, pid=os.getpid(), init=0)
-        if request.get("probe"):
+            _report(report, ForkAnswer(pid=os.getpid()))
+        if request.probe:
             return
         os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update(request.env)
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", request["connection_file"]])
+        app.initialize(["-f", request.connection_file])
         app.start()
     except BaseException as err:
-        _report(report, error=f"{type(err).__name__}: {err}")
+        _report(report, ForkAnswer(error=f"{type(err).__name__}: {err}"))
     finally:
         os._exit(1)
 
@@ -116,7 +126,7 @@ def _enter_sandbox(spec: Confinement, report: int, database_socket: list[str] | 
     # The process count is per user namespace (Linux >= 5.14): this namespace holds only the kernel.
     set_limits(spec, nproc=spec.nproc)
     os.chdir(spec.workdir)
-    _report(report, pid=pid, init=init)
+    _report(report, ForkAnswer(pid=pid, init=init))
 
 
 def _run_init(kernel: int) -> None:
@@ -130,7 +140,7 @@ def _run_init(kernel: int) -> None:
             os._exit(min(max(os.waitstatus_to_exitcode(status), 0), 255))
 
 
-def _read_report(fd: int) -> dict:
+def _read_report(fd: int) -> ForkAnswer:
     data = b""
     deadline = time.monotonic() + TIMEOUTS.kernel_report_s
     try:
@@ -143,37 +153,33 @@ def _read_report(fd: int) -> dict:
             data += chunk
     finally:
         os.close(fd)
-    try:
-        answer = json.loads(data.split(b"\n", 1)[0] or b"null")
-    except ValueError:
-        answer = None
-    return answer if isinstance(answer, dict) else {"error": "the kernel's sandbox set-up ended without a word"}
+    return ForkAnswer.read(data.split(b"\n", 1)[0], silent="the kernel's sandbox set-up ended without a word")
 
 
-def _fork(request: dict, sandboxed: bool) -> dict:
+def _fork(request: ForkRequest, database_socket: list[str] | None, sandboxed: bool) -> ForkAnswer:
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
     except OSError as err:
         os.close(read_end)
         os.close(write_end)
-        return {"error": f"{type(err).__name__}: {err}"}
+        return ForkAnswer(error=f"{type(err).__name__}: {err}")
     if pid == 0:
         os.close(read_end)
-        _child(request, write_end, sandboxed)
+        _child(request, database_socket, write_end, sandboxed)
     os.close(write_end)
     return _read_report(read_end)
 
 
-def _probe(database_socket: list[str] | None) -> dict:
+def _probe(database_socket: list[str] | None) -> ForkAnswer:
     """Enter a kernel's namespaces once, so a machine that refuses them is told before grading."""
     workdir = tempfile.mkdtemp(prefix=".probe-", dir=os.getcwd())
     user = "nobody" if os.geteuid() == 0 else ""
     try:
         os.chmod(workdir, 0o711)  # reachable by the probe's user (the server may not chown)
         limits = Confinement(workdir=workdir, cpu_s=10, memory_mb=1024, nproc=16, fsize_mb=1, user=user)
-        return _fork({"confinement": asdict(limits), "probe": True, "database_socket": database_socket},
-                     sandboxed=True)
+        return _fork(ForkRequest(connection_file="", env={}, confinement=asdict(limits), probe=True),
+                     database_socket, sandboxed=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -183,20 +189,20 @@ def serve(sandboxed: bool, database_socket: list[str] | None = None) -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    probe = _probe(database_socket) if sandboxed else {}
-    print(json.dumps({"error": probe["error"]} if "error" in probe else {"ready": True}), flush=True)
-    if "error" in probe:
+    probe = _probe(database_socket) if sandboxed else ForkAnswer()
+    print((ForkAnswer(error=probe.error) if probe.error else ForkAnswer(ready=True)).line(), flush=True)
+    if probe.error:
         return
     children: dict[int, int] = {}  # pid -> pidfd: kernels are reaped at once and pids get reused
     for line in sys.stdin:
         try:
-            answer = _fork({**json.loads(line), "database_socket": database_socket}, sandboxed)
+            answer = _fork(ForkRequest.read(line), database_socket, sandboxed)
         except Exception as err:
-            answer = {"error": f"{type(err).__name__}: {err}"}
-        if not sandboxed and "pid" in answer:
+            answer = ForkAnswer(error=f"{type(err).__name__}: {err}")
+        if not sandboxed and answer.pid:
             with contextlib.suppress(OSError):
-                children[answer["pid"]] = os.pidfd_open(answer["pid"])
-        print(json.dumps(answer), flush=True)
+                children[answer.pid] = os.pidfd_open(answer.pid)
+        print(answer.line(), flush=True)
         _forget_exited(children)
     _forget_exited(children)
     for pid in children:  # the grader is gone: so are its live kernels (each leads its own group)
@@ -222,7 +228,7 @@ class ForkServer:
 
     def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None) -> None:
         self.sandboxed = bool(sandbox)
-        self._command = [*(sandbox or []), sys.executable, "-m", "pglab.grading.kernels.forkserver"]
+        self._command = [*(sandbox or []), interpreter(), "-m", "pglab.grading.kernels.forkserver"]
         if sandbox:
             self._command.append("--sandboxed")
         if database_socket:
@@ -245,9 +251,9 @@ class ForkServer:
         except (OSError, ValueError):
             self._close_process(process, stderr)
             raise
-        if "error" in answer:  # it started, but a kernel's namespaces could not be entered
+        if answer.error:  # it started, but a kernel's namespaces could not be entered
             self._close_process(process, stderr)
-            raise OSError(answer["error"])
+            raise OSError(answer.error)
         return process, stderr
 
     @property
@@ -261,8 +267,7 @@ class ForkServer:
 
     def spawn(self, connection_file: str, env: dict[str, str], confinement: Confinement) -> KernelProcess:
         """Fork a confined kernel; :class:`GraderFault` (KERNEL) when the server cannot answer."""
-        request = json.dumps({"connection_file": connection_file, "env": env,
-                              "confinement": asdict(confinement)}) + "\n"
+        request = ForkRequest(connection_file, env, asdict(confinement)).line() + "\n"
         if not self._lock.acquire(timeout=TIMEOUTS.kernel_spawn_s):
             raise GraderFault(FaultKind.KERNEL, f"the fork server was busy for {TIMEOUTS.kernel_spawn_s:.0f} s")
         try:
@@ -278,11 +283,11 @@ class ForkServer:
             raise GraderFault(FaultKind.KERNEL, f"the fork server failed ({err})") from None
         finally:
             self._lock.release()
-        if "error" in answer:
-            raise GraderFault(FaultKind.KERNEL, f"the fork server could not fork a kernel: {answer['error']}")
-        return KernelProcess(int(answer["pid"]), int(answer.get("init") or 0), generation)
+        if answer.error:
+            raise GraderFault(FaultKind.KERNEL, f"the fork server could not fork a kernel: {answer.error}")
+        return KernelProcess(answer.pid, answer.init, generation)
 
-    def _ask(self, request: str) -> dict:
+    def _ask(self, request: str) -> ForkAnswer:
         stdin = self._process.stdin
         assert stdin is not None
         stdin.write(request)
@@ -290,7 +295,7 @@ class ForkServer:
         return self._read_answer(self._process, self._stderr, TIMEOUTS.kernel_spawn_s)
 
     @staticmethod
-    def _read_answer(process: subprocess.Popen[str], stderr: IO[bytes], timeout: float) -> dict:
+    def _read_answer(process: subprocess.Popen[str], stderr: IO[bytes], timeout: float) -> ForkAnswer:
         """One answer line; OSError with the reason when the server exited or went silent (then killed)."""
         stdout = process.stdout
         assert stdout is not None
@@ -306,8 +311,8 @@ class ForkServer:
             stderr.seek(0)
             said = [s.strip() for s in stderr.read().decode(errors="replace").splitlines() if s.strip()]
             raise OSError(f"the fork server exited ({said[-1] if said else 'no message'})")
-        answer = json.loads(line)
-        if not isinstance(answer, dict):
+        answer = ForkAnswer.read(line, silent="")
+        if not (answer.pid or answer.error or answer.ready):
             raise ValueError("the fork server sent something that is not an answer")
         return answer
 

@@ -9,7 +9,6 @@ the checks, the scoring and the reporting stay in the grader, out of the learner
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pwd
 import select
@@ -31,10 +30,9 @@ from pglab.grading.kernels.confinement import Confinement
 from pglab.grading.kernels.forkserver import ForkServer
 from pglab.grading.outcome import CellStatus
 from pglab.grading.timeouts import TIMEOUTS, Limits
+from pglab.messages import ANSWER_CHARS, ANSWER_MIME, decode_answer
 
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
-ANSWER_MIME = "application/x-pglab-answer+json"
-ANSWER_CHARS = 4_000_000  # a value a check can use is far smaller; a hostile one must not fill the grader
 
 
 @dataclass
@@ -213,15 +211,13 @@ class KernelSession:
         wrapper = (
             "def __pglab_exec(__code):\n"
             "    from IPython.display import publish_display_data as __p\n"
-            "    from pglab.checks.wire import dumps as __d\n"
+            "    from pglab.messages import encode_answer as __e\n"
             "    scope = dict(globals())\n"
             "    try:\n"
             "        exec(__code, scope)\n"
-            "        answer = __d({'ok': scope.get('result')})\n"
+            "        answer = __e(scope.get('result'))\n"
             "    except BaseException as e:\n"
-            "        answer = __d({'error': [type(e).__name__, str(e)[:500]]})\n"
-            f"    if len(answer) > {ANSWER_CHARS}:\n"
-            "        answer = __d({'too_large': len(answer)})\n"
+            "        answer = __e(raised=e)\n"
             f"    __p({{{ANSWER_MIME!r}: answer}})\n"
             f"__pglab_exec({code!r})\n"
         )
@@ -231,24 +227,18 @@ class KernelSession:
             if self._dead:
                 raise SandboxError(f"the kernel died ({self._dead})")
             raise SandboxError(f"no answer within {limit:.0f} s (an endless loop or a query that never ends?)")
-        size = len(self._captured) if isinstance(self._captured, str) else 0
-        try:
-            # One JSON string, not a nested object: jupyter_client would scan every string in a
-            # nested message for dates (slow) and turn ISO timestamps into datetime objects.
-            answer = json.loads(self._captured) if 0 < size <= ANSWER_CHARS else None
-        except ValueError:
-            answer = None
-        if size > ANSWER_CHARS or (isinstance(answer, dict) and "too_large" in answer):
+        answer = decode_answer(self._captured)
+        if answer is not None and answer.too_large:
             raise SandboxError(f"your code gave back a value too large to check (over {ANSWER_CHARS:,} characters "
                                "as JSON): return only what was asked for")
-        if not isinstance(answer, dict) or not ({"ok", "error"} & set(answer)):
+        if answer is None:
             raise SandboxError("the kernel sent back something that is not a result")
-        if "error" in answer:
-            name, message = answer["error"]
+        if answer.raised is not None:
+            name, message = answer.raised
             if name == "KeyboardInterrupt":
                 raise SandboxError(f"no answer within {limit:.0f} s (interrupted)")
-            raise LearnerCodeError(str(name), str(message))
-        return answer.get("ok")
+            raise LearnerCodeError(name, message)
+        return answer.value
 
     def _execute(self, code: str, timeout: float, capture: str = "") -> tuple[dict | None, _Output]:
         """Send ``code``; collect its output until both its reply and its idle status arrived.
