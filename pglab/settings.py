@@ -3,7 +3,8 @@
 ``DATABASE_URL`` wins; otherwise any of the standard libpq ``PG*`` variables that name a server
 (``PGHOST``, ``PGPORT``, ``PGDATABASE``, ``PGUSER``, ``PGSERVICE``) means "use that server"; only when
 none is set does pglab run its own embedded server under ``PGLAB_HOME`` (default ``.pglab/`` in the
-project). Nothing here holds a credential.
+project). ``PGLAB_ADMIN_URL`` names a role that may create databases and roles on an external server
+(grading, ``pglab learners``, the hub). Nothing here holds a credential of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Settings:
     database_url: str | None
     libpq_variables: tuple[str, ...]
     preferred_port: int
+    admin_url: str | None = None  # PGLAB_ADMIN_URL: may create databases and roles (grading, learners, the hub)
 
     @property
     def external(self) -> bool:
@@ -64,6 +66,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         libpq_variables=tuple(name for name in LIBPQ_SERVER_VARIABLES if env.get(name)),
         preferred_port=port,
+        admin_url=env.get("PGLAB_ADMIN_URL") or None,
     )
 
 

@@ -8,7 +8,6 @@ starts its own embedded server in a temporary ``PGLAB_HOME`` and stops it at the
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,18 +25,6 @@ _suite_started = time.monotonic()
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     elapsed = time.monotonic() - _suite_started
     terminalreporter.write_line(f"pglab suite time: {elapsed:.1f} s (budget: well under 900 s)")
-
-
-def clean_environ(**overrides: str) -> dict[str, str]:
-    """The process environment without any database settings, plus ``overrides``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "PGLAB_HOME", "PGLAB_PORT", *LIBPQ_SERVER_VARIABLES)
-    }
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update(overrides)
-    return env
 
 
 @pytest.fixture(scope="session")

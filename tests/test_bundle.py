@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_environ
+from tests.support.environment import clean_environ
+from tests.support.lessons import exercise_cells, reference_answers
 
 
 def _bundle(target: Path) -> subprocess.CompletedProcess:
@@ -61,7 +62,6 @@ def test_make_test_in_a_bundle_says_it_needs_the_full_course(learner_copy: Path)
 def test_bundle_has_the_exercises_but_not_their_reference_answers(learner_copy: Path, project_root: Path) -> None:
     import nbformat
 
-    from tests.test_notebooks import exercise_cells, reference_answers
 
     assert not (learner_copy / "grader").exists()
     exercises = learner_copy / "pglab" / "learner" / "exercises.py"

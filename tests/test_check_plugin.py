@@ -23,8 +23,8 @@ from pglab.errors import ChecksDoNotLoad
 from pglab.grading.check_catalogue import check_catalogue
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.settings import PROJECT_ROOT
+from tests.corpus import CASES
 from tests.corpus.case import Case
-from tests.test_grading_corpus import CASES
 
 CHALLENGES = [c for notebooks in assignments().values() for c in notebooks]
 

@@ -133,7 +133,7 @@ def test_cli_reset_leaves_notebooks_and_data_alone(course_url: str, project_root
     import subprocess
     import sys
 
-    from tests.conftest import clean_environ
+    from tests.support.environment import clean_environ
 
     watched = [*project_root.glob("notebooks/**/*.ipynb"), *project_root.glob("data/*")]
     before = {p: p.read_bytes() for p in watched}

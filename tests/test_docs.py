@@ -24,10 +24,9 @@ import pytest
 from pglab.cli import build_parser
 from pglab.db.server import EmbeddedServer
 from pglab.grading.course_layout import RELEASE
-from tests.conftest import clean_environ
 from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
-from tests.doc_walkthrough import (
+from tests.support.doc_walkthrough import (
     REPOSITORY_PLACEHOLDER,
     Walkthrough,
     block_commands,
@@ -40,8 +39,9 @@ from tests.doc_walkthrough import (
     use_installed_venv,
     walkthrough_environment,
 )
-from tests.lab_process import Lab, free_port
-from tests.test_nbgrader_native import CHEAPEST, SHOP_LEARNERS, submit
+from tests.support.environment import clean_environ
+from tests.support.lab_process import Lab, free_port
+from tests.support.nbgrader_course import CHEAPEST, SHOP_LEARNERS, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

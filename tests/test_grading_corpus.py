@@ -7,7 +7,6 @@ Correct, partly correct (one flaw per check) and broken submissions are graded t
 from __future__ import annotations
 
 import csv
-import importlib
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -17,21 +16,8 @@ import pytest
 from pglab.checks.layout import HIDDEN_CHECKS
 from pglab.grading.batch import BatchSummary, grade_folder
 from pglab.grading.timeouts import Limits
+from tests.corpus import CASES
 from tests.corpus.case import Case
-
-
-def _all_cases() -> list[Case]:
-    cases: list[Case] = []
-    for name in ("cases_core", "cases_extra", "cases_hostile", "cases_returns"):
-        try:
-            module = importlib.import_module(f"tests.corpus.{name}")
-        except ModuleNotFoundError:
-            continue
-        cases.extend(module.CASES)
-    return cases
-
-
-CASES = _all_cases()
 
 
 class Graded:

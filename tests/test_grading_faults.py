@@ -23,10 +23,10 @@ import psutil
 import psycopg2
 import pytest
 
-from tests.conftest import clean_environ
 from tests.corpus.case import Case
 from tests.corpus.cases_core import EXCLUSIVE_BOUNDS, SEED_ADVANCED, SEED_BEGINNER, SEED_INTERMEDIATE
-from tests.doc_walkthrough import sample_pattern, sample_starting
+from tests.support.doc_walkthrough import sample_pattern, sample_starting
+from tests.support.environment import clean_environ
 
 PGLAB = str(Path(sys.executable).parent / "pglab")
 INSTRUCTOR_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "instructor-guide.md"
@@ -335,7 +335,7 @@ def test_a_check_that_fails_the_reference_stops_the_run_before_anyone_is_graded(
     solution: the run stops before grading anyone, in one line naming the check, and records nothing.
     After the fix the same command grades everyone, the learner whose function returns None
     included (0, and what came back); a re-run checks no reference again."""
-    from tests.doc_walkthrough import prepare_clone
+    from tests.support.doc_walkthrough import prepare_clone
 
     course = tmp_path / "course"
     subprocess.run(["git", "clone", "-q", str(INSTRUCTOR_GUIDE.parents[1]), str(course)], check=True)

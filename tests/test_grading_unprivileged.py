@@ -29,10 +29,10 @@ import pytest
 from pglab.db.server import open_parents
 from pglab.grading.course_layout import RELEASE
 from pglab.settings import PROJECT_ROOT
-from tests.conftest import clean_environ
 from tests.corpus import cases_hostile
 from tests.corpus.case import Case, with_answer
 from tests.corpus.cases_core import SEED_BEGINNER as GOOD
+from tests.support.environment import clean_environ
 
 pytestmark = pytest.mark.slow
 

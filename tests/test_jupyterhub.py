@@ -33,10 +33,9 @@ import pytest
 from benchmarks.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment, stop
 from pglab.classroom.learners import learner_url
 from pglab.settings import PROJECT_ROOT
-from tests.conftest import clean_environ
 from tests.corpus.cases_core import SEED_BEGINNER
-from tests.test_browser import CHROMIUM_ARGS, _cells, _menu, _open, _run_cell
-from tests.test_browser import chromium as chromium  # noqa: F401 - the fixture, shared with the browser test
+from tests.support.browser import CHROMIUM_ARGS, cells, install_chromium, menu, open_notebook, run_cell
+from tests.support.environment import clean_environ
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
                                 reason="the JupyterHub test creates system users: it needs root and useradd")
@@ -50,6 +49,11 @@ SETUP_CELL, SQL_CELL, PYTHON_CELL = 2, 4, 6  # Part 1's set-up, first %%sql and 
 ANSWER_CELL = 4  # the beginner challenge's answer cell
 WAIT_S = 120  # the longest any single step may take (a spawn on a busy 2-core machine)
 
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    return install_chromium()
 
 @pytest.fixture(scope="module")
 def hub(course_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
@@ -89,19 +93,19 @@ def _as_user(name: str, command: str, cwd: Path, env: dict[str, str]) -> str:
 
 def _replace_cell(page, index: int, text: str) -> str:  # type: ignore[no-untyped-def]
     """Type ``text`` over cell ``index`` of the open notebook, run it, return its output."""
-    _cells(page).nth(index).locator(".cm-content").click()
+    cells(page).nth(index).locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(text)
-    return str(_run_cell(page, index))
+    return str(run_cell(page, index))
 
 
 def _assignments_panel(page) -> None:  # type: ignore[no-untyped-def]
-    _menu(page, "Nbgrader", "Assignment List")
+    menu(page, "Nbgrader", "Assignment List")
     page.locator("#released_assignments_list, #fetched_assignments_list").first.wait_for()
 
 
-def _nbgrader_menu(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _nbgradermenu(page) -> list[str]:  # type: ignore[no-untyped-def]
     """The items of the Nbgrader menu, as this user sees them."""
     page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile("^Nbgrader$")).click()
     items = [t.strip() for t in page.locator(".lm-Menu-itemLabel").all_inner_texts()]
@@ -148,7 +152,7 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
             run_as_root("chown", "-R", f"{TEACHER}:{TEACHER}", str(course))
             _as_user(TEACHER, "nbgrader generate_assignment core --force && nbgrader release_assignment core",
                      course / "grader", teacher_env)
-            assert "Formgrader" in _nbgrader_menu(page)
+            assert "Formgrader" in _nbgradermenu(page)
             assert page.request.get(f"{hub.base}/user/{TEACHER}/formgrader").status == 200
             page.close()
 
@@ -172,12 +176,12 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                     assert peek.returncode != 0 and b"Permission denied" in peek.stderr, f"{learner} reads {secret}"
                 assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{learner}")
                 # No instructor tools: neither in the menus nor on the server.
-                menu = _nbgrader_menu(page)
+                menu = _nbgradermenu(page)
                 assert "Assignment List" in menu and "Formgrader" not in menu, menu
                 assert page.request.get(f"{base}/formgrader").status == 404
                 # Part 1 was copied into their home; its set-up cell connects to their own database.
-                _open(page, base, "", "lesson", PART_1)
-                setup = _run_cell(page, SETUP_CELL)
+                open_notebook(page, base, "", "lesson", PART_1)
+                setup = run_cell(page, SETUP_CELL)
                 assert f"/{learner} (PostgreSQL" in setup and "products" in setup, setup
                 shown = _replace_cell(page, SQL_CELL, "%sql SELECT current_database(), current_user")
                 assert re.search(rf"\b{learner}\s+{learner}\b", shown), shown
@@ -193,12 +197,12 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                 assert fetched.is_file() and fetched.stat().st_uid == pwd.getpwnam(learner).pw_uid
 
                 if learner == ALICE:  # alice answers the beginner challenge and saves it
-                    _open(page, base, "", "challenge", "core/beginner.ipynb")
-                    _cells(page).nth(ANSWER_CELL).locator(".cm-content").click()
+                    open_notebook(page, base, "", "challenge", "core/beginner.ipynb")
+                    cells(page).nth(ANSWER_CELL).locator(".cm-content").click()
                     page.keyboard.press("Control+a")
                     page.keyboard.press("Delete")
                     page.keyboard.insert_text(SEED_BEGINNER.split("\n\n# Usage")[0].rstrip())
-                    _menu(page, "File", "Save Notebook")
+                    menu(page, "File", "Save Notebook")
                     deadline = time.monotonic() + 30
                     while "BETWEEN is inclusive" not in fetched.read_text():
                         assert time.monotonic() < deadline, "the answer was not saved"

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.conftest import clean_environ
-from tests.lab_process import free_port, headless_args, new_token, running_lab
+from tests.support.environment import clean_environ
+from tests.support.lab_process import free_port, headless_args, new_token, running_lab
 
 
 @pytest.mark.slow

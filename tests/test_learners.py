@@ -39,8 +39,8 @@ from pglab.db.server import PG_HBA, EmbeddedServer, free_port
 from pglab.errors import LearnerError
 from pglab.grading.database_copies import TEMPLATE
 from pglab.settings import COURSE_DATABASE, PROJECT_ROOT
-from tests.conftest import clean_environ
-from tests.notebook_runner import error_outputs
+from tests.support.environment import clean_environ
+from tests.support.notebook_runner import error_outputs
 
 PGLAB = [sys.executable, "-m", "pglab.cli"]
 

@@ -28,6 +28,7 @@ from pglab.grading.database_copies import RunClaim, create_submission_database, 
 from pglab.grading.timeouts import Limits
 from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_BEGINNER
+from tests.support.nbgrader_course import CHEAPEST, SHOP_LEARNERS, cell, notebook, submit
 
 USER_GUIDE = Path(__import__("nbgrader").__file__).parent / "docs" / "source" / "user_guide"
 CELL_TIMEOUT_S = 4
@@ -96,26 +97,6 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def cell(kind: str, source: str, grade_id: str | None = None, *, solution: bool = False, grade: bool = False,
-         locked: bool = False, points: float = 0) -> nbformat.NotebookNode:
-    """A cell as nbgrader's Create Assignment toolbar writes it."""
-    make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
-    made = make(source)
-    if grade_id:
-        meta = {"grade_id": grade_id, "solution": solution, "grade": grade,
-                "locked": locked or (grade and not solution), "schema_version": 3, "task": False}
-        if grade:
-            meta["points"] = points
-        made.metadata["nbgrader"] = meta
-    return made
-
-
-def notebook(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook(cells=list(cells))
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
-
-
 SQUARES = notebook(
     cell("markdown", "# Squares\n\nWrite `square(x)`."),
     cell("code", 'with open("data.txt") as f:\n    GREETING = f.read().strip()', "setup", locked=True),
@@ -133,23 +114,9 @@ SQUARES = notebook(
     cell("markdown", "### BEGIN SOLUTION\nThey multiply.\n### END SOLUTION", "explain", solution=True, grade=True,
          points=1),
 )
-CHEAPEST = notebook(
-    cell("code", "import os\nimport psycopg2\nconn = psycopg2.connect(os.environ['DATABASE_URL'])\n"
-                 "conn.autocommit = True", "setup", locked=True),
-    cell("code", "def cheapest_product():\n    ### BEGIN SOLUTION\n    with conn.cursor() as cur:\n"
-                 "        cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
-                 "        return cur.fetchone()[0]\n    ### END SOLUTION", "answer", solution=True),
-    cell("code", "with conn.cursor() as cur:\n"
-                 "    cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
-                 "    expected = cur.fetchone()[0]\nassert cheapest_product() == expected",
-         "test_cheapest", grade=True, points=2),
-)
 EXTRA_TEST = cell("code", "assert callable(get_products_in_price_range)", "test_extra", grade=True, points=1)
 SQUARE = "def square(x):\n    return x * x"
 NOTE = 'def write_note():\n    with open("note.txt", "w") as f:\n        f.write("written")\nwrite_note()'
-CHEAPEST_ANSWER = ("def cheapest_product():\n    with conn.cursor() as cur:\n"
-                   "        cur.execute('SELECT name FROM products ORDER BY price, name LIMIT 1')\n"
-                   "        return cur.fetchone()[0]")
 # learner -> {grade_id: new source, or None to delete the cell}, applied to the released notebook
 SQUARES_LEARNERS: dict[str, dict[str, str | None]] = {
     "unchanged": {},
@@ -161,32 +128,6 @@ SQUARES_LEARNERS: dict[str, dict[str, str | None]] = {
     "noisy": {"answer": "import sys\ndef square(x):\n    print('squaring', file=sys.stderr)\n    return x * x",
               "answer_note": NOTE},
 }
-# adam's answer drops the table before bea and carl are graded (nbgrader goes alphabetically)
-SHOP_LEARNERS: dict[str, dict[str, str | None]] = {
-    "adam": {"answer": "with conn.cursor() as cur:\n    cur.execute('DROP TABLE products CASCADE')\n"
-                       + CHEAPEST_ANSWER},
-    "bea": {"answer": CHEAPEST_ANSWER},
-    "carl": {"answer": CHEAPEST_ANSWER},
-}
-
-
-def submit(release: Path, submitted: Path, student: str, assignment: str, edits: dict[str, str | None]) -> None:
-    nb = nbformat.read(release, as_version=4)
-    kept = []
-    for item in nb.cells:
-        grade_id = item.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in edits and edits[grade_id] is None:
-            continue
-        if grade_id in edits:
-            item.source = edits[grade_id]
-        kept.append(item)
-    nb.cells = kept
-    folder = submitted / student / assignment
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / release.name)
-    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
-
-
 class Graded:
     """One nbgrader course graded twice: by ``nbgrader autograde`` (one shared database, the
     instructor's process) and by ``pglab grade --source`` (a sandbox and a fresh database each)."""

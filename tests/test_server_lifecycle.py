@@ -152,7 +152,7 @@ def test_restart_keeps_its_port_after_clients_connected(tmp_path: Path) -> None:
 
 
 def test_cli_start_stop_status_cycle(tmp_path: Path) -> None:
-    from tests.conftest import clean_environ
+    from tests.support.environment import clean_environ
 
     env = clean_environ(PGLAB_HOME=str(tmp_path / "home"), PGLAB_PORT="0")
     pglab = [sys.executable, "-m", "pglab.cli"]

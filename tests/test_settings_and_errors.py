@@ -12,7 +12,7 @@ import pytest
 
 from pglab.db.server import EmbeddedServer
 from pglab.settings import load_settings, mask_password
-from tests.conftest import clean_environ
+from tests.support.environment import clean_environ
 
 PGLAB = [sys.executable, "-m", "pglab.cli"]
 

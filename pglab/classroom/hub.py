@@ -81,10 +81,9 @@ def proxy_command() -> str:
 
 
 def admin_url() -> str:
-    explicit = os.environ.get("PGLAB_ADMIN_URL")
-    if explicit:
-        return explicit
     settings = load_settings()
+    if settings.admin_url:
+        return settings.admin_url
     if settings.external:
         raise HubError(f"{settings.describe_external()} is set but PGLAB_ADMIN_URL is not: the hub creates a "
                        "database and role per learner, so set PGLAB_ADMIN_URL to a superuser URL on that server")

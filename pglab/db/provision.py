@@ -7,7 +7,6 @@ is started, the learner role and ``catalogue`` database created, and the data lo
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 
@@ -58,10 +57,9 @@ def admin_url() -> str:
     Grading (a database per submission) and ``pglab learners`` (a database and role per learner)
     both need one; the embedded server's admin password is in ``PGLAB_HOME/server.json`` (mode 600).
     """
-    explicit = os.environ.get("PGLAB_ADMIN_URL")
-    if explicit:
-        return explicit
     settings = load_settings()
+    if settings.admin_url:
+        return settings.admin_url
     if settings.external:
         raise SettingsError(
             f"{settings.describe_external()} is set, but pglab needs to create databases and roles there: "

@@ -122,3 +122,17 @@ def test_the_checks_contract_and_the_learners_modules_import_nothing_of_the_grad
     contract = {m for name in MODULES if name.startswith("pglab.checks") for m in reachable(edges, name)}
     allowed = {"pglab", "pglab.errors", "pglab.messages", "pglab.settings", "pglab.moved_modules"}
     assert contract <= {m for m in MODULES if m.startswith("pglab.checks")} | allowed
+
+
+def test_no_test_module_imports_another() -> None:
+    """What test modules share lives in ``tests/support/`` (and the corpora), never in a test module
+    or ``conftest.py``: importing one runs its fixtures' module again under another name."""
+    tests = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(tests)} imports {name}" for name in names
+                          if name.startswith("tests.") and name.split(".")[1].startswith(("test_", "conftest"))]
+    assert offenders == []

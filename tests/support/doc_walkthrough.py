@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg2
 
-from tests.lab_process import Lab, free_port, headless_args, new_token, running_lab
+from tests.support.lab_process import Lab, free_port, headless_args, new_token, running_lab
 
 BLOCK = re.compile(r"^[ \t]*```(?:bash|sh)[ \t]*\n(.*?)^[ \t]*```", re.M | re.S)
 INLINE = re.compile(r"`((?:pglab|make|nbgrader|docker|python|git) [^`]*)`")
