@@ -243,6 +243,8 @@ LAST_WAIT_ONLY = SEED_ADVANCED.replace("self.total_wait_ms += wait_ms", "self.to
 COUNT_FROM_ONE = SEED_ADVANCED.replace("checkout_count: int = 0", "checkout_count: int = 1")
 WAIT_NOT_A_DIFFERENCE = SEED_ADVANCED.replace("wait_ms = (time.perf_counter() - t0) * 1000",
                                               "wait_ms = time.perf_counter() * 1000")
+FLOOR_AVERAGE = SEED_ADVANCED.replace("self.total_wait_ms / self.checkout_count",
+                                      "self.total_wait_ms // self.checkout_count")
 NO_CLOSE = SEED_ADVANCED.replace('''        """Close all connections in the pool."""
         self._pool.closeall()''', '''        """Close all connections in the pool."""''')
 
@@ -295,6 +297,8 @@ CASES = [
          failing=("test_health_check_reports_a_dead_database",), reasons=("start the counters at 0",)),
     Case("core-wait-not-a-difference", "core", "advanced", 10, answer=WAIT_NOT_A_DIFFERENCE,
          failing=("test_retries_with_backoff_when_exhausted",), reasons=("more than the",)),
+    Case("core-floor-average", "core", "advanced", 10, answer=FLOOR_AVERAGE,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("true division, not //",)),
     Case("core-no-close", "core", "advanced", 11, answer=NO_CLOSE,
          failing=("test_close_closes_every_connection",), reasons=("closeall",)),
     Case("core-stub", "core", "advanced", 0),
