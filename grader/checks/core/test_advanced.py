@@ -48,7 +48,18 @@ try:
     errors = p.health_check()["error_count"]
 finally:
     p.close()
-result = {"raised": raised, "errors": errors}
+p = MonitoredPool(1, 1, dsn=DATABASE_URL)
+died = None
+try:
+    try:
+        with p.connection() as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    except Exception as exc:
+        died = "OperationalError" if isinstance(exc, psycopg2.OperationalError) else type(exc).__name__
+finally:
+    p.close()
+result = {"raised": raised, "errors": errors, "died": died}
 """)
     assert got["raised"] == "ValueError", (
         f"the exception from the block must propagate; got {got['raised'] or 'nothing'}"
@@ -57,6 +68,11 @@ result = {"raised": raised, "errors": errors}
         "the insert of a block that raised was committed: roll back on exception"
     )
     assert got["errors"] == 1, f"error_count should be 1 after one failed block, got {got['errors']}"
+    assert got["died"] == "OperationalError", (
+        f"a block whose connection died (the server ended it) raised {got['died']} from connection(), "
+        "not the block's OperationalError: rolling back a dead connection raises too; catch that "
+        "(except psycopg2.Error) and re-raise the block's own exception"
+    )
 
 
 @pytest.mark.points(1)
@@ -237,6 +253,10 @@ finally:
         f"a pool that never lent a connection reports checkout_count {got.get('checkout_count')!r} and "
         f"total_wait_ms {got.get('total_wait_ms')!r}: start the counters at 0 and count a checkout "
         "only once getconn() gave a connection"
+    )
+    assert got.get("avg_wait_ms") in (0, None), (
+        f"a pool that never lent a connection reports avg_wait_ms {got.get('avg_wait_ms')!r}: with no "
+        "checkout there is no average, report 0"
     )
 
 
