@@ -42,6 +42,10 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+# The venv's python by its real folder: `make mutation` starts `.venv/bin/python`, and where `.venv`
+# is a symlink (a clone sharing a checkout's venv) the grading sandbox, which binds real paths, could
+# not start the mutant's kernel through it.
+PYTHON = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
 WORK = ROOT / "build" / "mutation"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE_HEADING = re.compile(r"^### Exercise (\d+\.\d+) · (.+)$", re.MULTILINE)
@@ -111,7 +115,7 @@ def challenge_test(name: str, mutant: Path) -> int:
     """Exit 0 when every check passes on the notebook with the mutant answer (the mutant survived)."""
     import pytest
 
-    from pglab.grading.course_layout import ChallengeNotebook
+    from pglab.checks.layout import check_files
 
     assignment, notebook = name.split("/")
     solution = ROOT / "solutions" / assignment / f"{notebook}.ipynb"
@@ -120,7 +124,7 @@ def challenge_test(name: str, mutant: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="pglab-mutant-") as tmp:
         submission = Path(tmp) / f"{notebook}.ipynb"
         nbformat.write(nb, submission)
-        files = [str(p) for p in ChallengeNotebook(assignment, notebook).check_files()]
+        files = [str(p) for p in check_files(assignment, notebook)]
         code = pytest.main([*files, "--submission", str(submission), "-x", "-q", "-p", "no:cacheprovider",
                             "-o", "addopts=", "--rootdir", str(ROOT)])
     if code == pytest.ExitCode.TESTS_FAILED:
@@ -351,7 +355,7 @@ def run(only: list[str], timeout: float) -> int:
     try:
         script = Path(__file__).resolve()
         for target in challenges:
-            scores.append(mutate(target, f"{sys.executable} {script} challenge-test {target.name}", timeout))
+            scores.append(mutate(target, f"{PYTHON} {script} challenge-test {target.name}", timeout))
         for notebook in sorted({lesson_notebook(t.name) for t in lesson_exercises}):
             course_data.reset_course_database(env["DATABASE_URL"], load_settings().data_dir)
             with tempfile.TemporaryDirectory(prefix="pglab-mut-") as tmp:
@@ -367,7 +371,7 @@ def run(only: list[str], timeout: float) -> int:
                         for target in (t for t in lesson_exercises if lesson_notebook(t.name) == notebook):
                             starter, check = kernel.cells[target.name]
                             kernel.run_until(starter)
-                            command = f"{sys.executable} {script} exercise-test {Path(tmp) / 's'} {target.name}"
+                            command = f"{PYTHON} {script} exercise-test {Path(tmp) / 's'} {target.name}"
                             scores.append(mutate(target, command, timeout, kernel))
                             kernel.next_cell = check + 1  # mutate() ran the reference and its check last
                 finally:
