@@ -12,8 +12,9 @@ cosmic-ray mutates in place; its test command splices the mutated source back wh
   the notebook runs in the real grading sandbox against its own copy of the database, as when graded.
 * a lesson exercise (``4.2``): the reference answer under ``# %% Exercise 4.2`` in
   ``grader/lesson_answers/``. Running a lesson takes a while, so each lesson notebook runs once in a
-  kernel that stays up; the test command sends the mutant to it, the kernel runs it as the exercise's
-  starter cell, then the exercise's check cell, and the answer is what the check printed.
+  kernel that stays up, stopping at each exercise; the test command sends the mutant to it, the kernel
+  runs it as the exercise's starter cell, then the exercise's check cell, and the answer is what the
+  check printed.
 
 Everything runs on an embedded PostgreSQL of its own (``build/mutation/pglab-home``), so the course
 database of ``make lab`` is left alone. Prints the mutation score per challenge and per exercise and
@@ -41,6 +42,10 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+# The venv's python by its real folder: `make mutation` starts `.venv/bin/python`, and where `.venv`
+# is a symlink (a clone sharing a checkout's venv) the grading sandbox, which binds real paths, could
+# not start the mutant's kernel through it.
+PYTHON = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
 WORK = ROOT / "build" / "mutation"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE_HEADING = re.compile(r"^### Exercise (\d+\.\d+) · (.+)$", re.MULTILINE)
@@ -110,7 +115,7 @@ def challenge_test(name: str, mutant: Path) -> int:
     """Exit 0 when every check passes on the notebook with the mutant answer (the mutant survived)."""
     import pytest
 
-    from pglab.grading.course_layout import ChallengeNotebook
+    from pglab.checks.layout import check_files
 
     assignment, notebook = name.split("/")
     solution = ROOT / "solutions" / assignment / f"{notebook}.ipynb"
@@ -119,7 +124,7 @@ def challenge_test(name: str, mutant: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="pglab-mutant-") as tmp:
         submission = Path(tmp) / f"{notebook}.ipynb"
         nbformat.write(nb, submission)
-        files = [str(p) for p in ChallengeNotebook(assignment, notebook).check_files()]
+        files = [str(p) for p in check_files(assignment, notebook)]
         code = pytest.main([*files, "--submission", str(submission), "-x", "-q", "-p", "no:cacheprovider",
                             "-o", "addopts=", "--rootdir", str(ROOT)])
     if code == pytest.ExitCode.TESTS_FAILED:
@@ -143,7 +148,11 @@ def exercise_test(address: str, number: str, mutant: Path) -> int:
 # -- the lesson's long-lived kernel ------------------------------------------------------------------
 
 class LessonKernel:
-    """One lesson notebook run top to bottom in a kernel that then checks one answer after another."""
+    """One lesson notebook, run in a kernel up to each exercise, which then checks one answer after another.
+
+    It stops at each exercise's starter cell, as a learner's kernel would be there: a lesson's last
+    cells close its connections, which the check cells of its later exercises use.
+    """
 
     def __init__(self, notebook: Path, env: dict[str, str], timeout: float) -> None:
         from nbclient import NotebookClient
@@ -154,11 +163,14 @@ class LessonKernel:
                                      interrupt_on_timeout=True,
                                      resources={"metadata": {"path": str(notebook.parent)}})
         self.env = env
+        self.next_cell = 0
 
-    def run_lesson(self) -> None:
-        for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type == "code":
-                self.client.execute_cell(cell, index)
+    def run_until(self, index: int) -> None:
+        """Run the lesson's cells not yet run, up to (not including) the cell at ``index``."""
+        for i in range(self.next_cell, index):
+            if self.nb.cells[i].cell_type == "code":
+                self.client.execute_cell(self.nb.cells[i], i)
+        self.next_cell = max(self.next_cell, index)
 
     def check(self, number: str, source: str) -> tuple[str, str]:
         """(verdict, report): "survived" when the check passed the answer, else "killed"."""
@@ -343,7 +355,7 @@ def run(only: list[str], timeout: float) -> int:
     try:
         script = Path(__file__).resolve()
         for target in challenges:
-            scores.append(mutate(target, f"{sys.executable} {script} challenge-test {target.name}", timeout))
+            scores.append(mutate(target, f"{PYTHON} {script} challenge-test {target.name}", timeout))
         for notebook in sorted({lesson_notebook(t.name) for t in lesson_exercises}):
             course_data.reset_course_database(env["DATABASE_URL"], load_settings().data_dir)
             with tempfile.TemporaryDirectory(prefix="pglab-mut-") as tmp:
@@ -355,11 +367,13 @@ def run(only: list[str], timeout: float) -> int:
                 os.environ.update(kernel_env)  # the kernel inherits this process's environment
                 try:
                     with kernel.client.setup_kernel():
-                        print(f"== running {notebook.name} once", flush=True)
-                        kernel.run_lesson()
+                        print(f"== running {notebook.name} once, up to each exercise", flush=True)
                         for target in (t for t in lesson_exercises if lesson_notebook(t.name) == notebook):
-                            command = f"{sys.executable} {script} exercise-test {Path(tmp) / 's'} {target.name}"
+                            starter, check = kernel.cells[target.name]
+                            kernel.run_until(starter)
+                            command = f"{PYTHON} {script} exercise-test {Path(tmp) / 's'} {target.name}"
                             scores.append(mutate(target, command, timeout, kernel))
+                            kernel.next_cell = check + 1  # mutate() ran the reference and its check last
                 finally:
                     os.environ.clear()
                     os.environ.update(saved)

@@ -17,8 +17,9 @@ from pglab.errors import PglabError
 from pglab.settings import PROJECT_ROOT
 
 EXCLUDED_TOP = {"solutions", "grader", "tests", "scripts", ".ci", ".git", ".github"}
-# The grading benchmark grades generated submissions from the test corpus, the mutation run mutates
-# the reference solutions; README.md is replaced.
+# The grading benchmark grades generated submissions from the test corpus, and the mutation run
+# mutates the reference answers of solutions/ and grader/: neither has anything to work on in a
+# bundle. README.md is replaced.
 EXCLUDED_FILES = {"benchmarks/grading.py", "benchmarks/mutation.py", "docs/instructor-guide.md", "README.md"}
 LEARNER_README = Path("docs") / "learner-guide.md"
 # Spelled in pieces so that this file does not trip its own scan.

@@ -243,6 +243,16 @@ LAST_WAIT_ONLY = SEED_ADVANCED.replace("self.total_wait_ms += wait_ms", "self.to
 COUNT_FROM_ONE = SEED_ADVANCED.replace("checkout_count: int = 0", "checkout_count: int = 1")
 WAIT_NOT_A_DIFFERENCE = SEED_ADVANCED.replace("wait_ms = (time.perf_counter() - t0) * 1000",
                                               "wait_ms = time.perf_counter() * 1000")
+FLOOR_AVERAGE = SEED_ADVANCED.replace("self.total_wait_ms / self.checkout_count",
+                                      "self.total_wait_ms // self.checkout_count")
+UNGUARDED_ROLLBACK = SEED_ADVANCED.replace("""            try:
+                conn.rollback()
+            except psycopg2.Error:
+                pass  # connection may be dead; putconn will handle cleanup
+            raise""", """            conn.rollback()
+            raise""")
+NO_CHECKOUT_SENTINEL = SEED_ADVANCED.replace("if self.checkout_count > 0 else 0.0",
+                                             "if self.checkout_count > 0 else -1.0")
 NO_CLOSE = SEED_ADVANCED.replace('''        """Close all connections in the pool."""
         self._pool.closeall()''', '''        """Close all connections in the pool."""''')
 
@@ -295,6 +305,12 @@ CASES = [
          failing=("test_health_check_reports_a_dead_database",), reasons=("start the counters at 0",)),
     Case("core-wait-not-a-difference", "core", "advanced", 10, answer=WAIT_NOT_A_DIFFERENCE,
          failing=("test_retries_with_backoff_when_exhausted",), reasons=("more than the",)),
+    Case("core-floor-average", "core", "advanced", 10, answer=FLOOR_AVERAGE,
+         failing=("test_retries_with_backoff_when_exhausted",), reasons=("true division, not //",)),
+    Case("core-unguarded-rollback", "core", "advanced", 10, answer=UNGUARDED_ROLLBACK,
+         failing=("test_rolls_back_counts_and_reraises_on_error",), reasons=("re-raise the block's own exception",)),
+    Case("core-no-checkout-sentinel", "core", "advanced", 11, answer=NO_CHECKOUT_SENTINEL,
+         failing=("test_health_check_reports_a_dead_database",), reasons=("there is no average",)),
     Case("core-no-close", "core", "advanced", 11, answer=NO_CLOSE,
          failing=("test_close_closes_every_connection",), reasons=("closeall",)),
     Case("core-stub", "core", "advanced", 0),

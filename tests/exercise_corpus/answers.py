@@ -194,6 +194,18 @@ def pool_size_per_process(limits, hosts, workers_per_host, spare=5):
               - limits.get("reserved_connections", 0))
     return max(usable // (hosts * workers_per_host), 0)
 ''', "is 23"),
+        Mistake("reserved_connections required", '''
+def pool_size_per_process(limits, hosts, workers_per_host, spare=5):
+    usable = (limits["max_connections"] - limits["superuser_reserved_connections"]
+              - limits["reserved_connections"] - spare)
+    return max(usable // (hosts * workers_per_host), 0)
+''', "a missing reserved_connections counts as 0"),
+        Mistake("no spare by default", '''
+def pool_size_per_process(limits, hosts, workers_per_host, spare=0):
+    usable = (limits["max_connections"] - limits["superuser_reserved_connections"]
+              - limits.get("reserved_connections", 0) - spare)
+    return max(usable // (hosts * workers_per_host), 0)
+''', "spare defaults to 5"),
     ],
     "4.1": [
         Mistake("< for at most", '''

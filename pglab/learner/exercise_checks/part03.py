@@ -68,6 +68,15 @@ def check_3_2(check: Exercise, pool_size_per_process: Callable[..., Any],
                      lambda args=args, wanted=wanted: _int(pool_size_per_process(*args), wanted),
                      "(max_connections - both reserved settings - spare) // (hosts * workers_per_host), "
                      "an int, never below 0", see=SIZE)
+    # A learner may change the signature's default, and a server before PostgreSQL 16 has no
+    # reserved_connections setting (server_limits() then has no such key): both must still size right.
+    check.expect("pool_size_per_process({max=100, superuser=3, reserved=0}, 1, 1) is 92: spare defaults to 5",
+                 lambda: _int(pool_size_per_process(sample, 1, 1), 92),
+                 "keep the default spare=5 of the signature", see=SIZE)
+    before_16 = {"max_connections": 100, "superuser_reserved_connections": 3}
+    check.expect(f"pool_size_per_process({_limits(before_16)}, 1, 1) is 92 (before PostgreSQL 16: no reserved)",
+                 lambda: _int(pool_size_per_process(before_16, 1, 1), 92),
+                 "a missing reserved_connections counts as 0: limits.get(\"reserved_connections\", 0)", see=LIMIT)
     if server_limits:
         check.expect("on this server, 2 hosts × 2 workers get pools that fit",
                      lambda: 2 * 2 * pool_size_per_process(server_limits, 2, 2) + 5 <= _slots(server_limits),
