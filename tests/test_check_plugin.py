@@ -143,6 +143,17 @@ def test_uses_the_rows(sub):
     """returns the rows with their ids"""
     rows = sub.call("rows")
     assert [row["id"] for row in rows] == [1, 2], "return both rows, with their ids"
+
+
+@pytest.fixture
+def own_rows(sub):
+    yield
+    sub.sql("DELETE FROM no_such_table")  # a clean-up that fails
+
+
+@pytest.mark.points(1)
+def test_passes_but_cannot_clean_up(sub, own_rows):
+    assert True
 '''
 
 # What learners really return instead of a list of rows, and what the check must then say
@@ -171,7 +182,8 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
     results = {r.name: r for r in run_here([checks], sub)}
     sub.close()
     assert list(results) == ["test_doubles[1]", "test_doubles[2]", "test_bare_assert", "test_reads_the_database",
-                             "test_learner_code_raises", "test_an_error_in_the_checks_own_code", "test_uses_the_rows"]
+                             "test_learner_code_raises", "test_an_error_in_the_checks_own_code", "test_uses_the_rows",
+                             "test_passes_but_cannot_clean_up"]
     assert all(r.hidden for r in results.values()), "hidden follows from the file's folder"
     assert results["test_doubles[1]"].passed and results["test_doubles[1]"].description == "doubles a number [1]"
     assert (results["test_doubles[2]"].points, results["test_doubles[2]"].message) == (0.0, "double(2) is not 4")
@@ -183,6 +195,10 @@ def test_checks_run_in_the_learners_process_with_fixtures_parametrize_and_messag
     assert results["test_an_error_in_the_checks_own_code"].message == (
         "the check could not use what your code left behind (KeyError: 'missing')")
     assert results["test_uses_the_rows"].passed
+    # a fixture's clean-up that fails fails the check, as a finally: in the check would
+    cleanup = results["test_passes_but_cannot_clean_up"]
+    assert cleanup.points == 0 and cleanup.message.startswith("the check's own query failed on your database "
+                                                              "(UndefinedTable"), cleanup
 
     pointless = checks.with_name("test_pointless.py")
     pointless.write_text("def test_worth_nothing(sub):\n    pass\n")

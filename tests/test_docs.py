@@ -1,6 +1,6 @@
 """The docs cannot rot: every command in README.md and docs/*.md is run here, as written.
 
-Each page is walked through (see ``tests/doc_walkthrough.py``) in a fresh ``git clone`` of this
+Each page is walked through (see ``tests/support/doc_walkthrough.py``) in a fresh ``git clone`` of this
 checkout with its own embedded PostgreSQL, from ``make lab`` to graded CSVs. Two commands cannot run
 inside the suite; :data:`NOT_RUN_HERE` names the test that covers each, and a test checks those exist.
 Documented sample outputs are compared with what the commands really print.

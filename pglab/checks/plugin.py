@@ -90,12 +90,17 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Record each check's result; a learner-side failure is reported by its message, not a traceback."""
+    """Record each check's result; a learner-side failure is reported by its message, not a traceback.
+
+    A fixture's clean-up that fails (the rows a check arranged cannot be removed: the learner's code
+    holds a lock) fails a check that had passed, as a ``finally:`` in the check itself would.
+    """
     report = yield
     info = item.stash.get(INFO, None)
     if info is None:  # not a check: a test of some other project pytest runs
         return report
-    if report.when == "call" or (report.when == "setup" and not report.passed):
+    torn = report.when == "teardown" and report.failed and RESULT in item.stash and item.stash[RESULT].passed
+    if report.when == "call" or (report.when == "setup" and not report.passed) or torn:
         if report.passed:
             item.stash[RESULT] = result_of(info, info.points, "passed")
         else:
@@ -137,10 +142,13 @@ class _Results:
         config.stash[SUBMISSION] = self.submission
         config.stash[PROVIDED] = True
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object,
+                                                                                                   object]:
+        outcome = yield  # set-up, call and tear-down: a clean-up that fails may still fail the check
         if RESULT in item.stash:
             self.results.append(item.stash[RESULT])
+        return outcome
 
 
 def run_here(files: list[Path], submission: Submission) -> list[CheckResult]:

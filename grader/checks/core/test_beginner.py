@@ -24,50 +24,50 @@ def _cleanup(sub):
     sub.sql("DELETE FROM products WHERE category = %s", (CATEGORY,))
 
 
+@pytest.fixture
+def own_rows(sub):
+    """The rows a check arranges in the submission's database: none left over from an interrupted
+    check before it runs, none after it, whatever happened (a failure here fails the check)."""
+    _cleanup(sub)
+    yield
+    _cleanup(sub)
+
+
 def _ids(result):
     return {p.get("id") for p in result if isinstance(p, dict)}
 
 
 @pytest.mark.points(2)
-def test_includes_a_product_priced_exactly_min_price(sub):
+def test_includes_a_product_priced_exactly_min_price(sub, own_rows):
     """includes a product priced exactly at min_price"""
-    try:
-        probe = _insert(sub, ["7777.77"])
-        got = sub.call("get_products_in_price_range", 7777.77, 7800.0)
-        assert set(probe) <= _ids(got), (
-            "a product priced exactly at min_price is missing: the range is inclusive (use >= or BETWEEN, not >)"
-        )
-    finally:
-        _cleanup(sub)
+    probe = _insert(sub, ["7777.77"])
+    got = sub.call("get_products_in_price_range", 7777.77, 7800.0)
+    assert set(probe) <= _ids(got), (
+        "a product priced exactly at min_price is missing: the range is inclusive (use >= or BETWEEN, not >)"
+    )
 
 
 @pytest.mark.points(2)
-def test_includes_a_product_priced_exactly_max_price(sub):
+def test_includes_a_product_priced_exactly_max_price(sub, own_rows):
     """includes a product priced exactly at max_price"""
-    try:
-        probe = _insert(sub, ["7799.99"])
-        got = sub.call("get_products_in_price_range", 7700.0, 7799.99)
-        assert set(probe) <= _ids(got), (
-            "a product priced exactly at max_price is missing: BETWEEN is inclusive (use <= or BETWEEN, not <)"
-        )
-    finally:
-        _cleanup(sub)
+    probe = _insert(sub, ["7799.99"])
+    got = sub.call("get_products_in_price_range", 7700.0, 7799.99)
+    assert set(probe) <= _ids(got), (
+        "a product priced exactly at max_price is missing: BETWEEN is inclusive (use <= or BETWEEN, not <)"
+    )
 
 
 @pytest.mark.points(1)
-def test_cheapest_first_and_nothing_else(sub):
+def test_cheapest_first_and_nothing_else(sub, own_rows):
     """returns exactly the products in range, cheapest first"""
-    try:
-        probe = _insert(sub, ["8100.50", "8100.10", "8100.90", "8099.99", "8101.00"])
-        got = sub.call("get_products_in_price_range", 8100.0, 8100.99)
-        inside = {i for i, price in probe.items() if 8100.0 <= price <= 8100.99}
-        assert _ids(got) == inside, (
-            f"expected the {len(inside)} products priced 8100.00-8100.99, got {len(got)} products (check both bounds)"
-        )
-        prices = [p.get("price") for p in got]
-        assert prices == sorted(prices), "results must be ordered by price, cheapest first (ORDER BY price)"
-    finally:
-        _cleanup(sub)
+    probe = _insert(sub, ["8100.50", "8100.10", "8100.90", "8099.99", "8101.00"])
+    got = sub.call("get_products_in_price_range", 8100.0, 8100.99)
+    inside = {i for i, price in probe.items() if 8100.0 <= price <= 8100.99}
+    assert _ids(got) == inside, (
+        f"expected the {len(inside)} products priced 8100.00-8100.99, got {len(got)} products (check both bounds)"
+    )
+    prices = [p.get("price") for p in got]
+    assert prices == sorted(prices), "results must be ordered by price, cheapest first (ORDER BY price)"
 
 
 @pytest.mark.points(1)

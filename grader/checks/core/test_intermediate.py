@@ -27,70 +27,67 @@ def _cleanup(sub):
     sub.sql("DELETE FROM products WHERE category LIKE %s", (PREFIX + "%",))
 
 
+@pytest.fixture
+def own_rows(sub):
+    """The rows a check arranges in the submission's database: none left over from an interrupted
+    check before it runs, none after it, whatever happened (a failure here fails the check)."""
+    _cleanup(sub)
+    yield
+    _cleanup(sub)
+
+
 def _by_category(rows):
     return {r.get("category"): r for r in rows if isinstance(r, dict)}
 
 
 @pytest.mark.points(2)
-def test_strictly_below_the_threshold(sub):
+def test_strictly_below_the_threshold(sub, own_rows):
     """includes a category just below the threshold and leaves out one exactly at it"""
-    try:
-        _add(sub, "under", [100, 132])  # 232 < 233
-        _add(sub, "edge", [200, 33])  # 233, not below
-        got = _by_category(sub.call("get_low_stock_report", 233))
-        assert PREFIX + "under" in got, "a category whose total stock is below the threshold is missing"
-        assert PREFIX + "edge" not in got, (
-            "a category whose total stock equals the threshold is reported: 'below' means < (HAVING sum < %s)"
-        )
-    finally:
-        _cleanup(sub)
+    _add(sub, "under", [100, 132])  # 232 < 233
+    _add(sub, "edge", [200, 33])  # 233, not below
+    got = _by_category(sub.call("get_low_stock_report", 233))
+    assert PREFIX + "under" in got, "a category whose total stock is below the threshold is missing"
+    assert PREFIX + "edge" not in got, (
+        "a category whose total stock equals the threshold is reported: 'below' means < (HAVING sum < %s)"
+    )
 
 
 @pytest.mark.points(2)
-def test_totals_counts_and_minimums(sub):
+def test_totals_counts_and_minimums(sub, own_rows):
     """total_stock, product_count and min_stock are right for every category"""
-    try:
-        _add(sub, "mixed", [5, 40, 12, 3])
-        expected = {r["category"]: r for r in sub.sql(REFERENCE, (400,))}
-        got = _by_category(sub.call("get_low_stock_report", 400))
-        assert set(got) == set(expected), (
-            f"categories below 400: expected {sorted(expected)}, got {sorted(map(str, got))}"
-        )
-        for name, row in expected.items():
-            for key in ("total_stock", "product_count", "min_stock"):
-                assert got[name].get(key) == row[key], (
-                    f"{key} of '{name}' should be {row[key]}, got {got[name].get(key)!r}"
-                )
-    finally:
-        _cleanup(sub)
+    _add(sub, "mixed", [5, 40, 12, 3])
+    expected = {r["category"]: r for r in sub.sql(REFERENCE, (400,))}
+    got = _by_category(sub.call("get_low_stock_report", 400))
+    assert set(got) == set(expected), (
+        f"categories below 400: expected {sorted(expected)}, got {sorted(map(str, got))}"
+    )
+    for name, row in expected.items():
+        for key in ("total_stock", "product_count", "min_stock"):
+            assert got[name].get(key) == row[key], (
+                f"{key} of '{name}' should be {row[key]}, got {got[name].get(key)!r}"
+            )
 
 
 @pytest.mark.points(1)
-def test_names_the_lowest_stock_product(sub):
+def test_names_the_lowest_stock_product(sub, own_rows):
     """lowest_stock_product names the product with the least stock"""
-    try:
-        _add(sub, "pick", [9, 2, 7])
-        row = _by_category(sub.call("get_low_stock_report", 100)).get(PREFIX + "pick")
-        assert row is not None, "a category with 18 units in stock is missing at threshold 100"
-        assert row.get("lowest_stock_product") == "pick item 2", (
-            f"the lowest-stock product of that category is 'pick item 2' (2 units), "
-            f"got {row.get('lowest_stock_product')!r}"
-        )
-    finally:
-        _cleanup(sub)
+    _add(sub, "pick", [9, 2, 7])
+    row = _by_category(sub.call("get_low_stock_report", 100)).get(PREFIX + "pick")
+    assert row is not None, "a category with 18 units in stock is missing at threshold 100"
+    assert row.get("lowest_stock_product") == "pick item 2", (
+        f"the lowest-stock product of that category is 'pick item 2' (2 units), "
+        f"got {row.get('lowest_stock_product')!r}"
+    )
 
 
 @pytest.mark.points(1)
-def test_lowest_total_first(sub):
+def test_lowest_total_first(sub, own_rows):
     """categories come lowest total stock first"""
-    try:
-        _add(sub, "order-a", [50])
-        _add(sub, "order-b", [1])
-        got = sub.call("get_low_stock_report", 1000)
-        totals = [r.get("total_stock") for r in got if isinstance(r, dict)]
-        assert totals == sorted(totals), f"order by total_stock ascending; got totals {totals}"
-    finally:
-        _cleanup(sub)
+    _add(sub, "order-a", [50])
+    _add(sub, "order-b", [1])
+    got = sub.call("get_low_stock_report", 1000)
+    totals = [r.get("total_stock") for r in got if isinstance(r, dict)]
+    assert totals == sorted(totals), f"order by total_stock ascending; got totals {totals}"
 
 
 @pytest.mark.points(1)

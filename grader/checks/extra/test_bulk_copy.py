@@ -33,6 +33,15 @@ def _cleanup(sub: Any) -> None:
     sub.sql("DELETE FROM products WHERE category = %s", (CATEGORY,))
 
 
+@pytest.fixture
+def own_rows(sub):
+    """The rows a check arranges in the submission's database: none left over from an interrupted
+    check before it runs, none after it, whatever happened (a failure here fails the check)."""
+    _cleanup(sub)
+    yield
+    _cleanup(sub)
+
+
 def _load(sub: Any, rows: list[dict], what: str, fix: str) -> Any:
     try:
         return sub.call("load_products", rows)
@@ -55,46 +64,38 @@ TRICKY_TAGS = [
 
 
 @pytest.mark.points(2)
-def test_tags_come_back_exactly_as_sent(sub):
+def test_tags_come_back_exactly_as_sent(sub, own_rows):
     """tags with commas, quotes, braces, backslashes, NULL, spaces and unicode come back as sent"""
     rows = [_row(f"grader tags {i}", tags=tags, metadata={}, stock=1) for i, tags in enumerate(TRICKY_TAGS)]
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _load(sub, rows, "tags such as 'kids, 3+', 'say \"hi\"' and 'back\\slash'", TAG_FIX)
-        stored = {r["name"]: r["tags"] for r in _stored(sub)}
-        for row in rows:
-            assert row["name"] in stored, f"the row with tags {row['tags']!r} was not loaded"
-            assert stored[row["name"]] == row["tags"], (
-                f"the tags {row['tags']!r} were stored as {stored[row['name']]!r}: {TAG_FIX}"
-            )
-    finally:
-        _cleanup(sub)
+    _load(sub, rows, "tags such as 'kids, 3+', 'say \"hi\"' and 'back\\slash'", TAG_FIX)
+    stored = {r["name"]: r["tags"] for r in _stored(sub)}
+    for row in rows:
+        assert row["name"] in stored, f"the row with tags {row['tags']!r} was not loaded"
+        assert stored[row["name"]] == row["tags"], (
+            f"the tags {row['tags']!r} were stored as {stored[row['name']]!r}: {TAG_FIX}"
+        )
 
 
 @pytest.mark.points(1)
-def test_an_empty_tag_list_stays_empty(sub):
+def test_an_empty_tag_list_stays_empty(sub, own_rows):
     """an empty tag list, or none given, is stored as no tags, with {} metadata and stock 0 by default"""
     rows = [_row("grader empty a", tags=[], metadata={"k": "v"}, stock=2), _row("grader empty b")]
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _load(
-            sub,
-            rows,
-            "a row with tags=[] and a row without tags, metadata or stock",
-            "an empty list is the array literal {}; a missing key means its default (row.get('tags', []))",
-        )
-        stored = {r["name"]: r for r in _stored(sub)}
-        assert len(stored) == 2, f"{len(stored)} of the 2 rows were loaded"
-        assert stored["grader empty a"]["tags"] == [], (
-            f"tags=[] was stored as {stored['grader empty a']['tags']!r}: an empty list is the literal {{}}, "
-            'not {""} (that is a list holding one empty string)'
-        )
-        defaults = {k: stored["grader empty b"][k] for k in ("tags", "metadata", "stock")}
-        assert defaults == {"tags": [], "metadata": {}, "stock": 0}, (
-            f"a row without tags, metadata and stock was stored with {defaults}: use the defaults [], {{}} and 0"
-        )
-    finally:
-        _cleanup(sub)
+    _load(
+        sub,
+        rows,
+        "a row with tags=[] and a row without tags, metadata or stock",
+        "an empty list is the array literal {}; a missing key means its default (row.get('tags', []))",
+    )
+    stored = {r["name"]: r for r in _stored(sub)}
+    assert len(stored) == 2, f"{len(stored)} of the 2 rows were loaded"
+    assert stored["grader empty a"]["tags"] == [], (
+        f"tags=[] was stored as {stored['grader empty a']['tags']!r}: an empty list is the literal {{}}, "
+        'not {""} (that is a list holding one empty string)'
+    )
+    defaults = {k: stored["grader empty b"][k] for k in ("tags", "metadata", "stock")}
+    assert defaults == {"tags": [], "metadata": {}, "stock": 0}, (
+        f"a row without tags, metadata and stock was stored with {defaults}: use the defaults [], {{}} and 0"
+    )
 
 
 METADATA = [
@@ -105,53 +106,45 @@ METADATA = [
 
 
 @pytest.mark.points(2)
-def test_metadata_round_trips(sub):
+def test_metadata_round_trips(sub, own_rows):
     """metadata dicts (nested, true/false/null, quotes, unicode) come back equal to what was sent"""
     rows = [_row(f"grader meta {i}", tags=["meta"], metadata=m) for i, m in enumerate(METADATA)]
     fix = "write metadata as JSON text with json.dumps(metadata), not str(metadata)"
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _load(sub, rows, "metadata with nested objects, true/false/null and quotes", fix)
-        stored = {r["name"]: r["metadata"] for r in _stored(sub)}
-        for row in rows:
-            assert stored.get(row["name"]) == row["metadata"], (
-                f"the metadata {row['metadata']!r} was stored as {stored.get(row['name'])!r}: {fix}"
-            )
-    finally:
-        _cleanup(sub)
+    _load(sub, rows, "metadata with nested objects, true/false/null and quotes", fix)
+    stored = {r["name"]: r["metadata"] for r in _stored(sub)}
+    for row in rows:
+        assert stored.get(row["name"]) == row["metadata"], (
+            f"the metadata {row['metadata']!r} was stored as {stored.get(row['name'])!r}: {fix}"
+        )
 
 
 @pytest.mark.points(2)
-def test_one_bad_row_loads_nothing_and_raises(sub):
+def test_one_bad_row_loads_nothing_and_raises(sub, own_rows):
     """a batch with one refused row (a negative price) loads nothing and raises"""
-    _cleanup(sub)  # left over from an interrupted check
+    loaded = _load(sub, [_row("grader ordinary")], "one ordinary row", "make an ordinary load work first")
+    assert loaded == 1, f"loading one ordinary row returned {loaded!r}: make an ordinary load work first"
+    _cleanup(sub)
+    batch = [
+        _row("grader batch a"),
+        _row("grader batch b"),
+        _row("grader batch bad", price=-5.0),
+        _row("grader batch c"),
+    ]
+    got: Any = None
     try:
-        loaded = _load(sub, [_row("grader ordinary")], "one ordinary row", "make an ordinary load work first")
-        assert loaded == 1, f"loading one ordinary row returned {loaded!r}: make an ordinary load work first"
-        _cleanup(sub)
-        batch = [
-            _row("grader batch a"),
-            _row("grader batch b"),
-            _row("grader batch bad", price=-5.0),
-            _row("grader batch c"),
-        ]
-        got: Any = None
-        try:
-            got = sub.call("load_products", batch)
-            raised = False
-        except LearnerCodeError:
-            raised = True
-        left = len(_stored(sub))
-        assert left == 0, (
-            f"{left} rows of a batch whose third row has a negative price stayed in the table: "
-            "load the whole batch with one COPY in one transaction"
-        )
-        assert raised, (
-            f"a batch with a negative price returned {got!r} instead of raising: let the database's "
-            "error (CheckViolation) reach the caller"
-        )
-    finally:
-        _cleanup(sub)
+        got = sub.call("load_products", batch)
+        raised = False
+    except LearnerCodeError:
+        raised = True
+    left = len(_stored(sub))
+    assert left == 0, (
+        f"{left} rows of a batch whose third row has a negative price stayed in the table: "
+        "load the whole batch with one COPY in one transaction"
+    )
+    assert raised, (
+        f"a batch with a negative price returned {got!r} instead of raising: let the database's "
+        "error (CheckViolation) reach the caller"
+    )
 
 
 COUNTER = """

@@ -42,6 +42,15 @@ def _cleanup(sub: Any) -> None:
     sub.sql("DELETE FROM products WHERE category = %s", (CATEGORY,))
 
 
+@pytest.fixture
+def own_rows(sub):
+    """The rows a check arranges in the submission's database: none left over from an interrupted
+    check before it runs, none after it, whatever happened (a failure here fails the check)."""
+    _cleanup(sub)
+    yield
+    _cleanup(sub)
+
+
 def _expected(sub: Any, tags: list[str], metadata: dict, cap: float | None = None) -> list[str]:
     rows = sub.sql(REFERENCE, {"tags": tags, "metadata": json.dumps(metadata), "cap": cap})
     return [r["id"] for r in rows]
@@ -72,143 +81,123 @@ def _ordinary_search_works(sub: Any) -> None:
 
 
 @pytest.mark.points(2)
-def test_any_one_of_the_tags_is_enough(sub):
+def test_any_one_of_the_tags_is_enough(sub, own_rows):
     """a product needs only one of any_tags (overlap &&), not all of them"""
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _add(
-            sub,
-            [
-                ("zz grader only x", 10, ["zz-grader-x"], {"zz_grader": "overlap"}),
-                ("zz grader only y", 10, ["zz-grader-y", "zz-grader-w"], {"zz_grader": "overlap"}),
-                ("zz grader x and y", 10, ["zz-grader-x", "zz-grader-y"], {"zz_grader": "overlap"}),
-                ("zz grader only z", 10, ["zz-grader-z"], {"zz_grader": "overlap"}),
-            ],
-        )
-        args = (["zz-grader-x", "zz-grader-y"], {"zz_grader": "overlap"})
-        expected = _expected(sub, *args)
-        got = _search(sub, *args)
-        missing = _names(sub, sorted(set(expected) - set(got)))
-        assert not missing, (
-            f"with any_tags ['zz-grader-x', 'zz-grader-y'], {missing} are missing although each "
-            "has one of the two tags: 'any of the tags' is overlap, tags && %s (@> wants all)"
-        )
-        assert got == expected, (
-            f"with any_tags ['zz-grader-x', 'zz-grader-y'] expected {_names(sub, expected)} "
-            f"in order, got {_names(sub, got)}"
-        )
-    finally:
-        _cleanup(sub)
+    _add(
+        sub,
+        [
+            ("zz grader only x", 10, ["zz-grader-x"], {"zz_grader": "overlap"}),
+            ("zz grader only y", 10, ["zz-grader-y", "zz-grader-w"], {"zz_grader": "overlap"}),
+            ("zz grader x and y", 10, ["zz-grader-x", "zz-grader-y"], {"zz_grader": "overlap"}),
+            ("zz grader only z", 10, ["zz-grader-z"], {"zz_grader": "overlap"}),
+        ],
+    )
+    args = (["zz-grader-x", "zz-grader-y"], {"zz_grader": "overlap"})
+    expected = _expected(sub, *args)
+    got = _search(sub, *args)
+    missing = _names(sub, sorted(set(expected) - set(got)))
+    assert not missing, (
+        f"with any_tags ['zz-grader-x', 'zz-grader-y'], {missing} are missing although each "
+        "has one of the two tags: 'any of the tags' is overlap, tags && %s (@> wants all)"
+    )
+    assert got == expected, (
+        f"with any_tags ['zz-grader-x', 'zz-grader-y'] expected {_names(sub, expected)} "
+        f"in order, got {_names(sub, got)}"
+    )
 
 
 @pytest.mark.points(2)
-def test_metadata_containment_reaches_nested_keys(sub):
+def test_metadata_containment_reaches_nested_keys(sub, own_rows):
     """metadata {"specs": {"color": "red"}} matches nested objects that contain it (@>)"""
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _add(
-            sub,
-            [
-                (
-                    "zz grader red l",
-                    10,
-                    ["zz-grader-n"],
-                    {"zz_grader": "nested", "brand": "acme", "specs": {"color": "red", "size": "L"}},
-                ),
-                ("zz grader blue l", 10, ["zz-grader-n"], {"zz_grader": "nested", "specs": {"color": "blue"}}),
-                ("zz grader flat red", 10, ["zz-grader-n"], {"zz_grader": "nested", "color": "red"}),
-            ],
-        )
-        criteria = {"zz_grader": "nested", "specs": {"color": "red"}}
-        expected = _expected(sub, ["zz-grader-n"], criteria)
-        got = _search(sub, ["zz-grader-n"], criteria)
-        assert got == expected, (
-            f"metadata {json.dumps(criteria)} should find {_names(sub, expected)} (its specs are "
-            f'{{"color": "red", "size": "L"}}), got {_names(sub, got)}: use containment, '
-            "metadata @> %s with Json(metadata), which compares nested objects too"
-        )
-    finally:
-        _cleanup(sub)
+    _add(
+        sub,
+        [
+            (
+                "zz grader red l",
+                10,
+                ["zz-grader-n"],
+                {"zz_grader": "nested", "brand": "acme", "specs": {"color": "red", "size": "L"}},
+            ),
+            ("zz grader blue l", 10, ["zz-grader-n"], {"zz_grader": "nested", "specs": {"color": "blue"}}),
+            ("zz grader flat red", 10, ["zz-grader-n"], {"zz_grader": "nested", "color": "red"}),
+        ],
+    )
+    criteria = {"zz_grader": "nested", "specs": {"color": "red"}}
+    expected = _expected(sub, ["zz-grader-n"], criteria)
+    got = _search(sub, ["zz-grader-n"], criteria)
+    assert got == expected, (
+        f"metadata {json.dumps(criteria)} should find {_names(sub, expected)} (its specs are "
+        f'{{"color": "red", "size": "L"}}), got {_names(sub, got)}: use containment, '
+        "metadata @> %s with Json(metadata), which compares nested objects too"
+    )
 
 
 @pytest.mark.points(1)
-def test_the_price_cap_is_inclusive_and_optional(sub):
+def test_the_price_cap_is_inclusive_and_optional(sub, own_rows):
     """max_price includes a product priced exactly at it; None means no cap"""
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _add(
-            sub,
-            [
-                ("zz grader cheap", 10.00, ["zz-grader-p"], {"zz_grader": "price"}),
-                ("zz grader at cap", 20.00, ["zz-grader-p"], {"zz_grader": "price"}),
-                ("zz grader over cap", 20.01, ["zz-grader-p"], {"zz_grader": "price"}),
-            ],
-        )
-        args = (["zz-grader-p"], {"zz_grader": "price"})
-        got = _search(sub, *args, 20.0)
-        assert got == _expected(sub, *args, 20.0), (
-            f"max_price=20.0 should find ['zz grader at cap', 'zz grader cheap'], got {_names(sub, got)}: "
-            "the cap is inclusive, price <= %s"
-        )
-        got = _search(sub, *args, None)
-        assert got == _expected(sub, *args), (
-            f"max_price=None should not filter by price, got {_names(sub, got)}: add the price condition "
-            "only when max_price is not None"
-        )
-    finally:
-        _cleanup(sub)
+    _add(
+        sub,
+        [
+            ("zz grader cheap", 10.00, ["zz-grader-p"], {"zz_grader": "price"}),
+            ("zz grader at cap", 20.00, ["zz-grader-p"], {"zz_grader": "price"}),
+            ("zz grader over cap", 20.01, ["zz-grader-p"], {"zz_grader": "price"}),
+        ],
+    )
+    args = (["zz-grader-p"], {"zz_grader": "price"})
+    got = _search(sub, *args, 20.0)
+    assert got == _expected(sub, *args, 20.0), (
+        f"max_price=20.0 should find ['zz grader at cap', 'zz grader cheap'], got {_names(sub, got)}: "
+        "the cap is inclusive, price <= %s"
+    )
+    got = _search(sub, *args, None)
+    assert got == _expected(sub, *args), (
+        f"max_price=None should not filter by price, got {_names(sub, got)}: add the price condition "
+        "only when max_price is not None"
+    )
 
 
 @pytest.mark.points(1)
-def test_an_empty_tag_list_does_not_filter(sub):
+def test_an_empty_tag_list_does_not_filter(sub, own_rows):
     """any_tags=[] means no tag filter: every product whose metadata matches comes back"""
-    _cleanup(sub)  # left over from an interrupted check
-    try:
-        _add(
-            sub,
-            [
-                ("zz grader untagged", 10, [], {"zz_grader": "no tags"}),
-                ("zz grader tagged", 10, ["zz-grader-e"], {"zz_grader": "no tags"}),
-            ],
-        )
-        args: tuple[list[str], dict] = ([], {"zz_grader": "no tags"})
-        got = _search(sub, *args)
-        expected = _expected(sub, *args)
-        assert got == expected, (
-            f"with any_tags=[] expected {_names(sub, expected)}, got {_names(sub, got)}: `tags && '{{}}'` "
-            "matches nothing, so add the tag condition only when any_tags is not empty"
-        )
-    finally:
-        _cleanup(sub)
+    _add(
+        sub,
+        [
+            ("zz grader untagged", 10, [], {"zz_grader": "no tags"}),
+            ("zz grader tagged", 10, ["zz-grader-e"], {"zz_grader": "no tags"}),
+        ],
+    )
+    args: tuple[list[str], dict] = ([], {"zz_grader": "no tags"})
+    got = _search(sub, *args)
+    expected = _expected(sub, *args)
+    assert got == expected, (
+        f"with any_tags=[] expected {_names(sub, expected)}, got {_names(sub, got)}: `tags && '{{}}'` "
+        "matches nothing, so add the tag condition only when any_tags is not empty"
+    )
 
 
 @pytest.mark.points(2)
-def test_values_with_quotes_are_parameters(sub):
+def test_values_with_quotes_are_parameters(sub, own_rows):
     """a tag and a metadata value with quotes find their product: values are parameters"""
     tag = 'zz-grader-o\'reilly "fan"'
     criteria = {"zz_grader": "quotes", "note": 'it\'s "quoted"; -- not SQL'}
-    _cleanup(sub)  # left over from an interrupted check
+    _ordinary_search_works(sub)
+    _add(
+        sub,
+        [
+            ("zz grader quoted", 10, [tag], criteria),
+            ("zz grader other", 10, [tag], {"zz_grader": "quotes", "note": "other"}),
+        ],
+    )
     try:
-        _ordinary_search_works(sub)
-        _add(
-            sub,
-            [
-                ("zz grader quoted", 10, [tag], criteria),
-                ("zz grader other", 10, [tag], {"zz_grader": "quotes", "note": "other"}),
-            ],
+        got = _search(sub, [tag], criteria)
+    except LearnerCodeError as err:
+        pytest.fail(
+            f"a tag or metadata value with a quote raised {err.type_name} "
+            f"({_first_line(err.message, 80)}): the value was pasted into the SQL text; "
+            "pass values as parameters, Json(metadata) for the dict and the list as it is"
         )
-        try:
-            got = _search(sub, [tag], criteria)
-        except LearnerCodeError as err:
-            pytest.fail(
-                f"a tag or metadata value with a quote raised {err.type_name} "
-                f"({_first_line(err.message, 80)}): the value was pasted into the SQL text; "
-                "pass values as parameters, Json(metadata) for the dict and the list as it is"
-            )
-        expected = _expected(sub, [tag], criteria)
-        assert got == expected, (
-            f"tag {tag!r} with note {criteria['note']!r} should find {_names(sub, expected)}, "
-            f"got {_names(sub, got)}: pass values as parameters, Json(metadata) for the dict"
-        )
-    finally:
-        _cleanup(sub)
+    expected = _expected(sub, [tag], criteria)
+    assert got == expected, (
+        f"tag {tag!r} with note {criteria['note']!r} should find {_names(sub, expected)}, "
+        f"got {_names(sub, got)}: pass values as parameters, Json(metadata) for the dict"
+    )
