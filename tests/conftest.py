@@ -8,6 +8,8 @@ starts its own embedded server in a temporary ``PGLAB_HOME`` and stops it at the
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,22 @@ from pglab.db.server import EmbeddedServer
 from pglab.settings import LIBPQ_SERVER_VARIABLES, PROJECT_ROOT, load_settings
 
 _suite_started = time.monotonic()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own tmp_path plugin reads the option
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's temporary folders live outside pytest's shared ``/tmp/pytest-of-<user>`` root.
+
+    The embedded servers the suite starts run as an unprivileged user, so their data folders'
+    parents are opened to it (``open_parents``). Any other pytest session on the machine (the
+    ``make test-fast`` a README walkthrough runs, a developer's run beside the suite) resets that
+    shared root to mode 0700, and every server under it stops ("could not open pg_control:
+    Permission denied"). ``--basetemp`` still wins.
+    """
+    if config.option.basetemp is None:
+        folder = tempfile.mkdtemp(prefix="pglab-suite-")
+        config.option.basetemp = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
