@@ -176,8 +176,8 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                     assert peek.returncode != 0 and b"Permission denied" in peek.stderr, f"{learner} reads {secret}"
                 assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{learner}")
                 # No instructor tools: neither in the menus nor on the server.
-                menu = _nbgradermenu(page)
-                assert "Assignment List" in menu and "Formgrader" not in menu, menu
+                items = _nbgradermenu(page)
+                assert "Assignment List" in items and "Formgrader" not in items, items
                 assert page.request.get(f"{base}/formgrader").status == 404
                 # Part 1 was copied into their home; its set-up cell connects to their own database.
                 open_notebook(page, base, "", "lesson", PART_1)
