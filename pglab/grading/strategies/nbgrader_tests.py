@@ -36,7 +36,7 @@ class NbgraderTests(GradingStrategy):
     def files_beside(self, submitted_folder: Path) -> list[tuple[Path, Path]]:
         """As ``nbgrader autograde`` lays them out: the submission folder's other files, then the
         source folder's (images, data) over them."""
-        learner = [p for p in sorted(submitted_folder.rglob("*")) if p.is_file() and p.suffix != ".ipynb"]
+        learner = learner_files(submitted_folder)
         source = source_folder_files(self.challenge.source_folder)
         return ([(p, p.relative_to(submitted_folder)) for p in learner]
                 + [(p, p.relative_to(self.challenge.source_folder)) for p in source])
@@ -88,5 +88,9 @@ class NbgraderTests(GradingStrategy):
 
     def submission_inputs(self, submitted: Path) -> list[tuple[str, Path]]:
         folder = submitted.parent
-        return [(str(p.relative_to(folder)), p)
-                for p in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb")]
+        return [(str(p.relative_to(folder)), p) for p in learner_files(folder)]
+
+
+def learner_files(folder: Path) -> list[Path]:
+    """The files a learner handed in beside their notebooks (data they wrote, images), in order."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb")
