@@ -2,7 +2,9 @@
 
 Each run holds a lock on a file in its own folder for as long as it lives (flock: released however
 the process ends). A run starting up removes every ``pglab-grading-run-*`` folder of this user whose lock
-nobody holds: what a run killed with SIGKILL could not clean up itself.
+nobody holds: what a run killed with SIGKILL could not clean up itself. The lock file is locked under a
+name nobody else looks at and only then renamed into place, so no other run ever finds it unlocked
+while its owner lives (a run starting between the two steps once removed a live run's folder).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 PREFIX = "pglab-grading-run-"
 LOCK_NAME = ".run.lock"
+UNLOCKED_NAME = ".run.lock.new"
 
 
 class GradingWorkspace:
@@ -24,8 +27,9 @@ class GradingWorkspace:
         remove_leftovers()
         self.path = Path(tempfile.mkdtemp(prefix=PREFIX))
         self.path.chmod(0o711)
-        self._fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd = os.open(self.path / UNLOCKED_NAME, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        os.rename(self.path / UNLOCKED_NAME, self.path / LOCK_NAME)
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

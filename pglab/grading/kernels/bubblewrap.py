@@ -198,6 +198,12 @@ class SandboxPlan:
             return ForkServer(bwrap_command(self.bwrap, workspace, self.socket),
                               database_socket=(SERVER_DIR_INSIDE, self.socket.inside))
         except OSError as err:
-            raise SandboxUnavailable(
-                f"the grading sandbox could not start ({err}): run `{userns_fix()}` (user namespaces), "
-                f"{UNSAFE_HINT}") from None
+            raise SandboxUnavailable(f"the grading sandbox could not start ({err}): {start_fix(str(err))}"
+                                     ) from None
+
+
+def start_fix(reason: str) -> str:
+    """What to do when ``bwrap`` did not start: user namespaces only when that is what it said."""
+    if any(sign in reason for sign in ("namespace", "uid map", "Operation not permitted", "No permission")):
+        return f"run `{userns_fix()}` (user namespaces), {UNSAFE_HINT}"
+    return f"run the same command again, {UNSAFE_HINT}"
