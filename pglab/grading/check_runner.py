@@ -208,18 +208,29 @@ class CheckRunner:
         self._wait_ready()
         wanted = [str(f.resolve()) for f in files if f.is_file()]
         self._send(CheckNotebook(wanted, sub.database_url))
+        try:
+            answer = self._converse(sub, not_run_reason)
+        except BaseException:
+            # whatever cut the conversation short (the learner's kernel gone under a check, a fault
+            # of ours), the child is still in it, waiting for an answer: it must serve no one again
+            self.process.kill()
+            self.close()
+            raise
+        if isinstance(answer, NotebookVoided):
+            raise GraderFault(answer.fault, answer.detail)
+        return list(answer.results)
+
+    def _converse(self, sub: Submission, not_run_reason: Any) -> NotebookChecked | NotebookVoided:
+        """Answer the child's questions until it says how the notebook's checks ended."""
         while True:
             message = self._receive(TIMEOUTS.checks_answer_s)
-            if isinstance(message, NotebookChecked):
-                return list(message.results)
+            if isinstance(message, NotebookChecked | NotebookVoided):
+                return message
             if isinstance(message, MayRun):
                 self._send(Proceed(not_run_reason()))
             elif isinstance(message, Evaluate):
                 self._send(_evaluate(sub, message))
-            elif isinstance(message, NotebookVoided):
-                raise GraderFault(message.fault, message.detail)
             else:
-                self.close()
                 reason = message.reason if isinstance(message, RunnerFailed) else f"it sent {message!r}"
                 raise GraderFault(FaultKind.INTERNAL, f"the check runner failed: {reason}")
 
