@@ -87,6 +87,12 @@ def check_rows(outcomes: Iterable[NotebookOutcome], problems: Iterable[Submissio
     return rows
 
 
+def listed_problems(rows: Iterable[CheckRow]) -> list[CheckRow]:
+    """The rows report.html lists under "Problems noted" (and ``pglab grade``'s summary counts):
+    notes on notebooks handed in, files not graded, notebooks the grader failed on."""
+    return [row for row in rows if row.kind is not RowKind.CHECK and row.handed_in]
+
+
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
 
 
