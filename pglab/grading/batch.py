@@ -49,10 +49,9 @@ from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
 
 ATTEMPTS = 3
-PROBLEM_KINDS = {RowKind.NOTEBOOK: "notebook(s) with notes (a cell that raised, ran too long, or was restored "
-                                   "or deleted)",
-                 RowKind.SUBMISSION: "file(s) not graded as a notebook of their assignment",
-                 RowKind.NOT_GRADED: "notebook(s) the grader failed on"}
+# What report.html's "Problems noted" lists, by kind of row, as the summary line counts it
+PROBLEM_KINDS = {RowKind.NOTEBOOK: "notebook(s) with notes (cells that raised, timed out, were restored or deleted)",
+                 RowKind.SUBMISSION: "file(s) not graded", RowKind.NOT_GRADED: "notebook(s) not graded"}
 BACKOFF_S = (1.0, 3.0)
 
 
@@ -83,7 +82,7 @@ class BatchSummary:
         if not listed:
             return "no problem noted"
         counts = {kind: sum(1 for row in listed if row.kind is kind) for kind in RowKind}
-        return "problems noted in report.html: " + ", ".join(
+        return "problems noted (see report.html): " + ", ".join(
             f"{count} {PROBLEM_KINDS[kind]}" for kind, count in counts.items() if count)
 
     def fault_line(self) -> str:

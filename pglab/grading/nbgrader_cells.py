@@ -153,7 +153,10 @@ def _test_cells(path: Path, mtime_ns: int, size: int, config: CourseConfig) -> t
 def question_of(cells: list[NotebookNode], index: int) -> str:
     """What the graded cell at ``index`` is about: the heading (else the first line) of the nearest
     markdown above the answer it checks (a test cell checks the nearest answer cell above it, unless
-    a question comes first), as the learner saw it; "" when there is none. Never an answer's text."""
+    a question comes first), or of a task's own text, as the learner saw it; "" when there is none.
+    Never an answer's text."""
+    if cells[index].cell_type == "markdown" and not utils.is_solution(cells[index]):
+        return _title(cells[index].source)  # a task: its own text is the question
     anchor = index
     if not utils.is_solution(cells[index]):
         for above in range(index - 1, -1, -1):

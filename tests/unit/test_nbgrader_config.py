@@ -14,7 +14,10 @@ from pglab.grading.nbgrader_cells import plan_nbgrader, release_source, source_f
 from pglab.grading.nbgrader_cells import test_cells as graded_cells
 from pglab.grading.nbgrader_config import DEFAULTS, read_course_config
 from pglab.grading.timeouts import Limits, limits_for
+from tests.support.doc_walkthrough import sample_pattern, sample_starting
 from tests.support.nbgrader_course import cell, notebook
+
+INSTRUCTOR_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "instructor-guide.md"
 
 CONFIG = """c = get_config()
 c.ExecutePreprocessor.timeout = 45
@@ -93,6 +96,8 @@ def test_what_pglab_cannot_honour_is_one_line_each(tmp_path: Path) -> None:
     lines = read_course_config(source).unhonoured_lines()
     assert len(lines) == 2 and all("\n" not in line and "is not honoured" in line for line in lines)
     assert "Execute.interrupt_on_timeout = False" in lines[0] and "late penalties" in lines[1]
+    shown = sample_starting(INSTRUCTOR_GUIDE, "pglab: /home/you/ds101/nbgrader_config.py: LateSubmission")
+    assert sample_pattern(shown.replace("/home/you/ds101", str(tmp_path))).fullmatch(f"pglab: {lines[1]}"), lines[1]
     none = course(tmp_path / "unlimited", "c = get_config()\nc.Execute.timeout = None\n")
     config = read_course_config(none)
     assert config.cell_timeout_s == 0 and "Execute.timeout = None" in config.unhonoured_lines()[0]

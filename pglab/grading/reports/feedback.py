@@ -30,7 +30,7 @@ def render(outcome: NotebookOutcome) -> str:
         kind = "hidden check" if result.hidden else "visible check"
         if result.by_hand:
             rows.append(
-                f"<tr><td class='by-hand'>✎</td><td>{e(result.description)}<br><small>{kind}</small></td>"
+                f"<tr><td class='by-hand'>✎</td><td>{e(result.description)}<br><small>graded by hand</small></td>"
                 f"<td>up to {result.max_points:g}</td><td class='by-hand'>{e(result.message)}</td></tr>")
             continue
         css = "pass" if result.passed else "fail"
