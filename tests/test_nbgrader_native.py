@@ -39,11 +39,24 @@ Scores = dict[tuple[str, str], tuple[float, dict[str, float | None]]]  # (studen
 
 
 def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    finish_nbgrader(start_nbgrader(course, *args, env=env), *args)
+
+
+def start_nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = dict(env or os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # its alembic
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_nbgrader(running: subprocess.Popen[str], *args: str) -> None:
+    try:
+        stdout, stderr = running.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        running.communicate()
+        raise
+    assert running.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
 
 
 def nbgrader_course(root: Path, source: Path, submitted: Path) -> Path:
@@ -341,10 +354,13 @@ class Configured:
         for student, edits in POWERS_LEARNERS.items():
             submit(release, course / "submitted", student, "week2", edits)
         self.out = root / "pglab-out"
-        summary = grade_folder(course / "submitted", self.out, jobs=2, progress=False, source=course / "source")
+        autograde = start_nbgrader(course, "autograde", "week2", "--force")  # side by side: both wait on the slow cell
+        try:
+            summary = grade_folder(course / "submitted", self.out, jobs=2, progress=False, source=course / "source")
+        finally:
+            finish_nbgrader(autograde, "autograde")
         assert not summary.not_graded, summary.fault_line()
         self.pglab = gradebook_scores(self.out / "gradebook.db", "week2")
-        nbgrader(course, "autograde", "week2", "--force")
         self.nbgrader = gradebook_scores(course / "gradebook.db", "week2")
         self.course = course
 
