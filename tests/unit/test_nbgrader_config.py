@@ -123,3 +123,15 @@ def test_flags_win_over_the_course_which_wins_over_pglab() -> None:
     assert limits_for(course_cell_timeout_s=300).submission_timeout_s == 300  # never shorter than a cell
     assert limits_for(None, 60, 300).cell_timeout_s == 300  # given both: as given (refused at start)
     assert limits_for(course_cell_timeout_s=0).cell_timeout_s == Limits().submission_timeout_s  # no limit
+
+
+def test_the_courses_header_comes_first_in_the_release(tmp_path: Path) -> None:
+    own_root = "\n".join(line for line in CONFIG.splitlines() if "course_directory" not in line)
+    source = course(tmp_path, own_root + "\nc.IncludeHeaderFooter.header = 'source/header.ipynb'\n")
+    nbformat.write(notebook(cell("markdown", "# Numerical methods, 2026", "course-header", locked=True)),
+                   source / "header.ipynb")
+    path, config = source / "week1" / "squares.ipynb", read_course_config(source)
+    assert config.course_file("header") == source / "header.ipynb"
+    released = release_source(path, config)
+    assert released.cells[0].source == "# Numerical methods, 2026"
+    assert len(released.cells) == len(release_source(path).cells) + 1
