@@ -120,6 +120,8 @@ def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
         if first_student[notebook] == row.student:
             notebook_max[notebook] += maximum
         notebook_points[(row.student, notebook)] += points
+        if row.by_hand:  # the instructor's to grade: not a check the class failed
+            continue
         tally = tallies.setdefault((notebook, row.check), CheckTally(notebook, row.check, maximum))
         if not row.handed_in:
             continue
