@@ -22,6 +22,7 @@ from pglab.checks.results import CheckResult
 from pglab.errors import one_line
 from pglab.grading.kernels.session import CellRun
 from pglab.grading.nbgrader_cells import TestCell
+from pglab.grading.nbgrader_config import DEFAULTS
 from pglab.grading.outcome import CellStatus
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -63,10 +64,10 @@ def failing_line(error: NotebookNode) -> int | None:
 
 
 def score(test: TestCell, cell: NotebookNode | None, run: CellRun | None, why_not_run: str = "",
-          hidden_tests: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-          ) -> tuple[CheckResult, float | None]:
+          hidden_tests: tuple[str, str] | None = None) -> tuple[CheckResult, float | None]:
     """(the result for checks.csv and feedback, the auto score for nbgrader's gradebook: None =
-    needs grading by hand). ``hidden_tests``: the course's hidden-tests delimiters."""
+    needs grading by hand). ``hidden_tests``: the course's hidden-tests delimiters (nbgrader's by default)."""
+    hidden_tests = hidden_tests or DEFAULTS.hidden_tests
     if test.task:  # nbgrader leaves a task's score to the grader
         return _result(test, 0.0, BY_HAND, by_hand=True), None
     if cell is None:  # nbgrader gives it no auto score: 0, open for grading by hand
