@@ -102,20 +102,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pglab.grading.batch import grade_folder
-    from pglab.grading.timeouts import Limits
+    from pglab.grading.nbgrader_config import read_course_config
+    from pglab.grading.timeouts import limits_for
 
-    limits = Limits(cell_timeout_s=args.cell_timeout, call_timeout_s=args.cell_timeout,
-                    submission_timeout_s=args.notebook_timeout)
+    if args.config and not args.source:
+        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
+    source = Path(args.source) if args.source else None
+    config = None
+    if source is not None and source.is_dir():
+        config = read_course_config(source, Path(args.config) if args.config else None)
+        for line in config.unhonoured_lines():
+            print(f"pglab: {line}", file=sys.stderr)
+    limits = limits_for(args.cell_timeout, args.notebook_timeout, config.cell_timeout_s if config else None)
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
-                           unsafe_no_sandbox=args.unsafe_no_sandbox,
-                           source=Path(args.source) if args.source else None)
+                           unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
-          f"{summary.kept} kept from an earlier run; {len(summary.problems)} problem(s) noted"
+          f"{summary.kept} kept from an earlier run; {summary.problems_line()}"
           + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else ""))
     print(f"wrote {args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/")
     status = 0
@@ -176,8 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an nbgrader source folder (<assignment>/<notebook>.ipynb and files beside them) "
                             "to grade against, graded by its own test cells (default: the course's solutions/)")
     grade.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: number of cores)")
-    grade.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per cell and per check call")
-    grade.add_argument("--notebook-timeout", type=float, default=120.0, help="seconds per notebook in all")
+    grade.add_argument("--config", metavar="FILE",
+                       help="the --source course's nbgrader config (default: the nbgrader_config.py in the folder "
+                            "holding SOURCE); its timeout, delimiters, code stubs, ignore list and header are used")
+    grade.add_argument("--cell-timeout", type=float, default=None,
+                       help="seconds per cell and per check call (default 10; with --source, the course's "
+                            "nbgrader timeout, nbgrader's 30 s if it sets none)")
+    grade.add_argument("--notebook-timeout", type=float, default=None,
+                       help="seconds per notebook in all (default 120, or a cell's limit if that is longer)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--student", action="append", metavar="NAME",
                        help="grade only this learner, again (repeatable); the outputs still cover the class")

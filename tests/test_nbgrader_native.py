@@ -21,6 +21,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from pglab.cli import main
 from pglab.errors import PglabError
 from pglab.grading.batch import grade_folder
 from pglab.grading.course_layout import RELEASE, SOURCE
@@ -38,11 +39,24 @@ Scores = dict[tuple[str, str], tuple[float, dict[str, float | None]]]  # (studen
 
 
 def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    finish_nbgrader(start_nbgrader(course, *args, env=env), *args)
+
+
+def start_nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = dict(env or os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # its alembic
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_nbgrader(running: subprocess.Popen[str], *args: str) -> None:
+    try:
+        stdout, stderr = running.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        running.communicate()
+        raise
+    assert running.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
 
 
 def nbgrader_course(root: Path, source: Path, submitted: Path) -> Path:
@@ -284,6 +298,119 @@ def test_a_learner_who_drops_a_table_hurts_nobody_else(graded: Graded) -> None:
     got, shared = graded.of(SHOP_LEARNERS)
     assert {s: total for (s, _), (total, _) in got.items()} == {"adam": 0.0, "bea": 2.0, "carl": 2.0}
     assert {s: total for (s, _), (total, _) in shared.items()} == {"adam": 0.0, "bea": 0.0, "carl": 0.0}
+
+
+# A course in the style of the university courses pglab grade was tried on: its own nbgrader_config.py
+# (a longer timeout, its own solution and hidden-test delimiters, its own code stub), random cell ids
+# as nbgrader's toolbar makes them, a test cell mixing visible and hidden asserts, a hand-graded task.
+COURSE_CONFIG = """c = get_config()
+c.Execute.timeout = 15
+c.ClearSolutions.begin_solution_delimeter = "ANSWER BEGINS"
+c.ClearSolutions.end_solution_delimeter = "ANSWER ENDS"
+c.ClearSolutions.code_stub = {"python": "# write your answer here\\nraise NotImplementedError('answer')"}
+c.ClearHiddenTests.begin_test_delimeter = "SECRET TESTS START"
+c.ClearHiddenTests.end_test_delimeter = "SECRET TESTS END"
+"""
+SLOW_S = 10.5  # longer than pglab's default cell limit (10 s), shorter than the course's (15 s)
+POWERS = notebook(
+    cell("markdown", "# Week 2: powers\n\nAnswer each question in the cell below it."),
+    cell("markdown", "## Question 1: cubes\n\nWrite `cube(x)`.", "cell-5b1e0c7d2f6a9e31", locked=True),
+    cell("code", "def cube(x):\n    ## ANSWER BEGINS\n    return x ** 3\n    ## ANSWER ENDS", "cell-014b5a8fe53ecfdf",
+         solution=True),
+    cell("code", "assert cube(2) == 8, 'cube(2) should be 8'\n## SECRET TESTS START\n"
+                 "assert cube(-3) == -27, 'negative numbers'\n## SECRET TESTS END", "cell-9c3d1f0e6b2a4d87",
+         grade=True, points=2),
+    cell("markdown", "## Question 2: a total\n\nWrite `total(values)`; it may take its time.",
+         "cell-2e7f4a9b0c1d3e58", locked=True),
+    cell("code", "def total(values):\n    ## ANSWER BEGINS\n    return sum(values)\n    ## ANSWER ENDS",
+         "cell-7a0b3c5d9e1f2a64", solution=True),
+    cell("code", "assert total([1, 2, 3]) == 6", "cell-3f8e2d1c0b9a7e65", grade=True, points=1),
+    cell("markdown", "## Question 3: plot\n\nPlot `cube` from -3 to 3 and say what you see.", "cell-8d4c2b0a1e3f5a76",
+         locked=True, task=True, points=2),
+)
+CUBE, TOTAL, QUESTION_1 = "cell-014b5a8fe53ecfdf", "cell-7a0b3c5d9e1f2a64", "cell-9c3d1f0e6b2a4d87"
+POWERS_LEARNERS: dict[str, dict[str, str | None]] = {
+    "exact": {CUBE: "def cube(x):\n    return x ** 3", TOTAL: "def total(values):\n    return sum(values)"},
+    "patient": {CUBE: "def cube(x):\n    return x * x * x",
+                TOTAL: f"import time\ntime.sleep({SLOW_S})  # a long computation\ndef total(values):\n"
+                       "    return sum(values)"},
+    "visible": {CUBE: "def cube(x):\n    return x ** 2", TOTAL: "total = sum"},
+    "hidden": {CUBE: "def cube(x):\n    return abs(x) ** 3", TOTAL: "total = sum"},
+}
+
+
+class Configured:
+    """The course above, graded by ``nbgrader autograde`` and by ``pglab grade --source`` with no
+    other flag: both read the course's nbgrader_config.py."""
+
+    def __init__(self, root: Path) -> None:
+        course = root / "course"
+        (course / "source" / "week2").mkdir(parents=True)
+        (course / "nbgrader_config.py").write_text(COURSE_CONFIG)
+        nbformat.write(POWERS, course / "source" / "week2" / "powers.ipynb")
+        nbgrader(course, "generate_assignment", "week2", "--force")
+        release = course / "release" / "week2" / "powers.ipynb"
+        self.release = nbformat.read(release, as_version=4)
+        for student, edits in POWERS_LEARNERS.items():
+            submit(release, course / "submitted", student, "week2", edits)
+        self.out = root / "pglab-out"
+        autograde = start_nbgrader(course, "autograde", "week2", "--force")  # side by side: both wait on the slow cell
+        try:
+            summary = grade_folder(course / "submitted", self.out, jobs=2, progress=False, source=course / "source")
+        finally:
+            finish_nbgrader(autograde, "autograde")
+        assert not summary.not_graded, summary.fault_line()
+        self.pglab = gradebook_scores(self.out / "gradebook.db", "week2")
+        self.nbgrader = gradebook_scores(course / "gradebook.db", "week2")
+        self.course = course
+
+    def feedback(self, student: str) -> str:
+        return (self.out / "feedback" / student / "week2" / "powers.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def configured(course_database, tmp_path_factory: pytest.TempPathFactory) -> Configured:
+    return Configured(tmp_path_factory.mktemp("nbgrader-configured"))
+
+
+@pytest.mark.slow
+def test_a_course_is_graded_by_its_own_nbgrader_config(configured: Configured) -> None:
+    """The same score for every cell as nbgrader autograde on the course's config: the slow answer
+    within the course's timeout (not pglab's 10 s), the course's delimiters and stub."""
+    answer = next(c for c in configured.release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == CUBE)
+    assert answer.source == "def cube(x):\n    # write your answer here\n    raise NotImplementedError('answer')"
+    assert set(configured.nbgrader) == {(s, "powers") for s in POWERS_LEARNERS}
+    assert_same_scores(configured.pglab, configured.nbgrader)
+    assert {s: total for (s, _), (total, _) in configured.pglab.items()} == {
+        "exact": 3.0, "patient": 3.0, "visible": 1.0, "hidden": 1.0}
+    assert configured.pglab[("exact", "powers")][1]["cell-8d4c2b0a1e3f5a76"] is None  # the task: by hand
+
+
+@pytest.mark.slow
+def test_feedback_names_the_question_and_the_failing_visible_line(configured: Configured) -> None:
+    visible, hidden = configured.feedback("visible"), configured.feedback("hidden")
+    assert "Question 1: cubes: test cell 1 of 3" in visible
+    assert "line 1, `assert cube(2) == 8, &#x27;cube(2) should be 8&#x27;`, raised AssertionError: " \
+           "cube(2) should be 8" in visible
+    assert "a hidden test raised AssertionError" in hidden
+    for page in (visible, hidden, configured.feedback("exact"), configured.feedback("patient")):
+        assert "negative numbers" not in page and "cube(-3)" not in page and "SECRET" not in page
+        assert "cell-" not in page, "a cell named by its random id"
+        task = page[page.index("Question 3: plot"):].split("</tr>")[0]
+        assert "graded by your instructor" in task and "up to 2" in task and "✘" not in task
+    assert "Question 2: a total: test cell 2 of 3" in configured.feedback("patient")
+
+
+def test_a_source_that_matches_no_submission_exits_non_zero_with_one_line(
+        configured: Configured, capsys: pytest.CaptureFixture[str]) -> None:
+    course = configured.course
+    for source, says in ((course, f"here --source {course / 'source'}"),  # the course root, not its source/
+                         (USER_GUIDE / "source", "week2/powers.ipynb")):  # another course's source
+        status = main(["grade", str(course / "submitted"), "--source", str(source), "--out", str(course / "o")])
+        err = capsys.readouterr().err.strip()
+        assert status == 1 and err.count("\n") == 0 and says in err, err
+        assert str(source.resolve()) in err or str(source) in err
+    assert not (course / "o" / "grades.csv").exists()
 
 
 def test_a_source_that_is_not_an_nbgrader_source_folder_is_one_line(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ class CheckResult:
     max_points: float
     hidden: bool
     message: str
+    by_hand: bool = False  # left for an instructor to grade (nbgrader's manual grading): no points yet
 
     @property
     def passed(self) -> bool:

@@ -35,19 +35,23 @@ from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.kernels.bubblewrap import find_bwrap
+from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_config
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
-from pglab.grading.reports.rows import SubmissionProblem, check_rows, checks_csv
+from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
 from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
-from pglab.grading.timeouts import Limits
+from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
 
 ATTEMPTS = 3
+# What report.html's "Problems noted" lists, by kind of row, as the summary line counts it
+PROBLEM_KINDS = {RowKind.NOTEBOOK: "notebook(s) with notes (cells that raised, timed out, were restored or deleted)",
+                 RowKind.SUBMISSION: "file(s) not graded", RowKind.NOT_GRADED: "notebook(s) not graded"}
 BACKOFF_S = (1.0, 3.0)
 
 
@@ -70,6 +74,16 @@ class BatchSummary:
     seconds_each: list[float] = field(default_factory=list)  # of the notebooks graded in this run
     not_graded: list[NotebookOutcome] = field(default_factory=list)
     stuck: bool = False  # a worker never came back: the process must exit without joining it
+    rows: list[CheckRow] = field(default_factory=list)  # checks.csv's, which report.html is made from
+
+    def problems_line(self) -> str:
+        """What report.html lists under "Problems noted", counted by kind."""
+        listed = listed_problems(self.rows)
+        if not listed:
+            return "no problem noted"
+        counts = {kind: sum(1 for row in listed if row.kind is kind) for kind in RowKind}
+        return "problems noted (see report.html): " + ", ".join(
+            f"{count} {PROBLEM_KINDS[kind]}" for kind, count in counts.items() if count)
 
     def fault_line(self) -> str:
         """One line for an incomplete run: how many, why, and what to do."""
@@ -123,17 +137,18 @@ class ServerWatch:
                     delay = min(delay * 2, 5.0)
 
 
-def source_assignments(source: Path | None) -> dict[str, list[ChallengeNotebook]]:
-    """The assignments to grade: the course's, or those of an nbgrader source folder."""
+def source_assignments(source: Path | None, config: CourseConfig = DEFAULTS) -> dict[str, list[ChallengeNotebook]]:
+    """The assignments to grade: the course's, or those of an nbgrader source folder (graded with
+    the course's nbgrader config)."""
     if source is None:
         return assignments()
     if not source.is_dir():
         raise PglabError(f"--source {source} is not a folder: give an nbgrader source folder "
                          "(<assignment>/<notebook>.ipynb, e.g. a course's source/)")
-    found = assignments(source.resolve())
+    found = assignments(source.resolve(), config)
     if not found:
         raise PglabError(f"--source {source} has no <assignment>/<notebook>.ipynb: give an nbgrader source folder "
-                         "(the one nbgrader generate_assignment reads, e.g. source/)")
+                         f"(the one nbgrader generate_assignment reads, {_likely_source(source)})")
     for notebooks in found.values():
         for challenge in notebooks:
             try:  # each source read and prepared once, here (not in a worker), a broken one reported
@@ -142,6 +157,24 @@ def source_assignments(source: Path | None) -> dict[str, list[ChallengeNotebook]
                 raise PglabError(f"{challenge.source} cannot be read as an nbgrader source notebook "
                                  f"({type(err).__name__}: {err}): fix it and run the same command again") from None
     return found
+
+
+def _likely_source(source: Path) -> str:
+    """The fix to suggest for a ``--source`` that holds nothing submitted: its source/ folder, if it has one."""
+    inner = source / "source"
+    return f"here --source {inner}" if inner.is_dir() else "e.g. --source .../source"
+
+
+def unmatched_source(source: Path, work: list[Job], problems: list[SubmissionProblem]) -> PglabError | None:
+    """A ``--source`` that has no notebook for any notebook submitted (the course root, or another
+    course's source, given by mistake): grading would record a zero for everyone."""
+    if any(job.path is not None for job in work) or not problems:
+        return None
+    wanted = sorted({f"{p.assignment}/{p.notebook}.ipynb" for p in problems if p.notebook})
+    shown = ", ".join(wanted[:3]) + (f" and {len(wanted) - 3} more" if len(wanted) > 3 else "")
+    return PglabError(f"--source {source} has no notebook for what was submitted: looked in {source.resolve()} "
+                      f"for <assignment>/<notebook>.ipynb ({shown or 'a notebook of each submitted assignment'}); "
+                      f"give the course's nbgrader source folder, {_likely_source(source)}")
 
 
 def _timestamp(folder: Path) -> datetime | None:
@@ -185,7 +218,7 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
 def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Limits | None = None,
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
                  db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False,
-                 source: Path | None = None) -> BatchSummary:
+                 source: Path | None = None, course_config: CourseConfig | None = None) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
@@ -193,15 +226,23 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     server that stopped answering before it gives up on the notebooks left.
     ``unsafe_no_sandbox``: run kernels without bubblewrap (otherwise its absence refuses the run).
     ``source``: an nbgrader source folder (``<assignment>/<notebook>.ipynb``) instead of the
-    course's ``solutions/``.
+    course's ``solutions/``, graded with ``course_config`` (by default the ``nbgrader_config.py``
+    of the folder holding it, :func:`~pglab.grading.nbgrader_config.read_course_config`); without
+    ``limits``, a cell then gets that config's timeout.
     """
     started = time.monotonic()
     if not submitted.is_dir():
         raise PglabError(f"{submitted} is not a folder of submissions (<student>/<assignment>/*.ipynb)")
-    limits = limits or Limits()
+    config = DEFAULTS
+    if source is not None and source.is_dir():
+        config = course_config or read_course_config(source)
+    limits = limits or limits_for(course_cell_timeout_s=config.cell_timeout_s if source is not None else None)
     timeouts.check(limits)  # contradicting --cell-timeout/--notebook-timeout: one line, nothing written
-    course = source_assignments(source)
+    course = source_assignments(source, config)
     work, problems = discover(submitted, course)
+    wrong_source = unmatched_source(source, work, problems) if source is not None else None
+    if wrong_source is not None:
+        raise wrong_source
     unknown = sorted(set(students) - {job.student for job in work})
     if unknown:
         known = sorted({job.student for job in work})
@@ -251,7 +292,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                            retried=len(breaker.retried),
                            seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds))
     try:
-        _write_outputs(out, work, outcomes, problems, course)
+        summary.rows = _write_outputs(out, work, outcomes, problems, course)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
         summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
     summary.seconds = time.monotonic() - started
@@ -410,8 +451,9 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 
 
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
-                   problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]]) -> None:
-    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs."""
+                   problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]]) -> list[CheckRow]:
+    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs;
+    the rows of checks.csv."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
         if job in outcomes:
@@ -441,6 +483,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     finally:
         gradebook.close()
     write_class_report(out, grades, rows)
+    return rows
 
 
 def _progress(total: int, enabled: bool) -> Any:

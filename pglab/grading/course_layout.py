@@ -19,6 +19,7 @@ from pglab.checks import layout
 from pglab.checks.results import CheckInfo
 from pglab.grading.check_catalogue import check_catalogue
 from pglab.grading.nbgrader_cells import TestCell, is_nbgrader_native, test_cells
+from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig
 from pglab.settings import PROJECT_ROOT
 
 SOURCE = PROJECT_ROOT / "solutions"
@@ -30,6 +31,7 @@ class ChallengeNotebook:
     assignment: str
     notebook: str  # file stem, e.g. "beginner"
     source_root: Path = SOURCE
+    nbgrader: CourseConfig = DEFAULTS  # the course's nbgrader_config.py (``--source``), or nbgrader's defaults
 
     @property
     def source(self) -> Path:
@@ -42,10 +44,10 @@ class ChallengeNotebook:
     @property
     def native(self) -> bool:
         """Graded by its own nbgrader test cells, nbgrader's way (not only by the course's checks)."""
-        return is_nbgrader_native(self.source)
+        return is_nbgrader_native(self.source, self.nbgrader)
 
     def test_cells(self) -> tuple[TestCell, ...]:
-        return test_cells(self.source)
+        return test_cells(self.source, self.nbgrader)
 
     @property
     def release(self) -> Path:
@@ -71,10 +73,11 @@ class ChallengeNotebook:
         return sum(c.points for c in self.graded_items())
 
 
-def assignments(source_root: Path = SOURCE) -> dict[str, list[ChallengeNotebook]]:
+def assignments(source_root: Path = SOURCE, nbgrader: CourseConfig = DEFAULTS) -> dict[str, list[ChallengeNotebook]]:
     found: dict[str, list[ChallengeNotebook]] = {}
     for folder in sorted(p for p in source_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        notebooks = [ChallengeNotebook(folder.name, nb.stem, source_root) for nb in sorted(folder.glob("*.ipynb"))]
+        notebooks = [ChallengeNotebook(folder.name, nb.stem, source_root, nbgrader)
+                     for nb in sorted(folder.glob("*.ipynb"))]
         if notebooks:
             found[folder.name] = notebooks
     return found

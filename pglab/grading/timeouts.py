@@ -71,6 +71,23 @@ class GraderTimeouts:
 
 
 TIMEOUTS = GraderTimeouts()
+NOTEBOOK_TIMEOUT_S = Limits.submission_timeout_s
+
+
+def limits_for(cell_timeout_s: float | None = None, notebook_timeout_s: float | None = None,
+               course_cell_timeout_s: float | None = None) -> Limits:
+    """The limits of a run: ``--cell-timeout``/``--notebook-timeout`` when given, else the course's
+    nbgrader cell timeout (``--source``: a course is graded by its own timeout, not pglab's; 0 for
+    none), else pglab's defaults. A notebook's budget, unless given, is never shorter than a cell's."""
+    cell = cell_timeout_s if cell_timeout_s is not None else course_cell_timeout_s
+    if cell is None:
+        cell = Limits.cell_timeout_s
+    notebook = notebook_timeout_s
+    if notebook is None:
+        notebook = max(NOTEBOOK_TIMEOUT_S, cell)
+    if cell == 0 and cell_timeout_s is None:  # nbgrader's "no limit": a cell may use the notebook's time
+        cell = notebook
+    return Limits(cell_timeout_s=cell, call_timeout_s=cell, submission_timeout_s=notebook)
 
 
 def check(limits: Limits, timeouts: GraderTimeouts = TIMEOUTS) -> None:

@@ -10,14 +10,14 @@ import nbformat
 
 
 def cell(kind: str, source: str, grade_id: str | None = None, *, solution: bool = False, grade: bool = False,
-         locked: bool = False, points: float = 0) -> nbformat.NotebookNode:
-    """A cell as nbgrader's Create Assignment toolbar writes it."""
+         locked: bool = False, points: float = 0, task: bool = False) -> nbformat.NotebookNode:
+    """A cell as nbgrader's Create Assignment toolbar writes it (``task``: a *Manually graded task*)."""
     make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
     made = make(source)
     if grade_id:
         meta = {"grade_id": grade_id, "solution": solution, "grade": grade,
-                "locked": locked or (grade and not solution), "schema_version": 3, "task": False}
-        if grade:
+                "locked": locked or task or (grade and not solution), "schema_version": 3, "task": task}
+        if grade or task:
             meta["points"] = points
         made.metadata["nbgrader"] = meta
     return made

@@ -77,3 +77,12 @@ def test_report_and_wide_csv_from_rows_with_problems_and_no_submissions(tmp_path
     report.feed(page)
     assert report.checks == {"core/beginner::test_range": (0, 0), "core/intermediate::test_one": (0, 1)}
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "a temporary file was left"
+
+
+def test_an_answer_left_for_the_instructor_is_not_a_check_the_class_failed() -> None:
+    outcome = graded("gus", "essay", 0, 1)
+    outcome.results.append(CheckResult("explain", "Why?: answer 2 of 2", 0.0, 5.0, False, "graded by your instructor",
+                                       by_hand=True))
+    results = class_results([], check_rows([outcome], []))
+    assert [t.check for t in results.checks] == ["test_one"]
+    assert results.notebook_max == {"core/essay": 6.0}

@@ -63,7 +63,7 @@ def test_a_notebook_with_test_cells_is_graded_by_them(tmp_path: Path) -> None:
     assert strategy.files_beside(submitted)[-1][0].parent == challenge.source_folder, "the source's copy wins"
     assert [name for name, _ in strategy.submission_inputs(submitted / "squares.ipynb")] == ["mine.txt", "numbers.csv"]
     plan = strategy.plan(nbformat.reads(nbformat.writes(nbformat.read(challenge.source, 4)), 4))
-    assert [c.label for c in plan.cells] == ["cell 1", "test cell 'test_square'"]
+    assert [c.label for c in plan.cells] == ["cell 1", "test cell 1 of 1"]  # no question above: its place
 
 
 def test_the_bounds_hold_and_contradicting_limits_are_one_line() -> None:

@@ -33,6 +33,7 @@ from pglab.grading.timeouts import TIMEOUTS, Limits
 from pglab.messages import ANSWER_CHARS, ANSWER_MIME, decode_answer
 
 MAX_OUTPUTS = 200  # outputs kept per cell for scoring (the text limit bounds their size)
+TRACEBACK_LINES = 50  # of an error's traceback, kept with its output: which line of a test cell failed
 
 
 @dataclass
@@ -305,9 +306,10 @@ class KernelSession:
                 shaped["execution_count"] = None
             output.add(plain + "\n", shaped)
         elif kind == "error":
+            traceback = [str(line)[:output.limit] for line in content.get("traceback", [])[:TRACEBACK_LINES]]
             output.add(f"{content.get('ename')}: {content.get('evalue')}\n",
                        {"output_type": "error", "ename": str(content.get("ename")),
-                        "evalue": str(content.get("evalue"))[:output.limit], "traceback": []})
+                        "evalue": str(content.get("evalue"))[:output.limit], "traceback": traceback})
         elif kind == "status":
             return content.get("execution_state") == "idle"
         return False

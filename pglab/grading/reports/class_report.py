@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pglab.grading.reports.rows import CheckRow, GradeRow, RowKind
+from pglab.grading.reports.rows import CheckRow, GradeRow, RowKind, listed_problems
 from pglab.grading.result_store import write_atomically
 
 if TYPE_CHECKING:
@@ -106,14 +106,12 @@ def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
     not_graded: set[tuple[str, str]] = set()
     tallies: dict[tuple[str, str], CheckTally] = {}
     first_student: dict[str, str] = {}
-    problems: list[CheckRow] = []
+    problems = listed_problems(rows)  # the per-notebook table counts the notebooks not handed in
     for row in rows:
         notebook = row.notebook_key
         if row.kind is RowKind.NOT_GRADED:
             not_graded.add((row.student, notebook))
         if row.kind is not RowKind.CHECK:  # notes, problems, faults: no points
-            if row.handed_in:  # the per-notebook table counts the notebooks not handed in
-                problems.append(row)
             continue
         if notebook not in notebook_max:
             notebooks.append(notebook)
@@ -122,6 +120,8 @@ def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
         if first_student[notebook] == row.student:
             notebook_max[notebook] += maximum
         notebook_points[(row.student, notebook)] += points
+        if row.by_hand:  # the instructor's to grade: not a check the class failed
+            continue
         tally = tallies.setdefault((notebook, row.check), CheckTally(notebook, row.check, maximum))
         if not row.handed_in:
             continue

@@ -2,7 +2,8 @@
 
 The page shows each check's one-line description and message, notes about the run (a cell that
 timed out, a kernel that died), and the learner's own answer cells' output. Hidden checks appear
-only by their description and message; their source is never read, let alone rendered.
+only by their description and message; their source is never read, let alone rendered. An
+answer left for the instructor to grade by hand is not a failure: it says so, with its points.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ body { font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto; c
 h1 { font-size: 1.5em; } .score { font-size: 1.2em; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: 6px; }
 .pass { color: #137333; } .fail { color: #b3261e; } pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
-.note { background: #fff4e5; padding: 6px 10px; border-left: 3px solid #f29900; }
+.note { background: #fff4e5; padding: 6px 10px; border-left: 3px solid #f29900; } .by-hand { color: #555; }
 """
 
 
@@ -26,13 +27,19 @@ def render(outcome: NotebookOutcome) -> str:
     e = html.escape
     rows = []
     for result in outcome.results:
+        kind = "hidden check" if result.hidden else "visible check"
+        if result.by_hand:
+            rows.append(
+                f"<tr><td class='by-hand'>✎</td><td>{e(result.description)}<br><small>graded by hand</small></td>"
+                f"<td>up to {result.max_points:g}</td><td class='by-hand'>{e(result.message)}</td></tr>")
+            continue
         css = "pass" if result.passed else "fail"
         mark = "✔" if result.passed else "✘"
-        kind = "hidden check" if result.hidden else "visible check"
         detail = "" if result.passed else e(result.message)
         rows.append(
             f"<tr><td class='{css}'>{mark}</td><td>{e(result.description)}<br><small>{kind}</small></td>"
             f"<td>{result.points:g} / {result.max_points:g}</td><td>{detail}</td></tr>")
+    pending = sum(r.max_points for r in outcome.results if r.by_hand)
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in outcome.notes)
     cells = "".join(
         f"<h3>{e(c.label)}: {e(c.status.value)}</h3>"
@@ -43,7 +50,9 @@ def render(outcome: NotebookOutcome) -> str:
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(outcome.assignment)}/{e(outcome.notebook)}: feedback</title><style>{STYLE}</style></head>"
         f"<body><h1>{e(outcome.assignment)} / {e(outcome.notebook)}</h1>"
-        f"<p class='score'>Score: <b>{outcome.score:g} / {outcome.max_points:g}</b></p>{notes}"
+        f"<p class='score'>Score: <b>{outcome.score:g} / {outcome.max_points:g}</b>"
+        + (f" <span class='by-hand'>(up to {pending:g} of these points are graded by your instructor)</span>"
+           if pending else "") + f"</p>{notes}"
         "<table><tr><th></th><th>check</th><th>points</th><th>what to fix</th></tr>"
         f"{''.join(rows)}</table>"
         + (f"<h2>Your cells, as the grader ran them</h2>{cells}" if cells else "")

@@ -50,6 +50,7 @@ class CheckRow:
     max_points: float | None
     message: str
     handed_in: bool = True  # False: the notebook was not submitted (its checks' zeros say so)
+    by_hand: bool = False  # an nbgrader cell left for the instructor: no points yet, and not a failure
 
     @property
     def notebook_key(self) -> str:
@@ -82,9 +83,15 @@ def check_rows(outcomes: Iterable[NotebookOutcome], problems: Iterable[Submissio
         if outcome.notes:
             rows.append(CheckRow(*where, RowKind.NOTEBOOK, RowKind.NOTEBOOK.value, 0.0, 0.0, "; ".join(outcome.notes),
                                  handed_in))
-        rows += [CheckRow(*where, RowKind.CHECK, r.name, r.points, r.max_points, r.message, handed_in)
+        rows += [CheckRow(*where, RowKind.CHECK, r.name, r.points, r.max_points, r.message, handed_in, r.by_hand)
                  for r in outcome.results]
     return rows
+
+
+def listed_problems(rows: Iterable[CheckRow]) -> list[CheckRow]:
+    """The rows report.html lists under "Problems noted" (and ``pglab grade``'s summary counts):
+    notes on notebooks handed in, files not graded, notebooks the grader failed on."""
+    return [row for row in rows if row.kind is not RowKind.CHECK and row.handed_in]
 
 
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")

@@ -16,7 +16,14 @@ import nbformat
 
 from pglab.checks.results import CheckResult
 from pglab.grading.kernels.session import CellRun
-from pglab.grading.nbgrader_cells import NbgraderPlan, cell_by_id, plan_nbgrader, release_source, solution_cells
+from pglab.grading.nbgrader_cells import (
+    NbgraderPlan,
+    cell_by_id,
+    folder_files,
+    plan_nbgrader,
+    release_source,
+    solution_cells,
+)
 from pglab.grading.nbgrader_cells import source_files as source_folder_files
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
@@ -28,16 +35,16 @@ class NbgraderTests(GradingStrategy):
     """Graded by the source notebook's nbgrader grade cells (and the course's checks, if any)."""
 
     def prepare(self) -> None:
-        release_source(self.challenge.source)
+        release_source(self.challenge.source, self.challenge.nbgrader)
 
     def plan(self, submitted: dict) -> NbgraderPlan:
-        return plan_nbgrader(self.challenge.source, submitted)
+        return plan_nbgrader(self.challenge.source, submitted, self.challenge.nbgrader)
 
     def files_beside(self, submitted_folder: Path) -> list[tuple[Path, Path]]:
         """As ``nbgrader autograde`` lays them out: the submission folder's other files, then the
         source folder's (images, data) over them."""
-        learner = learner_files(submitted_folder)
-        source = source_folder_files(self.challenge.source_folder)
+        learner = folder_files(submitted_folder, self.challenge.nbgrader)
+        source = source_folder_files(self.challenge.source_folder, self.challenge.nbgrader)
         return ([(p, p.relative_to(submitted_folder)) for p in learner]
                 + [(p, p.relative_to(self.challenge.source_folder)) for p in source])
 
@@ -53,7 +60,7 @@ class NbgraderTests(GradingStrategy):
         for test in self.challenge.test_cells():
             cell = cells.get(test.grade_id)
             run = runs.get(labels.get(index[id(cell)], "")) if cell is not None else None
-            result, auto = score_test_cell(test, cell, run, why_not_run)
+            result, auto = score_test_cell(test, cell, run, why_not_run, self.challenge.nbgrader.hidden_tests)
             outcome.results.append(result)
             outcome.grade_cells[test.grade_id] = auto
         graded = copy.deepcopy(plan.notebook)
@@ -83,14 +90,14 @@ class NbgraderTests(GradingStrategy):
         return scores
 
     def source_inputs(self) -> list[tuple[str, Path]]:
+        """The files beside the source notebook, and the course's nbgrader config and header (the
+        config's delimiters, stubs and timeout decide what is restored, what runs and how long)."""
         folder = self.challenge.source_folder
-        return [(str(p.relative_to(folder)), p) for p in source_folder_files(folder)]
+        config = self.challenge.nbgrader
+        course = [p for p in (config.path, config.course_file("header"), config.course_file("footer")) if p]
+        return ([(str(p.relative_to(folder)), p) for p in source_folder_files(folder, config)]
+                + [(f"<course>/{p.name}", p) for p in course])
 
     def submission_inputs(self, submitted: Path) -> list[tuple[str, Path]]:
         folder = submitted.parent
-        return [(str(p.relative_to(folder)), p) for p in learner_files(folder)]
-
-
-def learner_files(folder: Path) -> list[Path]:
-    """The files a learner handed in beside their notebooks (data they wrote, images), in order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb")
+        return [(str(p.relative_to(folder)), p) for p in folder_files(folder, self.challenge.nbgrader)]
