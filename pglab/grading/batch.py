@@ -281,7 +281,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
         elif selected:
             todo.append(job)
     breaker = Breaker()
-    references = References(ReferenceRecords(out), fingerprints.challenge)
+    references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
                                references)
     outcomes = {**kept, **fresh}

@@ -8,13 +8,17 @@ course's mistake, so ``pglab grade`` stops before it grades anyone and names the
 a learner's work fails because of that work, even when the exception came from the check's own code
 (:class:`~pglab.checks.verdicts.Explanation`).
 
-A reference that passed is remembered in ``OUT/.pglab/references/`` under the challenge's
-fingerprint (its source, check modules, course data, limits, grader revision), so a re-run with
-unchanged checks runs no reference at all; a failure is never remembered.
+A reference that passed is remembered under the challenge's fingerprint (its source, check
+modules, course data, limits, grader revision) in ``references/`` of pglab's state folder
+(``PGLAB_HOME``, by default the course's ``.pglab/``), one file per fingerprint: a re-run with
+unchanged checks runs no reference at all, nor does a run into another ``--out`` (another week's
+folder, a trial run). A failure is never remembered; a record that cannot be written only costs
+the next run the time to check again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, wait
@@ -32,23 +36,24 @@ SHOWN = 3  # failing checks named in the one line; the rest are counted
 
 
 class ReferenceRecords:
-    """Which challenges' checks passed on their reference, by fingerprint, in ``OUT/.pglab/references/``."""
+    """Fingerprints of challenges whose checks passed on their reference, one file each, in ``root``."""
 
-    def __init__(self, out: Path) -> None:
-        self.root = out / ".pglab" / "references"
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
-    def _path(self, challenge: ChallengeNotebook) -> Path:
-        return self.root / challenge.assignment / f"{challenge.notebook}.json"
+    def _path(self, fingerprint: str) -> Path:
+        return self.root / f"{fingerprint}.json"
 
     def passed(self, challenge: ChallengeNotebook, fingerprint: str) -> bool:
         try:
-            record = json.loads(self._path(challenge).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return self._path(fingerprint).is_file()
+        except OSError:  # a state folder this user may not read: check again
             return False
-        return isinstance(record, dict) and record.get("fingerprint") == fingerprint
 
     def remember(self, challenge: ChallengeNotebook, fingerprint: str) -> None:
-        write_atomically(self._path(challenge), json.dumps({"fingerprint": fingerprint}).encode())
+        record = {"assignment": challenge.assignment, "notebook": challenge.notebook, "source": str(challenge.source)}
+        with contextlib.suppress(GraderFault):  # a cache: not remembering costs the next run time, no more
+            write_atomically(self._path(fingerprint), json.dumps(record).encode())
 
 
 def to_check(challenges: Iterable[ChallengeNotebook], records: ReferenceRecords,
