@@ -10,7 +10,7 @@ only reads back stored results), and, last, the speed-up.
 Also prints the per-kernel cost of the grading sandbox (kernels forked one after another, with and
 without it) and, with ``--also-unsandboxed``, grades the batch once more without the sandbox.
 
-    python benchmarks/grading.py [--submissions 40] [--jobs 2] [--also-unsandboxed]
+    python benchmarks/grading.py [--submissions 40] [--jobs 2] [--kernel-rounds 3] [--also-unsandboxed]
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from pglab.db.provision import admin_url, ensure_course_database
-from pglab.grading.batch import grade_folder
+from pglab.grading.batch import BatchSummary, grade_folder
 from pglab.grading.course_layout import SOURCE
 from pglab.grading.kernels.bubblewrap import SandboxPlan
 from pglab.grading.kernels.forkserver import ForkServer
 from pglab.grading.kernels.session import KernelSession
+from pglab.grading.phase_times import NotebookPhase, RunPhase
 from pglab.grading.sandbox import UserLease, kernel_environment
 from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT as ROOT
@@ -141,7 +142,7 @@ def run_nbgrader(work: Path, submissions: Path, database_url: str) -> tuple[floa
 
 
 def run_pglab(work: Path, submissions: Path, jobs: int, sandboxed: bool = True
-              ) -> tuple[float, list[float], dict[str, float]]:
+              ) -> tuple[float, list[float], dict[str, float], BatchSummary]:
     started = time.perf_counter()
     summary = grade_folder(submissions, work / ("pglab-out" if sandboxed else "pglab-out-unsandboxed"), jobs=jobs,
                            limits=Limits(), progress=False, unsafe_no_sandbox=not sandboxed)
@@ -150,13 +151,33 @@ def run_pglab(work: Path, submissions: Path, jobs: int, sandboxed: bool = True
     scores: dict[str, float] = {}
     for outcome in summary.outcomes:
         scores[outcome.student] = scores.get(outcome.student, 0.0) + outcome.score
-    return total, per_submission, scores
+    return total, per_submission, scores, summary
+
+
+def print_breakdown(summary: BatchSummary, total: float) -> None:
+    """Where (b)'s time went: each notebook's phases (medians), then the run's own fixed cost."""
+    graded = [o.phases for o in summary.outcomes if o.phases]
+    print(f"    per notebook, median of {len(graded)} (database copy and kernel start happen ahead, "
+          "beside another notebook's grading):")
+    for phase in NotebookPhase:
+        values = [p.get(phase, 0.0) for p in graded]
+        if values:
+            indent = "      " if phase.value.startswith("of which") else "    "
+            print(f"    {indent}{phase.value:<40} {statistics.median(values) * 1000:7.0f} ms")
+    print("    per run (fixed cost, once):")
+    for run_phase in RunPhase:
+        seconds = summary.phases.seconds.get(run_phase, 0.0)
+        print(f"        {run_phase.value:<40} {seconds:7.2f} s")
+    accounted = sum(summary.phases.seconds.values())
+    print(f"        {'the rest (start-up, discovery, locks)':<40} {total - accounted:7.2f} s")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--kernel-rounds", type=int, default=3,
+                        help="rounds of 6 kernels each, plain and sandboxed alternately, for the sandbox's cost")
     parser.add_argument("--also-unsandboxed", action="store_true",
                         help="also grade with --unsafe-no-sandbox, to see the sandbox's cost on the whole batch")
     args = parser.parse_args()
@@ -176,13 +197,14 @@ def main() -> int:
         ready: dict[bool, list[float]] = {True: [], False: []}
         spawned: dict[bool, list[float]] = {True: [], False: []}
         servers: dict[bool, list[float]] = {True: [], False: []}
-        for sandboxed in (False, True) * 3:  # alternated: the load of a shared machine drifts
+        for sandboxed in (False, True) * max(1, args.kernel_rounds):  # alternated: the load of a shared machine drifts
             server_s, spawns, samples = kernel_starts(sandboxed=sandboxed, repeat=6)
             servers[sandboxed].append(server_s)
             spawned[sandboxed].extend(spawns)
             ready[sandboxed].extend(samples)
         ms = {k: statistics.median(v) * 1000 for k, v in spawned.items()}
-        print(f"per-kernel sandbox cost: {ms[True] - ms[False]:+5.1f} ms (kernel spawn, median of 18: "
+        count = len(spawned[True])
+        print(f"per-kernel sandbox cost: {ms[True] - ms[False]:+5.1f} ms (kernel spawn, median of {count}: "
               f"{ms[False]:.1f} ms forked plainly, {ms[True]:.1f} ms forked into its own namespaces); "
               f"start-to-ready median {statistics.median(ready[False]) * 1000:.0f} ms plain, "
               f"{statistics.median(ready[True]) * 1000:.0f} ms sandboxed; fork server start, once: "
@@ -191,10 +213,11 @@ def main() -> int:
         nb_total, nb_each, nb_scores = run_nbgrader(work, submissions, course.url)
         print(f"(a) sequential nbgrader autograde:         {nb_total:6.1f} s total, "
               f"median {statistics.median(nb_each):5.2f} s per submission")
-        pg_total, pg_each, pg_scores = run_pglab(work, submissions, args.jobs)
+        pg_total, pg_each, pg_scores, pg_summary = run_pglab(work, submissions, args.jobs)
         print(f"(b) pglab grade (fresh database each):     {pg_total:6.1f} s total, "
               f"median {statistics.median(pg_each):5.2f} s per submission (latency, {args.jobs} in parallel), "
               f"{pg_total / args.submissions:5.2f} s per submission (throughput)")
+        print_breakdown(pg_summary, pg_total)
         overhead = statistics.median(pg_each) - statistics.median(kernel)
         print(f"pglab per-submission latency minus a bare kernel start: {overhead:+.2f} s "
               "(everything: database copy, kernel, set-up cell, learner cells, checks, clean-up; kernels are "
@@ -207,7 +230,7 @@ def main() -> int:
         print(f"scores agree on {agree} of {len(pg_scores)} submissions "
               f"(total points: nbgrader {sum(nb_scores.values()):g}, pglab {sum(pg_scores.values()):g})")
         if args.also_unsandboxed:
-            un_total, un_each, _ = run_pglab(work, submissions, args.jobs, sandboxed=False)
+            un_total, un_each, _, _ = run_pglab(work, submissions, args.jobs, sandboxed=False)
             print(f"(d) pglab grade --unsafe-no-sandbox:       {un_total:6.1f} s total, median "
                   f"{statistics.median(un_each):5.2f} s per submission; the sandbox costs "
                   f"{(pg_total - un_total) / args.submissions * 1000:+.0f} ms per submission (throughput); "

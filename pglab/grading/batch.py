@@ -37,6 +37,7 @@ from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.kernels.bubblewrap import find_bwrap
 from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_config
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
+from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import write_class_report
@@ -74,6 +75,7 @@ class BatchSummary:
     seconds_each: list[float] = field(default_factory=list)  # of the notebooks graded in this run
     not_graded: list[NotebookOutcome] = field(default_factory=list)
     stuck: bool = False  # a worker never came back: the process must exit without joining it
+    phases: PhaseTimes = field(default_factory=PhaseTimes)  # the run's fixed cost (pglab.grading.phase_times)
     rows: list[CheckRow] = field(default_factory=list)  # checks.csv's, which report.html is made from
 
     def problems_line(self) -> str:
@@ -266,6 +268,8 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
                   started: float, bwrap: str | None) -> BatchSummary:
+    times = PhaseTimes()
+    reading = time.perf_counter()
     settings = load_settings()
     store = ResultStore(out)
     fingerprints = Fingerprints(data_fingerprint(settings.data_dir), limits)
@@ -280,19 +284,22 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
             kept[job] = stored[1]
         elif selected:
             todo.append(job)
+    times.add(RunPhase.READ_SUBMISSIONS, time.perf_counter() - reading)
     breaker = Breaker()
     references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
-                               references)
+                               references, times)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
                            graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
                            not_graded=[o for o in ordered if not o.is_grade], stuck=stuck,
                            retried=len(breaker.retried),
-                           seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds))
+                           seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds),
+                           phases=times)
     try:
-        summary.rows = _write_outputs(out, work, outcomes, problems, course)
+        with times.timed(RunPhase.WRITE_OUTPUTS):
+            summary.rows = _write_outputs(out, work, outcomes, problems, course)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
         summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
     summary.seconds = time.monotonic() - started
@@ -309,7 +316,7 @@ class References:
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
                 jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
-                references: References) -> tuple[dict[Job, NotebookOutcome], bool]:
+                references: References, times: PhaseTimes) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck).
 
     First the checks of every challenge in ``todo`` run on its reference solution (unless they
@@ -333,7 +340,8 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
     check_files = sorted({f for job in gradable for f in job.challenge.check_files()})
     try:
-        context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files))
+        with times.timed(RunPhase.START_SANDBOX):
+            context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files))
     except GraderFault as fault:
         bar.close()
         results.update({job: _not_graded(job, fault) for job in gradable})
@@ -368,8 +376,9 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         if unchecked:
             bar.set_postfix_str(f"checking the checks on {len(unchecked)} reference solution(s)")
             try:
-                reference_check.check_references(unchecked, reference, pool, stall_s, references.records,
-                                                 references.fingerprint)
+                with times.timed(RunPhase.REFERENCES):
+                    reference_check.check_references(unchecked, reference, pool, stall_s, references.records,
+                                                     references.fingerprint)
             except GraderFault as fault:
                 stuck = fault.kind is FaultKind.STUCK
                 results.update({job: _not_graded(job, fault) for job in gradable})
@@ -377,6 +386,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         for job, outcome in list(results.items()):  # not submitted: a grade, now that the checks are sound
             _keep(job, outcome, store, prints, breaker)
         bar.update(len(todo) - len(gradable))
+        grading = time.perf_counter()
         pending: dict[Future[NotebookOutcome], Job] = {pool.submit(run, job): job for job in gradable}
         while pending:
             done, _ = wait(pending, timeout=stall_s, return_when=FIRST_COMPLETED)
@@ -393,6 +403,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
                 bar.update(1)
                 state = f"{outcome.score:g}/{outcome.max_points:g}" if outcome.is_grade else "not graded"
                 bar.set_postfix_str(f"{job.student}/{job.challenge.notebook}: {state}")
+        times.add(RunPhase.GRADING, time.perf_counter() - grading)
     finally:
         bar.close()
         pool.shutdown(wait=not stuck, cancel_futures=True)

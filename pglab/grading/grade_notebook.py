@@ -23,6 +23,7 @@ from pglab.grading.kernels.session import CellRun, KernelSession
 from pglab.grading.kernels.submission import KernelSubmission
 from pglab.grading.notebook_cells import PlannedCell, UnreadableNotebook, read_submission
 from pglab.grading.outcome import CellKind, CellLog, CellStatus, NotebookOutcome, zero_outcome
+from pglab.grading.phase_times import NotebookPhase
 from pglab.grading.sandbox import GradingContext, Sandbox, SandboxPool, disk_fault, give_to
 from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits
@@ -58,7 +59,10 @@ def submission_in_sandbox(student: str, challenge: ChallengeNotebook, submitted:
     plan = strategy.plan(data)
     outcome = NotebookOutcome(student, challenge.assignment, challenge.notebook, challenge.max_points())
     outcome.notes.extend(plan.notes)
+    waited = time.perf_counter()
     sandbox = sandboxes.take()
+    times = sandbox.times
+    times.add(NotebookPhase.WAIT_FOR_SANDBOX, time.perf_counter() - waited)
     started = time.monotonic()  # the budget starts when this notebook's kernel is handed over
     try:
         try:
@@ -67,14 +71,22 @@ def submission_in_sandbox(student: str, challenge: ChallengeNotebook, submitted:
             copy_into(sandbox, submitted, Path(submitted.name))
         except OSError as err:
             raise disk_fault(err) from None
-        runs = run_learner_cells(sandbox.session, plan.cells, context.limits, outcome, started)
+        cpu = sandbox.session.cpu_seconds()
+        with times.timed(NotebookPhase.LEARNER_CELLS):
+            runs = run_learner_cells(sandbox.session, plan.cells, context.limits, outcome, started)
+        times.add(NotebookPhase.LEARNER_CELLS_CPU, sandbox.session.cpu_seconds() - cpu)
         why_not_run = (f"not run: {sandbox.session.death_reason or 'the kernel is not running'}"
                        if not sandbox.session.alive else
                        f"not run: the notebook used up its {context.limits.submission_timeout_s:.0f} s")
         strategy.score_cells(plan, runs, why_not_run, outcome)
-        yield sandbox, outcome, started
+        cpu = sandbox.session.cpu_seconds()
+        with times.timed(NotebookPhase.CHECKS):
+            yield sandbox, outcome, started
+        times.add(NotebookPhase.CHECKS_KERNEL_CPU, sandbox.session.cpu_seconds() - cpu)
     finally:
-        sandboxes.give_back(sandbox)
+        with times.timed(NotebookPhase.CLEAN_UP):
+            sandboxes.give_back(sandbox)
+        outcome.phases = dict(times.seconds)
 
 
 def copy_into(sandbox: Sandbox, path: Path, where: Path) -> None:

@@ -92,6 +92,8 @@ class NotebookOutcome:
     # the notebook as graded, with its outputs (nbgrader's autograded/ copy, which formgrader opens
     # to grade cells by hand), as notebook JSON; empty for the course's challenges
     autograded: str = ""
+    # where this grading's time went (pglab.grading.phase_times): never stored, never part of a grade
+    phases: dict[Any, float] = field(default_factory=dict, compare=False)
 
     @property
     def score(self) -> float:
@@ -103,6 +105,7 @@ class NotebookOutcome:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["phases"]
         data["state"] = self.state.value
         data["fault"] = self.fault.name if self.fault else None
         data["cells"] = [{**asdict(c), "status": c.status.value, "kind": c.kind.value} for c in self.cells]

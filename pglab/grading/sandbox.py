@@ -23,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglab.checks.submission import SandboxError
@@ -42,6 +42,7 @@ from pglab.grading.database_copies import (
 from pglab.grading.kernels.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
 from pglab.grading.kernels.forkserver import ForkServer, interpreter
 from pglab.grading.kernels.session import KernelSession, kill_processes_of
+from pglab.grading.phase_times import NotebookPhase, PhaseTimes
 from pglab.grading.timeouts import TIMEOUTS, Limits, check
 from pglab.grading.workspace import GradingWorkspace
 from pglab.settings import PROJECT_ROOT, load_settings
@@ -160,6 +161,7 @@ class Sandbox:
     user: str
     database: SubmissionDatabase
     session: KernelSession
+    times: PhaseTimes = field(default_factory=PhaseTimes)  # database copy and kernel start, made ahead
 
 
 def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
@@ -175,13 +177,16 @@ def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
     except OSError as err:
         raise disk_fault(err) from None
     context.claim.hold()
-    database = create_submission_database(context.admin_url, context.claim.label)
+    times = PhaseTimes()
+    with times.timed(NotebookPhase.DATABASE_COPY):
+        database = create_submission_database(context.admin_url, context.claim.label)
     kernel_url = socket_url(database.url, context.database_socket) if context.database_socket else database.url
     session = KernelSession(workdir=workdir, env=kernel_environment(kernel_url, workdir),
                             limits=context.limits, forkserver=context.forkserver, user=user,
                             hidden_paths=context.hidden_paths)
     try:
-        session.start()
+        with times.timed(NotebookPhase.KERNEL_START):
+            session.start()
     except BaseException as err:
         session.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -190,7 +195,7 @@ def prepare_sandbox(context: GradingContext, user: str) -> Sandbox:
         if isinstance(err, SandboxError):  # no learner code has run yet: never the learner's doing
             raise GraderFault(FaultKind.KERNEL, str(err)) from None
         raise
-    return Sandbox(workdir=workdir, user=user, database=database, session=session)
+    return Sandbox(workdir=workdir, user=user, database=database, session=session, times=times)
 
 
 def dispose_sandbox(context: GradingContext, sandbox: Sandbox) -> None:

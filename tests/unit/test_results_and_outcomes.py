@@ -22,6 +22,7 @@ from pglab.grading.outcome import (
     not_submitted,
     zero_outcome,
 )
+from pglab.grading.phase_times import NotebookPhase, PhaseTimes
 from pglab.grading.reports import feedback
 from pglab.grading.result_store import Fingerprints, ResultStore
 from pglab.grading.timeouts import Limits
@@ -110,3 +111,15 @@ def test_a_record_from_before_cell_kinds_loads_and_renders_alike(tmp_path: Path)
     assert "the learner&#x27;s output" in page
     assert "set-up output" not in page and "a test&#x27;s output" not in page
     assert NotebookOutcome.from_json(outcome.to_json()).cells == loaded[1].cells
+
+
+def test_where_the_time_went_is_never_stored_with_a_result() -> None:
+    times = PhaseTimes()
+    with times.timed(NotebookPhase.CHECKS):
+        pass
+    times.add(NotebookPhase.CHECKS, 0.5)
+    assert times.seconds[NotebookPhase.CHECKS] >= 0.5
+    outcome = NotebookOutcome("ann", "core", "beginner", 11.0, phases=dict(times.seconds))
+    stored = outcome.to_json()
+    assert "phases" not in stored
+    assert NotebookOutcome.from_json(stored) == outcome  # timings are not part of what a grade is

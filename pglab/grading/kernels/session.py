@@ -185,6 +185,17 @@ class KernelSession:
         if self._generation is not None and self.forkserver.lost(self._generation):
             raise GraderFault(FaultKind.KERNEL, "the grading sandbox stopped (its fork server died) under this kernel")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the kernel has used so far (0 when it cannot be read): the rest of a phase's
+        wall time is waiting (sleeps, the database, the grader's round trips)."""
+        if self._pid is None:
+            return 0.0
+        try:
+            used = psutil.Process(self._pid).cpu_times()
+        except psutil.Error:
+            return 0.0
+        return used.user + used.system
+
     @property
     def death_reason(self) -> str:
         return self._dead
