@@ -124,7 +124,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
           f"{summary.kept} kept from an earlier run; {summary.problems_line()}"
           + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else ""))
-    print(f"wrote {args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/")
+    files = f"{args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/"
+    print(f"wrote {files}" if summary.outputs_written else f"unchanged (nothing new to write): {files}")
     status = 0
     if summary.not_graded:
         print(f"pglab: {summary.fault_line()}", file=sys.stderr)

@@ -101,6 +101,12 @@ def outputs(out: Path) -> dict[str, bytes]:
     return files
 
 
+def written_files(out: Path) -> dict[str, int]:
+    """Every output file and when it was last written (the lock file aside: each run takes it)."""
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*")
+            if p.is_file() and p.name != "lock"}
+
+
 def stop_server(env: dict[str, str]) -> None:
     """`pglab db stop`, in this process: quicker than the command, so it lands mid-batch for sure."""
     from pglab.db.server import EmbeddedServer
@@ -298,9 +304,17 @@ def test_rerun_grades_only_what_changed(server, tmp_path: Path) -> None:
     write_class(copy, slow=False, learners=("ann", "cho"))
     out = tmp_path / "out"
     assert grade(server, copy, out).returncode == 0
+    written = written_files(out)
     nothing = grade(server, copy, out)
     assert nothing.returncode == 0 and "graded 0 notebook(s)" in nothing.stdout
     assert "6 kept from an earlier run" in nothing.stdout
+    assert written_files(out) == written, "a run that graded nothing rewrote the outputs"
+    first = outputs(out)
+    (out / "report.html").unlink()
+    (out / "feedback" / "cho" / "core" / "beginner.html").unlink()
+    restored = grade(server, copy, out)
+    assert restored.returncode == 0 and "graded 0 notebook(s)" in restored.stdout, restored.stdout
+    assert (out / "report.html").is_file() and outputs(out) == first, "deleted outputs were not written again"
     Case("cho", "core", "beginner", 0, answer=EXCLUSIVE_BOUNDS).write(copy)  # cho resubmits a worse answer
     changed = grade(server, copy, out)
     assert "graded 1 notebook(s)" in changed.stdout, changed.stdout

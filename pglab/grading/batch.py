@@ -39,11 +39,11 @@ from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_co
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
-from pglab.grading.reports import feedback
+from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
-from pglab.grading.result_store import Fingerprints, OutputLock, ResultStore, write_atomically
+from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits, limits_for
@@ -77,6 +77,7 @@ class BatchSummary:
     stuck: bool = False  # a worker never came back: the process must exit without joining it
     phases: PhaseTimes = field(default_factory=PhaseTimes)  # the run's fixed cost (pglab.grading.phase_times)
     rows: list[CheckRow] = field(default_factory=list)  # checks.csv's, which report.html is made from
+    outputs_written: bool = True  # False: the class-wide outputs were already those of this run
 
     def problems_line(self) -> str:
         """What report.html lists under "Problems noted", counted by kind."""
@@ -297,9 +298,18 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                            retried=len(breaker.retried),
                            seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds),
                            phases=times)
+    in_outputs = [(outcomes[job], str(job.timestamp)) for job in work if job in outcomes]
+    digest = outputs_digest.outputs_digest(in_outputs, problems, (f"{c.assignment}/{c.notebook}" for notebooks
+                                           in course.values() for c in notebooks), GRADER_REVISION)
     try:
         with times.timed(RunPhase.WRITE_OUTPUTS):
-            summary.rows = _write_outputs(out, work, outcomes, problems, course)
+            if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
+                summary.rows = check_rows(ordered, problems)
+                summary.outputs_written = False
+            else:
+                outputs_digest.forget(out)
+                summary.rows = _write_outputs(out, work, outcomes, problems, course)
+                outputs_digest.remember(out, digest)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
         summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
     summary.seconds = time.monotonic() - started
