@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pglab.db.provision import admin_url, ensure_course_database
-from pglab.grading.batch import BatchSummary, grade_folder
+from pglab.grading.batch import BatchSummary, default_jobs, grade_folder
 from pglab.grading.course_layout import SOURCE
 from pglab.grading.kernels.bubblewrap import SandboxPlan
 from pglab.grading.kernels.forkserver import ForkServer
@@ -175,7 +175,7 @@ def print_breakdown(summary: BatchSummary, total: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=40)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
     parser.add_argument("--kernel-rounds", type=int, default=3,
                         help="rounds of 6 kernels each, plain and sandboxed alternately, for the sandbox's cost")
     parser.add_argument("--also-unsandboxed", action="store_true",

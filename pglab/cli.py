@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--source", metavar="SOURCE",
                        help="an nbgrader source folder (<assignment>/<notebook>.ipynb and files beside them) "
                             "to grade against, graded by its own test cells (default: the course's solutions/)")
-    grade.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: number of cores)")
+    grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: two per core)")
     grade.add_argument("--config", metavar="FILE",
                        help="the --source course's nbgrader config (default: the nbgrader_config.py in the folder "
                             "holding SOURCE); its timeout, delimiters, code stubs, ignore list and header are used")

@@ -41,7 +41,7 @@ def graded(course_database, tmp_path_factory: pytest.TempPathFactory) -> Graded:
         case.write(submitted)
     before = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file()}
     limits = Limits(cell_timeout_s=5, call_timeout_s=5, submission_timeout_s=90)
-    summary = grade_folder(submitted, root / "out", jobs=2, limits=limits, progress=False)
+    summary = grade_folder(submitted, root / "out", jobs=4, limits=limits, progress=False)
     after = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file()}
     assert after == before, "the grader modified submitted files"
     return Graded(summary, root / "out")

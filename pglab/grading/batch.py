@@ -324,6 +324,14 @@ class References:
     fingerprint: Callable[[ChallengeNotebook], str]
 
 
+def default_jobs() -> int:
+    """Two notebooks per core. Much of a notebook's time is waiting (learners' sleeps and slow
+    queries, time limits running out, the database), during which a second notebook uses the core:
+    measured on 2 cores, the test corpus (254 notebooks) took 107 s with 2 jobs, 84 s with 3, 72 s
+    with 4, and a class of plain answers (120 notebooks) took the same with 2, 3 or 4 jobs."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
                 jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
                 references: References, times: PhaseTimes) -> tuple[dict[Job, NotebookOutcome], bool]:
@@ -359,7 +367,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     except BaseException:
         bar.close()
         raise
-    workers = max(1, jobs or os.cpu_count() or 1)
+    workers = max(1, jobs or default_jobs())
     if context.check_runners is not None:
         context.check_runners.start_ahead(min(workers, len(gradable)))
     watch = ServerWatch(context.admin_url, db_wait_s)
