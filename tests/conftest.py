@@ -2,7 +2,8 @@
 
 Like psycopg's ``tests/fix_db.py``: set ``PGLAB_TEST_DATABASE_URL`` to run the suite against a server
 you already have (it must allow dropping and recreating the ``public`` schema); otherwise the suite
-starts its own embedded server in a temporary ``PGLAB_HOME`` and stops it at the end.
+starts its own embedded server in a temporary ``PGLAB_HOME`` (on port ``PGLAB_TEST_PORT``, 5432 by
+default) and stops it at the end.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def course_database(pglab_home: Path) -> Iterator[CourseDatabase]:
         os.environ["DATABASE_URL"] = external
     else:
         os.environ["PGLAB_HOME"] = str(pglab_home)
-        os.environ["PGLAB_PORT"] = "5432"
+        os.environ["PGLAB_PORT"] = os.environ.get("PGLAB_TEST_PORT", "5432")  # two suites at once: another port
     course = ensure_course_database(load_settings())
     os.environ["DATABASE_URL"] = course.url
     if course.embedded is not None:  # grading creates a database per submission: it needs the admin
