@@ -109,10 +109,14 @@ def kernel_starts(sandboxed: bool, repeat: int) -> tuple[float, list[float], lis
     return server_s, spawns, samples
 
 
-def run_nbgrader(work: Path, submissions: Path, database_url: str) -> tuple[float, list[float], dict[str, float]]:
+def run_nbgrader(work: Path, submissions: Path, database_url: str, notebooks: tuple[str, ...] = ("beginner",)
+                 ) -> tuple[float, list[float], dict[str, float]]:
+    """Sequential ``nbgrader autograde core`` on a copy of the course holding ``notebooks``: the total,
+    each submission's time (all its notebooks), and each student's score."""
     course = work / "nbgrader-course"
     (course / "solutions" / "core").mkdir(parents=True)
-    shutil.copy(SOURCE / "core" / "beginner.ipynb", course / "solutions" / "core")
+    for notebook in notebooks:
+        shutil.copy(SOURCE / "core" / f"{notebook}.ipynb", course / "solutions" / "core")
     (course / "grader").mkdir()
     shutil.copy(ROOT / "grader" / "nbgrader_config.py", course / "grader")
     env = dict(os.environ, DATABASE_URL=database_url,
