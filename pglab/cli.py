@@ -117,7 +117,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
-                           unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config)
+                           unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config,
+                           similarity=not args.no_similarity)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
@@ -199,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade every notebook again, not only new, changed or ungraded ones")
     grade.add_argument("--db-wait", type=float, default=60.0, metavar="S",
                        help="how long to wait for a database server that stopped answering (default 60 s)")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="leave the \"Similar answers\" section (pairs of learners whose answers are most "
+                            "alike) out of report.html; it never changes a grade either way")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="grade without the bubblewrap sandbox (trusted submissions only: a submission "
                             "can then reach your files, processes and network)")

@@ -43,6 +43,7 @@ from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
+from pglab.grading.reports.similarity import class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -221,7 +222,8 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
 def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Limits | None = None,
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
                  db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False,
-                 source: Path | None = None, course_config: CourseConfig | None = None) -> BatchSummary:
+                 source: Path | None = None, course_config: CourseConfig | None = None,
+                 similarity: bool = True) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
@@ -231,7 +233,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     ``source``: an nbgrader source folder (``<assignment>/<notebook>.ipynb``) instead of the
     course's ``solutions/``, graded with ``course_config`` (by default the ``nbgrader_config.py``
     of the folder holding it, :func:`~pglab.grading.nbgrader_config.read_course_config`); without
-    ``limits``, a cell then gets that config's timeout.
+    ``limits``, a cell then gets that config's timeout. ``similarity``: give ``report.html`` its
+    "Similar answers" section (it changes no grade: False only leaves the section out).
     """
     started = time.monotonic()
     if not submitted.is_dir():
@@ -260,7 +263,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                          "choose a writable --out and run the same command again") from None
     try:
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
-                             regrade_all, db_wait_s, started, bwrap)
+                             regrade_all, db_wait_s, started, bwrap, similarity)
     finally:
         lock.release()
 
@@ -268,7 +271,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
-                  started: float, bwrap: str | None) -> BatchSummary:
+                  started: float, bwrap: str | None, similarity: bool) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()
@@ -300,7 +303,8 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                            phases=times)
     in_outputs = [(outcomes[job], str(job.timestamp)) for job in work if job in outcomes]
     digest = outputs_digest.outputs_digest(in_outputs, problems, (f"{c.assignment}/{c.notebook}" for notebooks
-                                           in course.values() for c in notebooks), GRADER_REVISION)
+                                           in course.values() for c in notebooks), GRADER_REVISION,
+                                           [f"{job.student}:{prints[job]}" for job in work] if similarity else None)
     try:
         with times.timed(RunPhase.WRITE_OUTPUTS):
             if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
@@ -308,7 +312,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                 summary.outputs_written = False
             else:
                 outputs_digest.forget(out)
-                summary.rows = _write_outputs(out, work, outcomes, problems, course)
+                summary.rows = _write_outputs(out, work, outcomes, problems, course, similarity)
                 outputs_digest.remember(out, digest)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
         summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
@@ -480,9 +484,10 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 
 
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
-                   problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]]) -> list[CheckRow]:
-    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs;
-    the rows of checks.csv."""
+                   problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]],
+                   similarity: bool = True) -> list[CheckRow]:
+    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs,
+    then report.html (with its similar answers, unless ``similarity`` is False); the rows of checks.csv."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
         if job in outcomes:
@@ -511,7 +516,9 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         grades = gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
-    write_class_report(out, grades, rows)
+    similar = (class_similarity((job.student, job.challenge, job.path) for job in work if job.path is not None)
+               if similarity else None)
+    write_class_report(out, grades, rows, similar)
     return rows
 
 

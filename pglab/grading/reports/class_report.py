@@ -7,7 +7,9 @@ so they say exactly what those say; each file is written whole (temporary file, 
 - ``report.html`` stands alone (plots are inline SVG, no script, no external file): the class's
   score distribution, each notebook's scores, and for every check the share of learners who
   handed the notebook in and failed it, with the most frequent reason, so the edge case the class
-  missed shows at a glance.
+  missed shows at a glance; then, unless ``pglab grade --no-similarity``, the pairs of learners whose
+  answers to a challenge are most alike (:mod:`pglab.grading.reports.similarity`), side by side with
+  what they share highlighted. That section is read by a person; it changes no grade.
 - ``grades-wide.csv`` is one row per learner and one column per notebook plus ``Total``, with the
   identity columns Canvas's gradebook import looks for (``Student,ID,SIS Login ID,Section``; the
   learner's id goes in ``SIS Login ID``). Moodle's CSV grade import maps the same columns by hand.
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pglab.grading.reports.rows import CheckRow, GradeRow, RowKind, listed_problems
+from pglab.grading.reports.similarity import ChallengeSimilarity, SimilarPair
 from pglab.grading.result_store import write_atomically
 
 if TYPE_CHECKING:
@@ -44,6 +47,10 @@ table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 td, th { border-bottom: 1px solid #ddd; padding: 5px 6px; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 .bad { color: #b3261e; font-weight: 600; } .ok { color: #137333; }
+details.pair { margin: 0.6em 0; } details.pair summary { cursor: pointer; }
+.side { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; margin-top: 0.4em; }
+.side pre { margin: 0; padding: 6px; background: #f6f8fa; font-size: 0.8em; overflow-x: auto; white-space: pre; }
+.side mark { background: #ffd666; }
 """
 
 
@@ -80,11 +87,14 @@ class ClassResults:
     problems: list[CheckRow]  # notes on notebooks handed in, files not graded, grader faults
 
 
-def write_class_report(out: Path, grades: list[GradeRow], rows: list[CheckRow]) -> None:
-    """Write ``report.html`` and ``grades-wide.csv`` into ``out``, each whole or not at all."""
+def write_class_report(out: Path, grades: list[GradeRow], rows: list[CheckRow],
+                       similarity: list[ChallengeSimilarity] | None = None) -> None:
+    """Write ``report.html`` and ``grades-wide.csv`` into ``out``, each whole or not at all.
+
+    ``similarity``: the "Similar answers" section's pairs; None leaves the section out."""
     results = class_results(grades, rows)
     write_atomically(out / "grades-wide.csv", wide_csv(results))
-    write_atomically(out / "report.html", render_report(results).encode("utf-8"))
+    write_atomically(out / "report.html", render_report(results, similarity).encode("utf-8"))
 
 
 def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
@@ -168,7 +178,7 @@ def _points(value: float) -> str:
 
 # -- the HTML page ----------------------------------------------------------------------------------
 
-def render_report(results: ClassResults) -> str:
+def render_report(results: ClassResults, similarity: list[ChallengeSimilarity] | None = None) -> str:
     e = html.escape
     n = len(results.students)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -211,6 +221,8 @@ def render_report(results: ClassResults) -> str:
                   "<p>Notes about whole notebooks (a cell that raised or ran too long) and files that could "
                   "not be graded, as in checks.csv.</p>",
                   f"<table><tr><th>learner</th><th>notebook</th><th>row</th><th>message</th></tr>{rows}</table>"]
+    if similarity is not None:
+        parts += _similarity_section(similarity)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -243,6 +255,51 @@ def _check_table(results: ClassResults) -> str:
             f"</td><td>{reason_text}</td></tr>")
     return ("<table><tr><th>notebook</th><th>check</th><th class='num'>failed</th><th class='num'>learners</th>"
             f"<th>most frequent reason</th></tr>{''.join(rows)}</table>")
+
+
+def _similarity_section(challenges: list[ChallengeSimilarity]) -> list[str]:
+    parts = ["<h2 id='similar-answers'>Similar answers</h2>",
+             "<p>For each challenge, the pairs of learners whose answer cells are most alike (copydetect's "
+             "winnowing fingerprints, variable names and layout ignored, SQL in strings compared), with the "
+             "passages they share highlighted. Starter code is not counted, nor passages more than 10% of the "
+             "class wrote. The score is the mean of the two learners' shares of their own answer found in the "
+             "other's. A high score is a reason to read both answers, not a finding; it changes no grade. "
+             "<code>pglab grade --no-similarity</code> leaves this section out.</p>"]
+    for challenge in challenges:
+        parts.append(f"<h3>{html.escape(challenge.notebook)}</h3>")
+        if not challenge.pairs:
+            parts.append(f"<p class='meta'>{challenge.compared} answer(s) compared: no two share a passage "
+                         "beyond the starter code and what many learners wrote.</p>")
+            continue
+        parts.append(f"<p class='meta'>{challenge.compared} answer(s) compared; the {len(challenge.pairs)} most "
+                     "alike pair(s):</p>")
+        parts += [_pair(pair, opened=index == 0) for index, pair in enumerate(challenge.pairs)]
+    return parts
+
+
+def _pair(pair: SimilarPair, opened: bool) -> str:
+    e = html.escape
+    first, second = pair.students
+    sides = "".join(
+        f"<div><strong>{e(student)}</strong> <span class='meta'>({share:.0%} of their answer)</span>"
+        f"<pre>{_marked(text, spans)}</pre></div>"
+        for student, share, text, spans in zip(pair.students, pair.shares, pair.answers, pair.shared, strict=True))
+    return (f"<details class='pair' data-pair='{e(pair.notebook)}::{e(first)}::{e(second)}' "
+            f"data-score='{pair.score:.3f}'{' open' if opened else ''}><summary><strong>{pair.score:.0%}</strong> "
+            f"{e(first)} and {e(second)}</summary><div class='side'>{sides}</div></details>")
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` escaped, its ``spans`` (shared with the other answer) in ``<mark>``."""
+    parts, at = [], 0
+    for start, end in sorted(spans):
+        start = max(start, at)
+        if end <= start:
+            continue
+        parts += [html.escape(text[at:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        at = end
+    parts.append(html.escape(text[at:]))
+    return "".join(parts)
 
 
 def _median(values: list[float]) -> float:

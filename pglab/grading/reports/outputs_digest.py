@@ -27,9 +27,12 @@ CLASS_WIDE = ("grades.csv", "checks.csv", "report.html", "grades-wide.csv", "gra
 
 
 def outputs_digest(outcomes: Iterable[tuple[NotebookOutcome, str]], problems: list[SubmissionProblem],
-                   course: Iterable[str], grader_revision: str) -> str:
-    """``outcomes``: each notebook in the outputs, in order, with its submission's timestamp."""
+                   course: Iterable[str], grader_revision: str, similarity: Iterable[str] | None = None) -> str:
+    """``outcomes``: each notebook in the outputs, in order, with its submission's timestamp;
+    ``similarity``: the fingerprints of the submitted files report.html's "Similar answers" section
+    is made from, None when it has none (``--no-similarity``)."""
     digest = hashlib.sha256(grader_revision.encode())
+    digest.update(json.dumps(None if similarity is None else list(similarity)).encode())
     for source in sorted(REPORTS.glob("*.py")):  # the code that writes the outputs
         digest.update(source.read_bytes())
     digest.update(json.dumps(sorted(course)).encode())

@@ -1,0 +1,313 @@
+"""Which learners' answers are most alike, per challenge: the "Similar answers" section of ``report.html``.
+
+Copying is the first thing an instructor asks about after grades. This ranks, for each challenge,
+the pairs of learners whose answer cells share the most code, with copydetect's winnowing
+fingerprints (MOSS's method: hashes of every run of ``K`` normalised characters; copydetect's
+``CodeFingerprint``, ``compare_files`` and ``get_copied_slices``), never a home-made diff. It only
+points at pairs for a person to read: it never changes a grade, and ``pglab grade --no-similarity``
+leaves it out.
+
+What is compared is normalised first, here rather than by copydetect's own filter, because an
+answer here is Python with SQL inside its strings:
+
+- Python is tokenised as copydetect does (Pygments): variable, attribute and function names become
+  ``V`` and ``F``, comments and layout go, so renaming variables or re-indenting hides nothing.
+- A string that holds SQL is tokenised as SQL (keywords in one case, layout gone), not squashed to
+  one ``S`` as copydetect does with every string: the query is most of an answer's substance.
+  Other strings are ``S``. A ``%%sql`` cell is SQL throughout.
+
+Two kinds of passage never count (copydetect's ``boilerplate``): the starter code the learners were
+given (the released notebook's code cells), and passages more than ``COMMON_SHARE`` of the class
+wrote (but at least three learners): the one obvious correct query many learners find on their own
+is not a sign of copying. Each pair's score is the mean of the two learners' shares of their own
+answer (after those exclusions) that the other's answer also has.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import get_document_fingerprints, get_token_coverage
+from pygments import token
+from pygments.lexers import PostgresLexer, PythonLexer
+
+from pglab.grading.course_layout import ChallengeNotebook
+from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
+
+K = 25  # normalised characters per fingerprint: about one short line of code
+WINDOW = 1  # winnow window 1: every k-gram's hash is kept (answers are short; no sampling needed)
+COMMON_SHARE = 0.10  # a passage more than this share of the class wrote is not a sign of copying
+COMMON_FLOOR = 2  # ... but a passage two learners share is always counted
+PAIRS_SHOWN = 5  # per challenge, in report.html
+QUOTES = frozenset({'"', "'", '"""', "'''"})
+SQL_STATEMENT = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop|copy|truncate|explain)\b",
+                           re.IGNORECASE)
+PYTHON_NAMES = {token.Name, token.Name.Variable, token.Name.Attribute}  # as copydetect's filter_code
+_PYTHON = PythonLexer()
+_SQL = PostgresLexer()
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """An answer's text as compared, with where each of its characters came from in the original."""
+
+    text: str
+    starts: np.ndarray  # per character of ``text``: start of the original token it stands for
+    ends: np.ndarray  # ... and its end
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original characters a slice ``[start, end)`` of the normalised text stands for."""
+        return int(self.starts[start]), int(self.ends[end - 1])
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two learners' answers to one challenge and what they share."""
+
+    notebook: str  # "assignment/notebook"
+    students: tuple[str, str]
+    score: float  # mean of the two shares
+    shares: tuple[float, float]  # of each learner's own answer, the part the other also wrote
+    answers: tuple[str, str]  # each learner's answer cells, as written
+    shared: tuple[list[tuple[int, int]], list[tuple[int, int]]]  # spans of each answer found in the other
+
+
+@dataclass(frozen=True)
+class ChallengeSimilarity:
+    """The most alike pairs of one challenge, best first, and how many answers were compared."""
+
+    notebook: str
+    compared: int
+    pairs: list[SimilarPair]
+
+
+# -- normalising --------------------------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def emit(self, text: str, start: int, end: int) -> None:
+        """``text`` stands for the original characters ``[start, end)``."""
+        self.parts.append(text)
+        self.starts += [start] * len(text)
+        self.ends += [end] * len(text)
+
+    def keep(self, text: str, start: int) -> None:
+        """``text`` as written: each character stands for itself."""
+        self.parts.append(text)
+        self.starts += range(start, start + len(text))
+        self.ends += range(start + 1, start + len(text) + 1)
+
+    def build(self) -> Normalised:
+        return Normalised("".join(self.parts), np.array(self.starts, dtype=np.int64),
+                          np.array(self.ends, dtype=np.int64))
+
+
+def normalise(cells: list[str]) -> tuple[str, Normalised]:
+    """The answer's cells joined (as shown in the report), and that text normalised for comparing."""
+    text = "\n\n".join(cells)
+    builder = _Builder()
+    offset = 0
+    for cell in cells:
+        if cell.lstrip().startswith("%%sql"):
+            body = cell.index("%%sql") + len("%%sql")
+            _sql(cell[body:], offset + body, builder)
+        else:
+            _python(cell, offset, builder)
+        offset += len(cell) + 2
+    return text, builder.build()
+
+
+def _python(code: str, base: int, out: _Builder) -> None:
+    tokens = list(_PYTHON.get_tokens_unprocessed(code))
+    literals: list[tuple[int, int, int]] = []  # adjacent string literals (one string): start, content, end
+    index = 0
+    while index < len(tokens):
+        start, kind, value = tokens[index]
+        if kind in token.String and kind is not token.String.Affix:
+            quote = next((q for q in ('"""', "'''", '"', "'") if value.startswith(q)), None)
+            if quote is not None and len(value) >= 2 * len(quote) and value.endswith(quote):  # one token
+                literals.append((start, start + len(quote), start + len(value) - len(quote)))
+                index += 1
+                continue
+            if quote is not None and quote == value:  # opening quote; the literal's pieces follow, up to the same quote
+                close = next((j for j in range(index + 1, len(tokens))
+                              if tokens[j][1] in token.String and tokens[j][2] == value), len(tokens) - 1)
+                literals.append((start, start + len(quote), tokens[close][0]))
+                index = close + 1
+                continue
+        if kind in token.Text or kind in token.Comment or kind is token.String.Affix:
+            index += 1  # layout, comments and affixes (f, r, b) go; they do not end a string
+            continue
+        _string(code, literals, base, out)
+        literals = []
+        if kind in PYTHON_NAMES:
+            out.emit("V", base + start, base + start + len(value))
+        elif kind in token.Name.Function:
+            out.emit("F", base + start, base + start + len(value))
+        elif kind in token.Name.Class:
+            out.emit("O", base + start, base + start + len(value))
+        elif kind in token.String:  # a piece of a string the lexer did not open with a quote
+            out.emit("S", base + start, base + start + len(value))
+        else:
+            out.keep(value, base + start)
+        index += 1
+    _string(code, literals, base, out)
+
+
+def _string(code: str, literals: list[tuple[int, int, int]], base: int, out: _Builder) -> None:
+    """One string, written as ``literals`` side by side (Python joins them): its SQL tokenised, if it
+    starts as SQL does, anything else one ``S``."""
+    if not literals:
+        return
+    whole, end = literals[0][0], literals[-1][2]
+    out.emit('"', base + whole, base + literals[0][1])
+    if SQL_STATEMENT.match(code[literals[0][1]:literals[0][2]]):
+        for _, inside, stop in literals:
+            _sql(code[inside:stop] + " ", base + inside, out)
+    elif any(inside < stop for _, inside, stop in literals):
+        out.emit("S", base + literals[0][1], base + end)
+    out.emit('"', base + end, base + end + 1)
+
+
+def _sql(code: str, base: int, out: _Builder) -> None:
+    for start, kind, value in _SQL.get_tokens_unprocessed(code):
+        if kind in token.Text or kind in token.Comment:
+            continue
+        if kind in token.Keyword:
+            out.emit(value.upper(), base + start, base + start + len(value))
+        elif kind in token.Name:
+            out.emit(value.lower(), base + start, base + start + len(value))
+        else:
+            out.keep(value, base + start)
+
+
+# -- fingerprints and pairs ------------------------------------------------------------------------------
+
+def _hashes(normalised: Normalised) -> set[int]:
+    return set(get_document_fingerprints(normalised.text, K, WINDOW)[0])
+
+
+def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
+    """copydetect's fingerprint of the normalised answer, without the ``excluded`` passages.
+
+    copydetect drops boilerplate hashes by index with ``numpy.intersect1d(assume_unique=True)``, which
+    keeps a boilerplate passage that occurs twice in an answer (window 1 keeps duplicates); what it
+    leaves is removed here too, and the answer's size counted again without it.
+    """
+    boilerplate = np.array(sorted(excluded), dtype=np.int64)
+    fingerprint = CodeFingerprint("answer.py", K, WINDOW, boilerplate=boilerplate, filter=False,
+                                  fp=io.StringIO(normalised.text))
+    left = fingerprint.hashes & excluded
+    if left:
+        fingerprint.hashes -= left
+        for value in left:
+            fingerprint.hash_idx.pop(value, None)
+        fingerprint.token_coverage = get_token_coverage(fingerprint.hash_idx, K, len(normalised.text))
+    return fingerprint
+
+
+def _spans(normalised: Normalised, slices: np.ndarray) -> list[tuple[int, int]]:
+    if len(slices) == 0 or len(slices[0]) == 0:
+        return []
+    return [normalised.original_span(int(s), int(e)) for s, e in zip(slices[0], slices[1], strict=True)]
+
+
+def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[str],
+                  shown: int = PAIRS_SHOWN) -> ChallengeSimilarity:
+    """The ``shown`` most alike pairs of learners' answers to one challenge, best first.
+
+    ``answers``: each learner's answer cells; ``starter``: the code cells they were given.
+    """
+    texts: dict[str, str] = {}
+    normalised: dict[str, Normalised] = {}
+    for student, cells in sorted(answers.items()):
+        texts[student], normalised[student] = normalise(cells)
+    starter_hashes = _hashes(normalise(starter)[1])
+    hashes = {student: _hashes(n) - starter_hashes for student, n in normalised.items()}
+    writers = Counter(value for found in hashes.values() for value in found)
+    limit = max(COMMON_FLOOR, COMMON_SHARE * len(hashes))
+    common = {value for value, count in writers.items() if count > limit}
+    excluded = starter_hashes | common
+    # Only pairs sharing a passage that counts are compared (most of a large class's pairs share none).
+    holders: dict[int, list[str]] = defaultdict(list)
+    for student, found in hashes.items():
+        for value in found - common:
+            holders[value].append(student)
+    candidates = {pair for members in holders.values() for pair in itertools.combinations(sorted(members), 2)}
+    fingerprints = {student: _fingerprint(normalised[student], excluded)
+                    for student in sorted({s for pair in candidates for s in pair})}
+    pairs: list[SimilarPair] = []
+    for first, second in sorted(candidates):
+        overlap, shares, slices = compare_files(fingerprints[first], fingerprints[second])
+        if overlap == 0:
+            continue
+        share_pair = (min(float(shares[0]), 1.0), min(float(shares[1]), 1.0))
+        pairs.append(SimilarPair(notebook, (first, second), sum(share_pair) / 2, share_pair,
+                                 (texts[first], texts[second]),
+                                 (_spans(normalised[first], slices[0]), _spans(normalised[second], slices[1]))))
+    pairs.sort(key=lambda p: (-p.score, p.students))
+    return ChallengeSimilarity(notebook, len(answers), pairs[:shown])
+
+
+# -- reading the notebooks ----------------------------------------------------------------------------------
+
+def _code_cells(notebook: dict) -> Iterator[tuple[dict, str]]:
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            yield cell, "".join(str(line) for line in source) if isinstance(source, list) else str(source)
+
+
+def starter_cells(challenge: ChallengeNotebook) -> list[str]:
+    """The code a learner was given: the released notebook's code cells, or for an nbgrader source
+    without a release here (``--source``), its cells that are not the learner's to write."""
+    if challenge.release.is_file():
+        return [text for _, text in _code_cells(json.loads(challenge.release.read_text(encoding="utf-8")))]
+    source = json.loads(challenge.source.read_text(encoding="utf-8"))
+    return [text for cell, text in _code_cells(source) if not nbgrader_meta(cell).get("solution")]
+
+
+def answer_cells(challenge: ChallengeNotebook, submitted: Path) -> list[str]:
+    """A learner's answer cells: the code cells of their notebook that are not the source's locked
+    cells (set-up, checks) nor the self-check call. An unreadable notebook has none."""
+    try:
+        notebook = read_submission(submitted)
+    except UnreadableNotebook:
+        return []
+    locked = _locked_ids(challenge.source)
+    return [text for cell, text in _code_cells(notebook)
+            if nbgrader_meta(cell).get("grade_id") not in locked and SELF_CHECK_MARKER not in text and text.strip()]
+
+
+@functools.lru_cache(maxsize=64)
+def _locked_ids(source_path: Path) -> frozenset[str]:
+    """The ids of a source notebook's locked cells (set-up, checks), read once per run."""
+    source = json.loads(source_path.read_text(encoding="utf-8"))
+    return frozenset(str(nbgrader_meta(cell)["grade_id"]) for cell, _ in _code_cells(source)
+                     if nbgrader_meta(cell).get("grade_id")
+                     and (nbgrader_meta(cell).get("locked") or nbgrader_meta(cell).get("grade")))
+
+
+def class_similarity(submissions: Iterable[tuple[str, ChallengeNotebook, Path]],
+                     shown: int = PAIRS_SHOWN) -> list[ChallengeSimilarity]:
+    """Each challenge's most alike pairs, from ``(student, challenge, submitted notebook)``."""
+    by_challenge: dict[ChallengeNotebook, dict[str, list[str]]] = defaultdict(dict)
+    for student, challenge, path in submissions:
+        by_challenge[challenge][student] = answer_cells(challenge, path)
+    return [similar_pairs(f"{c.assignment}/{c.notebook}", answers, starter_cells(c), shown)
+            for c, answers in sorted(by_challenge.items(), key=lambda item: (item[0].assignment, item[0].notebook))]
+
