@@ -2,7 +2,9 @@
 
 Three learners: one with every core notebook right, one whose beginner answer misses the inclusive
 bounds (and who handed in nothing else), one with two flawed answers. What the report says about
-each check is compared with checks.csv, and the wide CSV with grades.csv.
+each check is compared with checks.csv, and the wide CSV with grades.csv. The three beginner answers
+are variants of one answer: its "Similar answers" section lists their pairs, and turning it off
+changes no grade.
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ CLASS = [
 ]
 
 
+LIMITS = Limits(cell_timeout_s=5, call_timeout_s=5, submission_timeout_s=90)
+
+
 @pytest.fixture(scope="module")
 def graded(course_database, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("class")
     for case in CLASS:
         case.write(root / "submitted")
-    limits = Limits(cell_timeout_s=5, call_timeout_s=5, submission_timeout_s=90)
-    grade_folder(root / "submitted", root / "out", jobs=2, limits=limits, progress=False)
+    grade_folder(root / "submitted", root / "out", jobs=2, limits=LIMITS, progress=False)
     return root / "out"
 
 
@@ -97,3 +101,24 @@ def test_report_shows_each_checks_failure_share_and_stands_alone(graded: Path) -
                   if row["student_id"] == "bo" and float(row["points"]) < float(row["max_points"])
                   and row["message"] != "not submitted"]
     assert bo_reasons and all(html.escape(r) in page for r in bo_reasons)
+
+
+@pytest.mark.slow
+def test_similar_answers_are_listed_and_change_no_grade(graded: Path) -> None:
+    report = ReportPage()
+    report.feed((graded / "report.html").read_text(encoding="utf-8"))
+    # ana, bo and cy each handed in a variant of one beginner answer; only ana and cy the intermediate one.
+    pairs = [key for key in report.pairs if key.startswith("core/beginner::")]
+    assert pairs and all(set(key.split("::")[1:]) <= {"ana", "bo", "cy"} for key in pairs)
+    assert report.marks >= 2 * len(report.pairs)
+    assert "core/intermediate::ana::cy" in report.pairs
+    grades = (graded / "grades.csv").read_bytes()
+    wide = (graded / "grades-wide.csv").read_bytes()
+    for similarity in (False, True):  # off, then on again: nothing graded again, the report rewritten
+        summary = grade_folder(graded.parent / "submitted", graded, jobs=2, limits=LIMITS, progress=False,
+                               similarity=similarity)
+        assert summary.graded_now == 0 and summary.outputs_written
+        assert (graded / "grades.csv").read_bytes() == grades
+        assert (graded / "grades-wide.csv").read_bytes() == wide
+        page = (graded / "report.html").read_text(encoding="utf-8")
+        assert ("Similar answers" in page) is similarity
