@@ -17,11 +17,11 @@ from pglab.errors import PglabError
 from pglab.settings import PROJECT_ROOT
 
 EXCLUDED_TOP = {"solutions", "grader", "tests", "scripts", ".ci", ".git", ".github"}
-# The grading benchmarks grade generated submissions from the test corpus, and the mutation run
-# mutates the reference answers of solutions/ and grader/: none has anything to work on in a
-# bundle. README.md is replaced.
-EXCLUDED_FILES = {"benchmarks/grading.py", "benchmarks/classroom_grading.py", "benchmarks/mutation.py",
-                  "docs/instructor-guide.md", "README.md"}
+# The grading benchmarks grade generated submissions from the test corpus, the similarity benchmark
+# makes a class's answers from solutions/, and the mutation run mutates the reference answers of
+# solutions/ and grader/: none has anything to work on in a bundle. README.md is replaced.
+EXCLUDED_FILES = {"benchmarks/grading.py", "benchmarks/classroom_grading.py", "benchmarks/similarity.py",
+                  "benchmarks/mutation.py", "docs/instructor-guide.md", "README.md"}
 LEARNER_README = Path("docs") / "learner-guide.md"
 # Spelled in pieces so that this file does not trip its own scan.
 FORBIDDEN_MARKERS = ("BEGIN " + "HIDDEN TESTS", "### BEGIN " + "SOLUTION")

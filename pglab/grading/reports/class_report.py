@@ -48,7 +48,7 @@ td, th { border-bottom: 1px solid #ddd; padding: 5px 6px; text-align: left; vert
 td.num, th.num { text-align: right; white-space: nowrap; }
 .bad { color: #b3261e; font-weight: 600; } .ok { color: #137333; }
 details.pair { margin: 0.6em 0; } details.pair summary { cursor: pointer; }
-.side { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; margin-top: 0.4em; }
+.side { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px; margin-top: 0.4em; }
 .side pre { margin: 0; padding: 6px; background: #f6f8fa; font-size: 0.8em; overflow-x: auto; white-space: pre; }
 .side mark { background: #ffd666; }
 """
@@ -267,8 +267,11 @@ def _similarity_section(challenges: list[ChallengeSimilarity]) -> list[str]:
              "<code>pglab grade --no-similarity</code> leaves this section out.</p>"]
     for challenge in challenges:
         parts.append(f"<h3>{html.escape(challenge.notebook)}</h3>")
+        if challenge.compared < 2:
+            parts.append(f"<p class='meta'>{challenge.compared} answer(s) handed in: nothing to compare.</p>")
+            continue
         if not challenge.pairs:
-            parts.append(f"<p class='meta'>{challenge.compared} answer(s) compared: no two share a passage "
+            parts.append(f"<p class='meta'>{challenge.compared} answers compared: no two share a passage "
                          "beyond the starter code and what many learners wrote.</p>")
             continue
         parts.append(f"<p class='meta'>{challenge.compared} answer(s) compared; the {len(challenge.pairs)} most "

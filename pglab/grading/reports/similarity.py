@@ -49,6 +49,7 @@ WINDOW = 1  # winnow window 1: every k-gram's hash is kept (answers are short; n
 COMMON_SHARE = 0.10  # a passage more than this share of the class wrote is not a sign of copying
 COMMON_FLOOR = 2  # ... but a passage two learners share is always counted
 PAIRS_SHOWN = 5  # per challenge, in report.html
+MEASURED_PER_SHOWN = 4  # pairs measured exactly (copydetect's compare_files) per pair shown
 QUOTES = frozenset({'"', "'", '"""', "'''"})
 SQL_STATEMENT = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop|copy|truncate|explain)\b",
                            re.IGNORECASE)
@@ -116,19 +117,34 @@ class _Builder:
                           np.array(self.ends, dtype=np.int64))
 
 
-def normalise(cells: list[str]) -> tuple[str, Normalised]:
-    """The answer's cells joined (as shown in the report), and that text normalised for comparing."""
-    text = "\n\n".join(cells)
-    builder = _Builder()
+def normalise(cells: list[str], cache: dict[str, Normalised] | None = None) -> tuple[str, Normalised]:
+    """The answer's cells joined (as shown in the report), and that text normalised for comparing.
+
+    ``cache``: cells already normalised in this run (most learners leave the given cells as they were)."""
+    cache = {} if cache is None else cache
+    texts, starts, ends = [], [], []
     offset = 0
     for cell in cells:
-        if cell.lstrip().startswith("%%sql"):
-            body = cell.index("%%sql") + len("%%sql")
-            _sql(cell[body:], offset + body, builder)
-        else:
-            _python(cell, offset, builder)
+        one = cache.get(cell)
+        if one is None:
+            one = cache[cell] = _normalised_cell(cell)
+        texts.append(one.text)
+        starts.append(one.starts + offset)
+        ends.append(one.ends + offset)
         offset += len(cell) + 2
-    return text, builder.build()
+    empty = np.array([], dtype=np.int64)
+    return "\n\n".join(cells), Normalised("".join(texts), np.concatenate(starts) if starts else empty,
+                                            np.concatenate(ends) if ends else empty)
+
+
+def _normalised_cell(cell: str) -> Normalised:
+    builder = _Builder()
+    if cell.lstrip().startswith("%%sql"):
+        body = cell.index("%%sql") + len("%%sql")
+        _sql(cell[body:], body, builder)
+    else:
+        _python(cell, 0, builder)
+    return builder.build()
 
 
 def _python(code: str, base: int, out: _Builder) -> None:
@@ -226,6 +242,11 @@ def _spans(normalised: Normalised, slices: np.ndarray) -> list[tuple[int, int]]:
     return [normalised.original_span(int(s), int(e)) for s, e in zip(slices[0], slices[1], strict=True)]
 
 
+def _estimate(first: set[int], second: set[int]) -> float:
+    shared = len(first & second)
+    return (shared / len(first) + shared / len(second)) / 2 if shared else 0.0
+
+
 def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[str],
                   shown: int = PAIRS_SHOWN) -> ChallengeSimilarity:
     """The ``shown`` most alike pairs of learners' answers to one challenge, best first.
@@ -234,9 +255,10 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
     """
     texts: dict[str, str] = {}
     normalised: dict[str, Normalised] = {}
+    cache: dict[str, Normalised] = {}
     for student, cells in sorted(answers.items()):
-        texts[student], normalised[student] = normalise(cells)
-    starter_hashes = _hashes(normalise(starter)[1])
+        texts[student], normalised[student] = normalise(cells, cache)
+    starter_hashes = _hashes(normalise(starter, cache)[1])
     hashes = {student: _hashes(n) - starter_hashes for student, n in normalised.items()}
     writers = Counter(value for found in hashes.values() for value in found)
     limit = max(COMMON_FLOOR, COMMON_SHARE * len(hashes))
@@ -248,10 +270,15 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
         for value in found - common:
             holders[value].append(student)
     candidates = {pair for members in holders.values() for pair in itertools.combinations(sorted(members), 2)}
+    # In a large class most pairs share some passage: each is estimated from its fingerprints first
+    # (the shares of distinct passages), and only the most alike are measured, located and shown.
+    counted = {student: found - common for student, found in hashes.items()}
+    estimate = {(a, b): _estimate(counted[a], counted[b]) for a, b in candidates}
+    measured = sorted(candidates, key=lambda pair: (-estimate[pair], pair))[:max(MEASURED_PER_SHOWN * shown, 20)]
     fingerprints = {student: _fingerprint(normalised[student], excluded)
-                    for student in sorted({s for pair in candidates for s in pair})}
+                    for student in sorted({s for pair in measured for s in pair})}
     pairs: list[SimilarPair] = []
-    for first, second in sorted(candidates):
+    for first, second in measured:
         overlap, shares, slices = compare_files(fingerprints[first], fingerprints[second])
         if overlap == 0:
             continue
