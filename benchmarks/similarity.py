@@ -43,25 +43,31 @@ def reference_answer(challenge: ChallengeNotebook) -> tuple[str, list[str]]:
     raise SystemExit(f"{challenge.source} has no answer cell")
 
 
-def variant(line: str, number: int) -> str:
+def variant(line: str, number: int, in_string: bool) -> str:
     """The line with its names changed in one of ``VARIANTS`` ways (layout kept)."""
-    return re.sub(r"\b([a-z_][a-z0-9_]*)\b", lambda m: f"{m.group(1)}{number}"
-                  if m.group(1) not in {"def", "return", "with", "as", "for", "in", "if", "else", "import",
-                                        "from", "try", "except", "raise", "not", "and", "or", "None"} else m.group(1),
-                  line) + f"  # v{number}"
+    renamed = re.sub(r"\b([a-z_][a-z0-9_]*)\b", lambda m: f"{m.group(1)}{number}"
+                     if m.group(1) not in {"def", "return", "with", "as", "for", "in", "if", "else", "import",
+                                           "from", "try", "except", "raise", "not", "and", "or", "None"}
+                     else m.group(1), line)
+    return renamed if in_string else f"{renamed}  # v{number}"
 
 
 def answer(lines: list[str], rng: random.Random, learner: int) -> str:
     written = []
+    in_string = False  # inside a triple-quoted string (a query): changes stay SQL
     for index, line in enumerate(lines):
+        opens = line.count('"""') % 2 == 1
         roll = rng.random()
-        if roll < 0.4 or not line.strip():
+        if roll < 0.4 or not line.strip() or opens:
             written.append(line)
         elif roll < 0.8:
-            written.append(variant(line, rng.randrange(VARIANTS)))
+            written.append(variant(line, rng.randrange(VARIANTS), in_string))
         else:
             indent = line[:len(line) - len(line.lstrip())]
-            written.append(f"{indent}own_{learner}_{index} = {rng.randrange(10**6)} * {rng.randrange(10**6)}")
+            own = f"own_{learner}_{index}"
+            written.append(f"{indent}AND {own} = {rng.randrange(10**6)}" if in_string
+                           else f"{indent}{own} = {rng.randrange(10**6)} * {rng.randrange(10**6)}")
+        in_string ^= opens
     return "\n".join(written) + "\n"
 
 

@@ -51,8 +51,10 @@ COMMON_FLOOR = 2  # ... but a passage two learners share is always counted
 PAIRS_SHOWN = 5  # per challenge, in report.html
 MEASURED_PER_SHOWN = 4  # pairs measured exactly (copydetect's compare_files) per pair shown
 QUOTES = frozenset({'"', "'", '"""', "'''"})
-SQL_STATEMENT = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop|copy|truncate|explain)\b",
-                           re.IGNORECASE)
+# A string holding a statement (anywhere in it: a learner's string may start with a comment or a fragment)
+SQL_STATEMENT = re.compile(r"\b(select\b.*\bfrom|insert\s+into|update\b.*\bset|delete\s+from|with\b.*\bas\s*\(|"
+                           r"(create|alter|drop)\s+(table|index|view|function)|copy\b.*\b(from|to)|truncate)\b",
+                           re.IGNORECASE | re.DOTALL)
 PYTHON_NAMES = {token.Name, token.Name.Variable, token.Name.Attribute}  # as copydetect's filter_code
 _PYTHON = PythonLexer()
 _SQL = PostgresLexer()
@@ -78,6 +80,7 @@ class SimilarPair:
     notebook: str  # "assignment/notebook"
     students: tuple[str, str]
     score: float  # mean of the two shares
+    shared_size: int  # normalised characters of the first answer found in the second (ties: more first)
     shares: tuple[float, float]  # of each learner's own answer, the part the other also wrote
     answers: tuple[str, str]  # each learner's answer cells, as written
     shared: tuple[list[tuple[int, int]], list[tuple[int, int]]]  # spans of each answer found in the other
@@ -186,12 +189,12 @@ def _python(code: str, base: int, out: _Builder) -> None:
 
 def _string(code: str, literals: list[tuple[int, int, int]], base: int, out: _Builder) -> None:
     """One string, written as ``literals`` side by side (Python joins them): its SQL tokenised, if it
-    starts as SQL does, anything else one ``S``."""
+    holds a statement, anything else one ``S``."""
     if not literals:
         return
     whole, end = literals[0][0], literals[-1][2]
     out.emit('"', base + whole, base + literals[0][1])
-    if SQL_STATEMENT.match(code[literals[0][1]:literals[0][2]]):
+    if SQL_STATEMENT.search(" ".join(code[inside:stop] for _, inside, stop in literals)):
         for _, inside, stop in literals:
             _sql(code[inside:stop] + " ", base + inside, out)
     elif any(inside < stop for _, inside, stop in literals):
@@ -242,9 +245,10 @@ def _spans(normalised: Normalised, slices: np.ndarray) -> list[tuple[int, int]]:
     return [normalised.original_span(int(s), int(e)) for s, e in zip(slices[0], slices[1], strict=True)]
 
 
-def _estimate(first: set[int], second: set[int]) -> float:
+def _estimate(first: set[int], second: set[int]) -> tuple[float, int]:
+    """A pair's score from its distinct passages (and how many it shares), before it is measured."""
     shared = len(first & second)
-    return (shared / len(first) + shared / len(second)) / 2 if shared else 0.0
+    return ((shared / len(first) + shared / len(second)) / 2 if shared else 0.0), shared
 
 
 def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[str],
@@ -274,7 +278,8 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
     # (the shares of distinct passages), and only the most alike are measured, located and shown.
     counted = {student: found - common for student, found in hashes.items()}
     estimate = {(a, b): _estimate(counted[a], counted[b]) for a, b in candidates}
-    measured = sorted(candidates, key=lambda pair: (-estimate[pair], pair))[:max(MEASURED_PER_SHOWN * shown, 20)]
+    ranked = sorted(candidates, key=lambda pair: (-estimate[pair][0], -estimate[pair][1], pair))
+    measured = ranked[:max(MEASURED_PER_SHOWN * shown, 20)]
     fingerprints = {student: _fingerprint(normalised[student], excluded)
                     for student in sorted({s for pair in measured for s in pair})}
     pairs: list[SimilarPair] = []
@@ -283,10 +288,10 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
         if overlap == 0:
             continue
         share_pair = (min(float(shares[0]), 1.0), min(float(shares[1]), 1.0))
-        pairs.append(SimilarPair(notebook, (first, second), sum(share_pair) / 2, share_pair,
+        pairs.append(SimilarPair(notebook, (first, second), sum(share_pair) / 2, int(overlap), share_pair,
                                  (texts[first], texts[second]),
                                  (_spans(normalised[first], slices[0]), _spans(normalised[second], slices[1]))))
-    pairs.sort(key=lambda p: (-p.score, p.students))
+    pairs.sort(key=lambda p: (-round(p.score, 2), -p.shared_size, p.students))
     return ChallengeSimilarity(notebook, len(answers), pairs[:shown])
 
 
