@@ -3,9 +3,9 @@
 Copying is the first thing an instructor asks about after grades. This ranks, for each challenge,
 the pairs of learners whose answer cells share the most code, with copydetect's winnowing
 fingerprints (MOSS's method: hashes of every run of ``K`` normalised characters; copydetect's
-``CodeFingerprint``, ``compare_files`` and ``get_copied_slices``), never a home-made diff. It only
-points at pairs for a person to read: it never changes a grade, and ``pglab grade --no-similarity``
-leaves it out.
+``CodeFingerprint`` and ``compare_files``, which also locates the shared passages), never a home-made
+diff. It only points at pairs for a person to read: it never changes a grade, and ``pglab grade
+--no-similarity`` leaves it out.
 
 What is compared is normalised first, here rather than by copydetect's own filter, because an
 answer here is Python with SQL inside its strings:
@@ -21,6 +21,10 @@ given (the released notebook's code cells), and passages more than ``COMMON_SHAR
 wrote (but at least three learners): the one obvious correct query many learners find on their own
 is not a sign of copying. Each pair's score is the mean of the two learners' shares of their own
 answer (after those exclusions) that the other's answer also has.
+
+Only pairs that share a counted passage are candidates; in a large class that is most pairs, so each is
+first estimated from its distinct fingerprints and only the ``MEASURED_PER_SHOWN`` times ``PAIRS_SHOWN``
+most alike are measured (``benchmarks/similarity.py``: about 4 ms per answer, linear in the class).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ COMMON_SHARE = 0.10  # a passage more than this share of the class wrote is not 
 COMMON_FLOOR = 2  # ... but a passage two learners share is always counted
 PAIRS_SHOWN = 5  # per challenge, in report.html
 MEASURED_PER_SHOWN = 4  # pairs measured exactly (copydetect's compare_files) per pair shown
-QUOTES = frozenset({'"', "'", '"""', "'''"})
+QUOTES = ('"""', "'''", '"', "'")  # longest first: what a string literal opens with
 # A string holding a statement (anywhere in it: a learner's string may start with a comment or a fragment)
 SQL_STATEMENT = re.compile(r"\b(select\b.*\bfrom|insert\s+into|update\b.*\bset|delete\s+from|with\b.*\bas\s*\(|"
                            r"(create|alter|drop)\s+(table|index|view|function)|copy\b.*\b(from|to)|truncate)\b",
@@ -157,7 +161,7 @@ def _python(code: str, base: int, out: _Builder) -> None:
     while index < len(tokens):
         start, kind, value = tokens[index]
         if kind in token.String and kind is not token.String.Affix:
-            quote = next((q for q in ('"""', "'''", '"', "'") if value.startswith(q)), None)
+            quote = next((q for q in QUOTES if value.startswith(q)), None)
             if quote is not None and len(value) >= 2 * len(quote) and value.endswith(quote):  # one token
                 literals.append((start, start + len(quote), start + len(value) - len(quote)))
                 index += 1
