@@ -7,6 +7,7 @@ notebook, the answer cells from the submission.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pglab.grading.course_layout import assignments
@@ -147,3 +148,16 @@ def test_the_report_shows_the_pairs_side_by_side_or_leaves_the_section_out(tmp_p
     assert report.marks >= 2 and not report.external
     assert "<mark>" in page and "cur.execute(&quot;&quot;&quot;SELECT" in page  # each learner's own text, escaped
     assert "Similar answers" not in render_report(results, None)
+
+
+def test_a_copied_passage_written_twice_is_marked_both_times() -> None:
+    query = 'rows = cur.execute("SELECT name FROM categories WHERE parent_id IS NULL ORDER BY name").fetchall()'
+    ana = f"def roots(cur):\n    {query}\n    return rows\n\n\ndef again(cur):\n    {query}\n    return len(rows)\n"
+    bo = ana.replace("cur", "c").replace("rows", "found")
+    # Some starter code: copydetect's own boilerplate removal would drop the first occurrence.
+    starter = "def given(connection, limit):\n    return connection.execute('SELECT 1').fetchall()[:limit]\n"
+    challenge = similar_pairs("core/beginner", {"ana": [ana], "bo": [bo]}, [starter])
+    (pair,) = challenge.pairs
+    for text, spans in zip(pair.answers, pair.shared, strict=True):
+        at = [m.start() for m in re.finditer("parent_id IS NULL", text)]
+        assert len(at) == 2 and all(any(s <= a < e for s, e in spans) for a in at), spans

@@ -16,7 +16,7 @@ answer here is Python with SQL inside its strings:
   one ``S`` as copydetect does with every string: the query is most of an answer's substance.
   Other strings are ``S``. A ``%%sql`` cell is SQL throughout.
 
-Two kinds of passage never count (copydetect's ``boilerplate``): the starter code the learners were
+Two kinds of passage never count (copydetect's boilerplate): the starter code the learners were
 given (the released notebook's code cells), and passages more than ``COMMON_SHARE`` of the class
 wrote (but at least three learners): the one obvious correct query many learners find on their own
 is not a sign of copying. Each pair's score is the mean of the two learners' shares of their own
@@ -227,18 +227,17 @@ def _hashes(normalised: Normalised) -> set[int]:
 def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
     """copydetect's fingerprint of the normalised answer, without the ``excluded`` passages.
 
-    copydetect drops boilerplate hashes by index with ``numpy.intersect1d(assume_unique=True)``, which
-    keeps a boilerplate passage that occurs twice in an answer (window 1 keeps duplicates); what it
-    leaves is removed here too, and the answer's size counted again without it.
+    They are removed here rather than by copydetect's ``boilerplate`` argument: with window 1 it
+    matches hashes with ``numpy.intersect1d(assume_unique=True)``, and so also drops all but the last
+    occurrence of any passage an answer repeats, boilerplate or not (tried: ``abcdeXabcdeY`` with an
+    unrelated boilerplate keeps only the second ``abcde``), which would leave copied lines unmarked.
     """
-    boilerplate = np.array(sorted(excluded), dtype=np.int64)
-    fingerprint = CodeFingerprint("answer.py", K, WINDOW, boilerplate=boilerplate, filter=False,
-                                  fp=io.StringIO(normalised.text))
-    left = fingerprint.hashes & excluded
-    if left:
-        fingerprint.hashes -= left
-        for value in left:
-            fingerprint.hash_idx.pop(value, None)
+    fingerprint = CodeFingerprint("answer.py", K, WINDOW, filter=False, fp=io.StringIO(normalised.text))
+    dropped = fingerprint.hashes & excluded
+    if dropped:
+        fingerprint.hashes -= dropped
+        for value in dropped:
+            del fingerprint.hash_idx[value]
         fingerprint.token_coverage = get_token_coverage(fingerprint.hash_idx, K, len(normalised.text))
     return fingerprint
 
