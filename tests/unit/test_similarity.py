@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
+
 from pglab.grading.course_layout import assignments
 from pglab.grading.reports.class_report import class_results, render_report
 from pglab.grading.reports.rows import GradeRow
-from pglab.grading.reports.similarity import answer_cells, class_similarity, normalise, similar_pairs
+from pglab.grading.reports.similarity import (
+    answer_cells,
+    class_similarity,
+    normalise,
+    similar_pairs,
+    starter_cells,
+)
 from tests.corpus.case import Case
 from tests.support.report_page import ReportPage
 
@@ -161,3 +169,17 @@ def test_a_copied_passage_written_twice_is_marked_both_times() -> None:
     for text, spans in zip(pair.answers, pair.shared, strict=True):
         at = [m.start() for m in re.finditer("parent_id IS NULL", text)]
         assert len(at) == 2 and all(any(s <= a < e for s, e in spans) for a in at), spans
+
+
+def test_an_nbgrader_source_of_another_course_gives_what_nbgrader_releases_as_starter(tmp_path: Path) -> None:
+    answer = nbformat.v4.new_code_cell(
+        "def squares(n):\n    ### BEGIN SOLUTION\n    return [i * i for i in range(n)]\n    ### END SOLUTION\n",
+        metadata={"nbgrader": {"grade_id": "squares", "solution": True, "grade": False, "locked": False,
+                               "schema_version": 3}})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import math"), answer])
+    (tmp_path / "ps1").mkdir()
+    nbformat.write(notebook, tmp_path / "ps1" / "problem1.ipynb")
+    (challenge,) = assignments(tmp_path)["ps1"]
+    given = "\n".join(starter_cells(challenge))
+    assert "import math" in given and "def squares(n):" in given and "raise NotImplementedError()" in given
+    assert "range(n)" not in given

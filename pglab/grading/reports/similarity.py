@@ -45,7 +45,8 @@ from copydetect.utils import get_document_fingerprints, get_token_coverage
 from pygments import token
 from pygments.lexers import PostgresLexer, PythonLexer
 
-from pglab.grading.course_layout import ChallengeNotebook
+from pglab.grading.course_layout import SOURCE, ChallengeNotebook
+from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
 
 K = 25  # normalised characters per fingerprint: about one short line of code
@@ -308,12 +309,14 @@ def _code_cells(notebook: dict) -> Iterator[tuple[dict, str]]:
 
 
 def starter_cells(challenge: ChallengeNotebook) -> list[str]:
-    """The code a learner was given: the released notebook's code cells, or for an nbgrader source
-    without a release here (``--source``), its cells that are not the learner's to write."""
-    if challenge.release.is_file():
-        return [text for _, text in _code_cells(json.loads(challenge.release.read_text(encoding="utf-8")))]
-    source = json.loads(challenge.source.read_text(encoding="utf-8"))
-    return [text for cell, text in _code_cells(source) if not nbgrader_meta(cell).get("solution")]
+    """The code a learner was given: the released notebook's code cells; for an nbgrader source of
+    another course (``--source``), those of the notebook nbgrader releases from it (solutions cleared
+    to the course's code stubs)."""
+    if challenge.source_root == SOURCE and challenge.release.is_file():  # the course's own challenge
+        released = json.loads(challenge.release.read_text(encoding="utf-8"))
+    else:
+        released = release_source(challenge.source, challenge.nbgrader)
+    return [text for _, text in _code_cells(released)]
 
 
 def answer_cells(challenge: ChallengeNotebook, submitted: Path) -> list[str]:
