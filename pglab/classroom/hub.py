@@ -15,11 +15,12 @@ import importlib.util
 import os
 import shutil
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
 from pglab.classroom.hub_hooks import DEFAULT_EXCHANGE
+from pglab.classroom.hub_shutdown import run_until_stopped
+from pglab.classroom.private_homes import readable_instructor_clones
 from pglab.db.server import free_port
 from pglab.errors import HubError
 from pglab.settings import PROJECT_ROOT, load_settings, mask_password
@@ -122,8 +123,9 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
     if protected:
         print(f"{', '.join(INSTRUCTOR_ONLY)} are now readable by the group {instructors_group()} only "
               f"({protected} paths changed)", flush=True)
-    print(f"JupyterHub for the course on port {port} (Ctrl-C stops it and every learner's server)", flush=True)
-    try:
-        return subprocess.call(command, cwd=state, env=env)
-    except KeyboardInterrupt:
-        return 0
+    for name, clone in readable_instructor_clones(instructors_group()):
+        print(f"warning: {name}'s course clone {clone} can be read by every learner (solutions, hidden checks): "
+              f"run `chmod 700 {clone.parent}` (the hub does it when {name} next logs in)", flush=True)
+    print(f"JupyterHub for the course on port {port} (Ctrl-C or SIGTERM stops it and every learner's server)",
+          flush=True)
+    return run_until_stopped(command, cwd=state, env=env)
