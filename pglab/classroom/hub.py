@@ -96,9 +96,10 @@ def admin_url() -> str:
 
 
 def prepare_exchange(root: Path) -> None:
-    """nbgrader's exchange: every learner writes into it, so it is world-writable (nbgrader's own advice)."""
+    """nbgrader's exchange: every learner writes into it, so it is world-writable (nbgrader's own advice),
+    and sticky, like /tmp: nobody removes or renames a course folder they do not own."""
     root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o777)
+    root.chmod(0o1777)
 
 
 def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
