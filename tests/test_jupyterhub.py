@@ -8,7 +8,10 @@ a connection to the other learner's database refused, fetches the core assignmen
 Assignments panel, and submits it (alice with the beginner challenge answered, bob as released).
 The instructor releases and collects with nbgrader's own commands and grades with ``pglab grade``
 as their own unprivileged user, with the environment the hub gave their server, then opens the
-class's report.html from their JupyterLab.
+class's report.html from their JupyterLab. bob logs in with an e-mail-style name (his database gets a
+derived one); homes are private, and from bob's kernel nothing of alice's (home, fetched challenge,
+submission) nor the instructor's course clone can be read. Then `kill -TERM` of `pglab hub` leaves
+no hub, proxy or server behind, and the hub starts again on the same port.
 
 Everything started here is stopped at the end, failing or not: the hub (which stops the servers it
 spawned), then any process left under a test user's uid; the users and groups are deleted.
@@ -218,7 +221,7 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                 # Part 1 was copied into their home; its set-up cell connects to their own database.
                 open_notebook(page, base, "", "lesson", PART_1)
                 setup = run_cell(page, SETUP_CELL)
-                assert f"/{learner} (PostgreSQL" in setup and "products" in setup, setup
+                assert f"/{database_name(learner)} (PostgreSQL" in setup and "products" in setup, setup
                 shown = _replace_cell(page, SQL_CELL, "%sql SELECT current_database(), current_user")
                 assert re.search(rf"\b{database_name(learner)}\s+{database_name(learner)}\b", shown), shown
                 refused = _replace_cell(page, PYTHON_CELL, REFUSAL_PROBE.format(other=database_name(other)))

@@ -21,6 +21,7 @@ import psycopg2
 import pytest
 from nbclient import NotebookClient
 
+from pglab.classroom.learner_names import database_name
 from pglab.classroom.learners import (
     CLASSROOM_DATABASE,
     CONNECTION_LIMIT,
@@ -32,7 +33,6 @@ from pglab.classroom.learners import (
     remove_learners,
     reset_learner,
 )
-from pglab.classroom.learner_names import database_name
 from pglab.db.course_data import products_loaded
 from pglab.db.provision import CourseDatabase
 from pglab.db.server import PG_HBA, EmbeddedServer, free_port
@@ -140,7 +140,7 @@ def test_adding_again_changes_nothing_and_repairs_what_a_learner_changed(admin: 
     roles = query(admin, "SELECT count(*) FROM pg_roles")[0][0]
     # What a learner may do to their own account: a new password, their database opened to others.
     query(first, "ALTER ROLE t14_cat PASSWORD 'mine'; GRANT CONNECT ON DATABASE t14_cat TO PUBLIC")
-    again = add_learners(admin, ["t14_cat", "T14_Cat"])
+    again = add_learners(admin, ["t14_cat", "t14_cat"])
     assert len(again) == 1 and not again[0].added_now and again[0].url == first == learner_url(admin, "t14_cat")
     assert query(first, "SELECT x FROM mine") == [(42,)]  # the stored password works again; the work is kept
     assert query(admin, "SELECT has_database_privilege('pglab_learners', 't14_cat', 'CONNECT')") == [(False,)]

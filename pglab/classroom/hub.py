@@ -6,6 +6,8 @@ starting the hub it makes sure the class's PostgreSQL answers (the embedded serv
 ``/srv/nbgrader/exchange``) writable by everyone as nbgrader requires, and picks free ports for the
 hub's internal API and the proxy's API so several hubs (or test runs) can share a machine. The hub's
 own state (its sqlite database, cookie secret) lives in ``PGLAB_HUB_HOME`` (default ``.pglab/hub``).
+SIGTERM, SIGINT or SIGHUP stop JupyterHub, its proxy and every learner's server
+(:mod:`pglab.classroom.hub_shutdown`).
 """
 
 from __future__ import annotations
