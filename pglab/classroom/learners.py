@@ -137,9 +137,12 @@ def learner_url(admin_url: str, hub_name: str) -> str:
         raise missing
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT password, hub_name FROM learner_logins WHERE name = %s", (name,))
+            cur.execute("SELECT 1 FROM information_schema.columns "
+                        "WHERE table_name = 'learner_logins' AND column_name = 'hub_name'")
+            recorded = "hub_name" if cur.fetchone() else "NULL"  # NULL: an older pglab recorded no hub names
+            cur.execute(f"SELECT password, {recorded} FROM learner_logins WHERE name = %s", (name,))
             row = cur.fetchone()
-    except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedColumn):
+    except psycopg2.errors.UndefinedTable:
         row = None
     finally:
         conn.close()
@@ -198,7 +201,7 @@ def list_learners(admin_url: str) -> list[LearnerStatus]:
                 cur.execute("SELECT name, hub_name FROM learner_logins WHERE hub_name IS NOT NULL")
                 hub_names = dict(cur.fetchall())
         except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedColumn):
-            pass
+            pass  # nothing provisioned yet, or only by an older pglab: database names are all there is
         finally:
             classroom.close()
     conn = course_data.connect(admin_url)
