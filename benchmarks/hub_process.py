@@ -51,13 +51,16 @@ class RunningHub:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group (make, pglab, jupyter, kernels); SIGKILL what is left after 20 s."""
+    """SIGTERM the process group (make, pglab, jupyter, kernels); SIGKILL what is left after 60 s.
+
+    ``pglab hub`` takes up to its STOP_GRACE_S (40 s) to stop JupyterHub, the proxy and the servers,
+    which run in sessions of their own: killed early, it would leave them behind."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -130,7 +133,7 @@ def end_processes_of(users: list[str]) -> None:
 
 @contextmanager
 def running_hub(passwords: dict[str, str], admin_url: str, state: Path, env: dict[str, str],
-                keep_log: Path | None = None) -> Iterator[RunningHub]:
+                keep_log: Path | None = None, port: int | None = None) -> Iterator[RunningHub]:
     """``pglab hub`` on a free localhost port until its REST API answers; stopped (with its servers) after.
 
     ``env`` is the hub's environment (no database settings); the exchange is a fresh folder outside
@@ -140,7 +143,7 @@ def running_hub(passwords: dict[str, str], admin_url: str, state: Path, env: dic
     # `pglab hub` closes solutions/ and grader/ to all but the instructors: put this checkout back after.
     before = {path: (path.stat().st_gid, path.stat().st_mode) for top in INSTRUCTOR_ONLY
               for path in [PROJECT_ROOT / top, *(PROJECT_ROOT / top).rglob("*")] if not path.is_symlink()}
-    port = free_port()
+    port = port or free_port()
     env = dict(env, PGLAB_ADMIN_URL=admin_url, PGLAB_EXCHANGE=str(exchange), PGLAB_HUB_HOME=str(state))
     log = state / "hub.log"
     with log.open("w") as sink:

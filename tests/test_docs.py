@@ -59,8 +59,9 @@ NOT_RUN_HERE = {
     # The classroom guide: system accounts and a running hub (a real one, with users the test creates) ...
     **{command: ("tests/test_jupyterhub.py", "test_a_class_on_jupyterhub") for command in (
         "groupadd pglab-learners", "groupadd pglab-instructors",
-        "useradd --create-home --groups pglab-learners alice", "useradd --create-home --groups pglab-learners bob",
-        "useradd --create-home --groups pglab-instructors teacher", "chpasswd < class-passwords.txt",
+        "useradd --create-home -K HOME_MODE=0700 --groups pglab-learners alice",
+        "useradd --create-home -K HOME_MODE=0700 --groups pglab-learners bob",
+        "useradd --create-home -K HOME_MODE=0700 --groups pglab-instructors teacher", "chpasswd < class-passwords.txt",
         "pglab hub --port 8000")},
     # ... and a Kubernetes cluster (the values file is checked without one).
     **{command: ("tests/test_jupyterhub_kubernetes.py", "test_extra_config_installs_the_hook_the_local_hub_uses")

@@ -8,7 +8,10 @@ a connection to the other learner's database refused, fetches the core assignmen
 Assignments panel, and submits it (alice with the beginner challenge answered, bob as released).
 The instructor releases and collects with nbgrader's own commands and grades with ``pglab grade``
 as their own unprivileged user, with the environment the hub gave their server, then opens the
-class's report.html from their JupyterLab.
+class's report.html from their JupyterLab. bob logs in with an e-mail-style name (his database gets a
+derived one); homes are private, and from bob's kernel nothing of alice's (home, fetched challenge,
+submission) nor the instructor's course clone can be read. Then `kill -TERM` of `pglab hub` leaves
+no hub, proxy or server behind, and the hub starts again on the same port.
 
 Everything started here is stopped at the end, failing or not: the hub (which stops the servers it
 spawned), then any process left under a test user's uid; the users and groups are deleted.
@@ -16,21 +19,33 @@ spawned), then any process left under a test user's uid; the users and groups ar
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import pwd
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
-from benchmarks.hub_process import RunningHub, class_users, run_as_root, running_hub, server_environment, stop
+from benchmarks.hub_process import (
+    RunningHub,
+    class_users,
+    run_as_root,
+    running_hub,
+    server_environment,
+    server_process,
+    stop,
+)
+from pglab.classroom.learner_names import database_name
 from pglab.classroom.learners import learner_url
 from pglab.settings import PROJECT_ROOT
 from tests.corpus.cases_core import SEED_BEGINNER
@@ -42,7 +57,8 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is 
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SUFFIX = secrets.token_hex(2)
-ALICE, BOB, TEACHER = f"alice_{SUFFIX}", f"bob_{SUFFIX}", f"teach_{SUFFIX}"
+# bob logs in with an e-mail-style name, as LTI 1.3 names people: his database gets a derived name.
+ALICE, BOB, TEACHER = f"alice_{SUFFIX}", f"bob.b-{SUFFIX}@example.org", f"teach_{SUFFIX}"
 LEARNERS_GROUP, INSTRUCTORS_GROUP = f"learn_{SUFFIX}", f"teach_{SUFFIX}g"
 PART_1 = "course/01_psycopg2_vs_psycopg3.ipynb"
 SETUP_CELL, SQL_CELL, PYTHON_CELL = 2, 4, 6  # Part 1's set-up, first %%sql and first Python cell
@@ -113,6 +129,17 @@ def _nbgradermenu(page) -> list[str]:  # type: ignore[no-untyped-def]
     return items
 
 
+def _others_private_paths(hub: RunningHub, learner: str, course: Path) -> list[str]:
+    """What another learner must not reach: ``learner``'s home, fetched challenge and submission, and
+    the instructor's course clone (folders end with /: listed; files: read)."""
+    home = Path(pwd.getpwnam(learner).pw_dir)
+    inbound = hub.exchange / "pglab" / "inbound"
+    submitted = sorted(inbound.glob(f"{learner}+core+*"))
+    assert submitted, f"no submission of {learner} in {inbound}"
+    return [f"{home}/", str(home / "core" / "beginner.ipynb"), f"{inbound}/",
+            str(submitted[-1] / "beginner.ipynb"), f"{course}/", str(course / "solutions" / "core" / "beginner.ipynb")]
+
+
 def _row(page, listing: str, assignment: str):  # type: ignore[no-untyped-def]
     return page.locator(f"#{listing} .list_item").filter(has_text=assignment)
 
@@ -125,6 +152,15 @@ try:
 except psycopg2.OperationalError as err:
     print("refused:", " ".join(str(err).split()))
 """
+PRIVACY_PROBE = """import os
+for path in {paths!r}:
+    try:
+        os.listdir(path) if path.endswith("/") else open(path).read()
+        print("read", path)
+    except PermissionError:
+        print("denied", path)
+"""
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"  # "official Jupyter news?" on first login
 
 
 @needs_root
@@ -174,7 +210,10 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                     peek = subprocess.run(["cat", str(secret)], capture_output=True, timeout=30, user=entry.pw_uid,
                                           group=entry.pw_gid, extra_groups=os.getgrouplist(learner, entry.pw_gid))
                     assert peek.returncode != 0 and b"Permission denied" in peek.stderr, f"{learner} reads {secret}"
-                assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{learner}")
+                assert "PGLAB_ADMIN_URL" not in env and env["DATABASE_URL"].endswith(f"/{database_name(learner)}")
+                assert (Path(pwd.getpwnam(learner).pw_dir).stat().st_mode & 0o777) == 0o700  # the hook closed it
+                assert ANNOUNCEMENTS in page.evaluate(
+                    "JSON.parse(document.getElementById('jupyter-config-data').textContent).disabledExtensions")
                 # No instructor tools: neither in the menus nor on the server.
                 items = _nbgradermenu(page)
                 assert "Assignment List" in items and "Formgrader" not in items, items
@@ -182,11 +221,15 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                 # Part 1 was copied into their home; its set-up cell connects to their own database.
                 open_notebook(page, base, "", "lesson", PART_1)
                 setup = run_cell(page, SETUP_CELL)
-                assert f"/{learner} (PostgreSQL" in setup and "products" in setup, setup
+                assert f"/{database_name(learner)} (PostgreSQL" in setup and "products" in setup, setup
                 shown = _replace_cell(page, SQL_CELL, "%sql SELECT current_database(), current_user")
-                assert re.search(rf"\b{learner}\s+{learner}\b", shown), shown
-                refused = _replace_cell(page, PYTHON_CELL, REFUSAL_PROBE.format(other=other))
+                assert re.search(rf"\b{database_name(learner)}\s+{database_name(learner)}\b", shown), shown
+                refused = _replace_cell(page, PYTHON_CELL, REFUSAL_PROBE.format(other=database_name(other)))
                 assert refused.startswith("refused:") and "connected to" not in refused, refused
+                if learner == BOB:  # alice has fetched and submitted: from bob's kernel, nothing of hers is his
+                    private = _others_private_paths(hub, ALICE, course)
+                    probed = _replace_cell(page, PYTHON_CELL, PRIVACY_PROBE.format(paths=private))
+                    assert probed.count("denied") == len(private) and "read " not in probed, probed
                 page.screenshot(path=str(ARTIFACTS / f"hub-{learner[:5]}-part1.png"))
 
                 # The Assignments panel: fetch the core assignment.
@@ -250,10 +293,63 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
     # Each learner's database is theirs: provisioned on first login; `pglab db reset` in their terminal
     # rebuilds that one.
     assert learner_url(hub.admin_url, ALICE).rsplit("/", 1)[1] == ALICE
+    assert learner_url(hub.admin_url, BOB).rsplit("/", 1)[1] == database_name(BOB) != BOB
     home = Path(pwd.getpwnam(ALICE).pw_dir)
     reset = _as_user(ALICE, "pglab db reset", home, learner_envs[ALICE])
     assert "5343 products" in reset, reset
     print(f"hub session (3 logins, 2 submissions, grading): {time.monotonic() - started:.1f} s")
+
+
+@needs_root
+@pytest.mark.slow
+def test_stopping_pglab_hub_stops_the_hub_the_proxy_and_every_server(chromium: Path, hub: RunningHub,
+                                                                      tmp_path: Path) -> None:
+    """`kill -TERM` of `pglab hub` alone (what `systemctl stop` sends): nothing it started outlives it, the
+    port is free, and `pglab hub` starts again on it (warning of an instructor's readable course clone)."""
+    from playwright.sync_api import sync_playwright
+
+    if not _servers(hub):  # run on its own: the class test's servers are not there, start one
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+            try:
+                _log_in(browser, hub, ALICE).close()
+            finally:
+                browser.close()
+    servers = _servers(hub)
+    family = psutil.Process(hub.process.pid).children(recursive=True)  # JupyterHub, proxy, servers, kernels
+    proxies = [p for p in family if any("configurable-http-proxy" in part for part in p.cmdline())]
+    assert servers and proxies and {s.pid for s in servers} <= {p.pid for p in family}, (servers, family)
+    port = int(hub.base.rsplit(":", 1)[1])
+
+    subprocess.run(["kill", "-TERM", str(hub.process.pid)], check=True, timeout=10)
+    assert hub.process.wait(timeout=90) == 0
+    _, alive = psutil.wait_procs(family, timeout=15)
+    assert not alive, [p.pid for p in alive]
+    with socket.socket() as probe:  # nothing listens on the hub's port any more
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+    assert "SIGTERM: stopping JupyterHub, its proxy and every learner's server" in hub.log.read_text()
+
+    # An instructor's home left open (an account made without HOME_MODE=0700) exposes their clone.
+    home = Path(pwd.getpwnam(TEACHER).pw_dir)
+    (home / "pglab").mkdir(exist_ok=True)
+    run_as_root("chown", f"{TEACHER}:{TEACHER}", str(home / "pglab"))
+    home.chmod(0o755)
+    (home / "pglab").chmod(0o755)
+    env = clean_environ(PGLAB_LEARNERS_GROUP=LEARNERS_GROUP, PGLAB_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP)
+    with running_hub(hub.passwords, hub.admin_url, tmp_path, env, port=port) as again:
+        assert again.base == hub.base
+        assert f"warning: {TEACHER}'s course clone {home / 'pglab'} can be read by every learner" in \
+            again.log.read_text()
+
+
+def _servers(hub: RunningHub) -> list[psutil.Process]:
+    """The JupyterLab servers of the class's users that this hub runs."""
+    found = []
+    for name in (ALICE, BOB, TEACHER):
+        with contextlib.suppress(LookupError):
+            found.append(server_process(name))
+    return found
 
 
 def test_lesson_copy_keeps_the_learners_files_and_follows_no_link(tmp_path: Path) -> None:

@@ -26,7 +26,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     added = learners.add_learners(url, names)
     seconds = time.monotonic() - started
     for learner in added:
-        print(f"added {learner.name}" if learner.added_now else f"kept {learner.name} (already there; checked)")
+        called = learner.hub_name
+        if learner.name != learner.hub_name:
+            called += f" (database {learner.name})"
+        print(f"added {called}" if learner.added_now else f"kept {called} (already there; checked)")
     fresh = sum(1 for learner in added if learner.added_now)
     print(f"{len(added)} learner(s) on {_server(url)}: {fresh} added, {len(added) - fresh} already there "
           f"({seconds / len(added):.3f} s per learner); `pglab learners url NAME` prints one's DATABASE_URL")
@@ -44,7 +47,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from pglab.db.provision import admin_url
 
     learner = learners.reset_learner(admin_url(), args.name)
-    print(f"{learner.name}'s database was rebuilt from the course data (their sessions were ended; "
+    print(f"{learner.hub_name}'s database was rebuilt from the course data (their sessions were ended; "
           "the password is unchanged)")
     return 0
 
@@ -53,7 +56,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from pglab.db.provision import admin_url
 
     removed = learners.remove_learners(admin_url(), args.names)
-    for name in dict.fromkeys(learners.validate_name(n) for n in args.names):
+    for name in dict.fromkeys(args.names):
         print(f"removed {name} (database and role)" if name in removed else f"{name} was not a learner: nothing to do")
     return 0
 
@@ -66,10 +69,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not found:
         print(f"no learners on {_server(url)}: `pglab learners add NAME...` adds some")
         return 0
-    width = max(len("learner"), *(len(s.name) for s in found))
-    print(f"{'learner':<{width}}  database  sessions")
+    width = max(len("learner"), *(len(s.hub_name) for s in found))
+    print(f"{'learner':<{width}}  database  sessions  name on the server")
     for status in found:
-        print(f"{status.name:<{width}}  {'yes' if status.has_database else 'MISSING':<8}  {status.sessions}")
+        print(f"{status.hub_name:<{width}}  {'yes' if status.has_database else 'MISSING':<8}  {status.sessions:<8}  "
+              f"{status.name}")
     missing = sum(1 for s in found if not s.has_database)
     note = f"; {missing} without a database (`pglab learners reset NAME` makes it)" if missing else ""
     print(f"{len(found)} learner(s) on {_server(url)}{note}")
@@ -87,7 +91,7 @@ def add_learners_parser(commands: argparse._SubParsersAction) -> None:
         "learners", help="a database and role per learner (on PGLAB_ADMIN_URL's server, or the embedded one)")
     sub = group.add_subparsers(dest="learners_command", required=True)
     add = sub.add_parser("add", help="create learners' roles and databases (adding twice is fine)")
-    add.add_argument("names", nargs="*", metavar="NAME", help="learner names (like their hub user names)")
+    add.add_argument("names", nargs="*", metavar="NAME", help="learners' hub user names (any login name)")
     add.add_argument("--roster", metavar="FILE.csv", help="a CSV with a username/login_id/student_id/id column")
     add.set_defaults(handler=cmd_add)
     url = sub.add_parser("url", help="print DATABASE_URL=... for a learner (like `pglab db url`)")

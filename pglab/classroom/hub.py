@@ -6,6 +6,8 @@ starting the hub it makes sure the class's PostgreSQL answers (the embedded serv
 ``/srv/nbgrader/exchange``) writable by everyone as nbgrader requires, and picks free ports for the
 hub's internal API and the proxy's API so several hubs (or test runs) can share a machine. The hub's
 own state (its sqlite database, cookie secret) lives in ``PGLAB_HUB_HOME`` (default ``.pglab/hub``).
+SIGTERM, SIGINT or SIGHUP stop JupyterHub, its proxy and every learner's server
+(:mod:`pglab.classroom.hub_shutdown`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import importlib.util
 import os
 import shutil
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
 from pglab.classroom.hub_hooks import DEFAULT_EXCHANGE
+from pglab.classroom.hub_shutdown import run_until_stopped
+from pglab.classroom.private_homes import readable_instructor_clones
 from pglab.db.server import free_port
 from pglab.errors import HubError
 from pglab.settings import PROJECT_ROOT, load_settings, mask_password
@@ -95,9 +98,10 @@ def admin_url() -> str:
 
 
 def prepare_exchange(root: Path) -> None:
-    """nbgrader's exchange: every learner writes into it, so it is world-writable (nbgrader's own advice)."""
+    """nbgrader's exchange: every learner writes into it, so it is world-writable (nbgrader's own advice),
+    and sticky, like /tmp: nobody removes or renames a course folder they do not own."""
     root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o777)
+    root.chmod(0o1777)
 
 
 def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
@@ -122,8 +126,9 @@ def run_hub(port: int = 8000, extra: list[str] | None = None) -> int:
     if protected:
         print(f"{', '.join(INSTRUCTOR_ONLY)} are now readable by the group {instructors_group()} only "
               f"({protected} paths changed)", flush=True)
-    print(f"JupyterHub for the course on port {port} (Ctrl-C stops it and every learner's server)", flush=True)
-    try:
-        return subprocess.call(command, cwd=state, env=env)
-    except KeyboardInterrupt:
-        return 0
+    for name, clone in readable_instructor_clones(instructors_group()):
+        print(f"warning: {name}'s course clone {clone} can be read by every learner (solutions, hidden checks): "
+              f"run `chmod 700 {clone.parent}` (the hub does it when {name} next logs in)", flush=True)
+    print(f"JupyterHub for the course on port {port} (Ctrl-C or SIGTERM stops it and every learner's server)",
+          flush=True)
+    return run_until_stopped(command, cwd=state, env=env)

@@ -3,10 +3,12 @@
 One module serves every hub the course runs on: ``hub/jupyterhub_config.py`` (one machine, each
 learner a system user, LocalProcessSpawner) and ``hub/z2jh-values.yaml`` (Kubernetes, KubeSpawner)
 both set ``c.Spawner.pre_spawn_hook = pre_spawn_hook``. On a learner's first login the hook creates
-their database and role on the shared server (``PGLAB_ADMIN_URL``); on every start it puts their
+their database and role on the shared server (``PGLAB_ADMIN_URL``, named after the hub user by
+:mod:`pglab.classroom.learner_names`); on every start it puts their
 ``DATABASE_URL`` into the server's environment, points nbgrader at the class exchange, and hides the
 instructor tools from learners. On one machine it also copies the lessons into the learner's home
-(as the learner, never over their work); a Kubernetes user pod does that in its postStart hook.
+(as the learner, never over their work), after making their home private
+(:mod:`pglab.classroom.private_homes`); a Kubernetes user pod copies in its postStart hook.
 
 Instructors are the hub's admins (PAM's ``admin_groups``, or ``admin_users``): they get the same
 environment plus ``PGLAB_ADMIN_URL``, which ``pglab grade`` needs to create a database per submission.
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pglab.classroom.private_homes import make_home_private
+from pglab.classroom.system_accounts import check_system_account_name
 from pglab.errors import HubError, one_line
 from pglab.settings import PROJECT_ROOT
 
@@ -76,12 +80,15 @@ async def pre_spawn_hook(spawner: Any) -> None:
     settings = HubSettings.from_environment()
     user = spawner.user
     instructor = bool(getattr(user, "admin", False))
+    local = _runs_local_processes(spawner)
+    if local:  # the server runs as the system user of the same name: it must exist, its home theirs alone
+        check_system_account_name(user.name)
+        await asyncio.to_thread(make_home_private, user.name)
     try:
         # Blocking database work runs in a thread: the hub keeps serving everyone else meanwhile.
         url = await asyncio.to_thread(ensure_learner, settings.admin_url, user.name)
     except Exception as err:  # PglabError (a bad name, server down) or a driver error: one line in the hub log
         raise HubError(f"cannot prepare the database of {user.name!r}: {one_line(err)}") from err
-    local = _runs_local_processes(spawner)
     spawner.environment = {**spawner.environment, **spawn_environment(settings, url, instructor, local)}
     if local:
         await copy_lessons_as(user.name, settings.bin_dir)

@@ -1,15 +1,18 @@
 """One database and one login role per learner, on the server at ``PGLAB_ADMIN_URL`` (or the embedded one).
 
-Learner ``alice`` gets a login role ``alice`` (a random password, a connection limit, no CREATEDB,
-CREATEROLE, SUPERUSER, REPLICATION or BYPASSRLS; a member of the NOLOGIN group ``pglab_learners``)
-and a database ``alice`` cloned from the grader's course template (built from ``data/``, see
-:mod:`pglab.grading.database_copies`), owned by alice with everything in it, and with every
-privilege revoked from PUBLIC. Role and database share the learner's name so that the embedded
-server's ``pg_hba.conf`` can say ``sameuser`` for the group: a learner's login reaches their own
-database and no other, not even those that leave CONNECT to PUBLIC (``postgres``, ``catalogue``).
+Learner ``alice`` (their hub user name; :mod:`pglab.classroom.learner_names` turns names such as
+``Jane.Doe`` or ``jane@example.org`` into plain, unique ones) gets a login role ``alice`` (a random
+password, a connection limit, no CREATEDB, CREATEROLE, SUPERUSER, REPLICATION or BYPASSRLS; a member
+of the NOLOGIN group ``pglab_learners``) and a database ``alice`` cloned from the grader's course
+template (built from ``data/``, see :mod:`pglab.grading.database_copies`), owned by alice with
+everything in it, and with every privilege revoked from PUBLIC. Role and database share one name so
+that the embedded server's ``pg_hba.conf`` can say ``sameuser`` for the group: a learner's login
+reaches their own database and no other, not even those that leave CONNECT to PUBLIC (``postgres``,
+``catalogue``).
 
 Passwords live in the table ``learner_logins`` of the database ``pglab_classroom`` on the same
-server, which only the admin role may open: whoever holds the admin URL (who could reset any
+server (beside each learner's hub name, so two hub names never share a database), which only the
+admin role may open: whoever holds the admin URL (who could reset any
 password anyway) can read them, nobody else. A hub, on one machine or on Kubernetes, needs nothing
 but that URL to hand each learner theirs; there is no file to share or keep in step.
 
@@ -36,10 +39,11 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pglab.classroom.learner_names import database_name, database_names
 from pglab.db import course_data
 from pglab.errors import DatabaseUnreachable, LearnerError, one_line
 from pglab.grading.database_copies import TEMPLATE, TEMPLATE_OWNER, ensure_template
-from pglab.settings import COURSE_DATABASE, COURSE_ROLE, load_settings, mask_password
+from pglab.settings import load_settings, mask_password
 
 LEARNERS_GROUP = "pglab_learners"
 CLASSROOM_DATABASE = "pglab_classroom"
@@ -50,43 +54,23 @@ CONNECTION_LIMIT = 10
 PROVISIONED = "pglab learner database"  # the database's comment once its contents belong to the learner
 LOCK_KEY = 1_400_014  # pg_advisory_lock key (in pglab_classroom): one provisioning at a time
 LOCK_TIMEOUT = "60s"
-NAME_RULE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-RESERVED_NAMES = frozenset({
-    "postgres", COURSE_ROLE, COURSE_DATABASE, "template0", "template1",
-    # names PostgreSQL or pg_hba.conf give a meaning of their own
-    "public", "none", "all", "sameuser", "samerole", "samegroup", "replication",
-    "current_user", "current_role", "session_user", "system_user", "user",
-})
-RESERVED_PREFIXES = ("pg_", "pglab", "sub_")  # PostgreSQL's, ours, the grader's throw-away roles
 ROSTER_COLUMNS = ("username", "login_id", "sis_login_id", "user", "login", "student_id", "id")
 
 
 @dataclass(frozen=True)
 class Learner:
-    name: str
+    hub_name: str  # the name people know them by
+    name: str  # their database and role
     url: str  # the learner's DATABASE_URL, password included
     added_now: bool  # False when the learner was there already (and was checked again)
 
 
 @dataclass(frozen=True)
 class LearnerStatus:
+    hub_name: str
     name: str
     has_database: bool
     sessions: int
-
-
-def validate_name(name: str) -> str:
-    """The learner name as roles, databases and JupyterHub use it (lower case), or a LearnerError."""
-    normalised = name.strip().lower()
-    if not NAME_RULE.fullmatch(normalised):
-        raise LearnerError(
-            f"{name!r} is not a learner name: use 1 to 32 lower-case letters, digits, _ or -, "
-            "starting with a letter (like alice, zz_bob, learner042)")
-    if normalised in RESERVED_NAMES or normalised.startswith(RESERVED_PREFIXES):
-        raise LearnerError(
-            f"{name!r} cannot be a learner name: it is reserved for the server or pglab "
-            f"({', '.join(sorted(RESERVED_NAMES))} and names starting with {', '.join(RESERVED_PREFIXES)})")
-    return normalised
 
 
 def read_roster(path: Path) -> list[str]:
@@ -116,14 +100,16 @@ def read_roster(path: Path) -> list[str]:
         if not cell.strip():
             continue
         try:
-            names.append(validate_name(cell))
+            name = cell.strip().lower()  # an LMS export's logins, as JupyterHub's default normalisation has them
+            database_name(name)
+            names.append(name)
         except LearnerError:
             bad.append(f"line {number}: {cell.strip()!r}")
     if bad:
         shown = "; ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise LearnerError(
-            f"the roster {path} has names that cannot be learner names ({shown}): use lower-case letters, "
-            "digits, _ or -, starting with a letter; nothing was added")
+            f"the roster {path} has names that cannot be learner names ({shown}): a name must be non-empty, "
+            "without control characters; nothing was added")
     if not names:
         raise LearnerError(f"the roster {path} has no names in it")
     return names
@@ -134,55 +120,60 @@ def add_learners(admin_url: str, names: Sequence[str]) -> list[Learner]:
     wanted = _validated(names)
     with _provisioning(admin_url) as cur:
         ensure_template(admin_url, load_settings().data_dir)
-        return [_ensure_one(cur, admin_url, name) for name in wanted]
+        return [_ensure_one(cur, admin_url, hub_name, name) for hub_name, name in wanted.items()]
 
 
-def ensure_learner(admin_url: str, name: str) -> str:
+def ensure_learner(admin_url: str, hub_name: str) -> str:
     """The learner's DATABASE_URL, provisioning them first if needed (what a hub's pre_spawn_hook calls)."""
-    return add_learners(admin_url, [name])[0].url
+    return add_learners(admin_url, [hub_name])[0].url
 
 
-def learner_url(admin_url: str, name: str) -> str:
+def learner_url(admin_url: str, hub_name: str) -> str:
     """The learner's DATABASE_URL; provisions nothing (a LearnerError when the learner is not there)."""
-    name = validate_name(name)
-    missing = LearnerError(f"{name} is not a learner on this server: run `pglab learners add {name}` first")
+    name = database_name(hub_name)
+    missing = LearnerError(f"{hub_name} is not a learner on this server: run `pglab learners add {hub_name}` first")
     conn = _open_classroom(admin_url, create=False)
     if conn is None:
         raise missing
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT password FROM learner_logins WHERE name = %s", (name,))
+            cur.execute("SELECT 1 FROM information_schema.columns "
+                        "WHERE table_name = 'learner_logins' AND column_name = 'hub_name'")
+            recorded = "hub_name" if cur.fetchone() else "NULL"  # NULL: an older pglab recorded no hub names
+            cur.execute(f"SELECT password, {recorded} FROM learner_logins WHERE name = %s", (name,))
             row = cur.fetchone()
     except psycopg2.errors.UndefinedTable:
         row = None
     finally:
         conn.close()
-    if row is None:
+    if row is None or row[1] not in (None, hub_name):
         raise missing
     return _learner_url(admin_url, name, row[0])
 
 
-def reset_learner(admin_url: str, name: str) -> Learner:
+def reset_learner(admin_url: str, hub_name: str) -> Learner:
     """Give the learner a fresh copy of the course database (their sessions end; the password stays)."""
-    name = validate_name(name)
+    name = database_name(hub_name)
     with _provisioning(admin_url) as cur:
-        if not _role(cur, name).is_learner:
-            raise LearnerError(f"{name} is not a learner on this server: run `pglab learners add {name}`")
+        if not _role(cur, name).is_learner or _recorded_hub_name(cur, name) not in (None, hub_name):
+            raise LearnerError(f"{hub_name} is not a learner on this server: run `pglab learners add {hub_name}`")
         ensure_template(admin_url, load_settings().data_dir)
         if _database_owner(cur, name) == name:
             cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        return _ensure_one(cur, admin_url, name)
+        return _ensure_one(cur, admin_url, hub_name, name)
 
 
 def remove_learners(admin_url: str, names: Sequence[str]) -> list[str]:
-    """Drop the learners' databases and roles; returns who was removed (absent names are skipped)."""
+    """Drop the learners' databases and roles; returns the hub names removed (absent names are skipped)."""
     wanted = _validated(names)
     removed: list[str] = []
     with _provisioning(admin_url) as cur:
-        for name in wanted:
+        for hub_name, name in wanted.items():
             role = _role(cur, name)
             if role.exists and not role.is_learner:
                 raise LearnerError(f"{name} is a role on this server but not a pglab learner: left alone")
+            if _recorded_hub_name(cur, name) not in (None, hub_name):
+                continue  # the database of another hub user: not this one's to remove
             cur.execute("DELETE FROM learner_logins WHERE name = %s", (name,))
             if not role.exists:
                 continue
@@ -196,11 +187,23 @@ def remove_learners(admin_url: str, names: Sequence[str]) -> list[str]:
                     f"{name}'s database is gone but the role still owns objects elsewhere ({one_line(err)}): "
                     f"run REASSIGN OWNED BY {name} TO postgres; DROP OWNED BY {name}; in those databases, "
                     "then remove again") from None
-            removed.append(name)
+            removed.append(hub_name)
     return removed
 
 
 def list_learners(admin_url: str) -> list[LearnerStatus]:
+    """Every learner role on the server, by hub name (their database name where none was recorded)."""
+    hub_names: dict[str, str] = {}
+    classroom = _open_classroom(admin_url, create=False)
+    if classroom is not None:
+        try:
+            with classroom.cursor() as cur:
+                cur.execute("SELECT name, hub_name FROM learner_logins WHERE hub_name IS NOT NULL")
+                hub_names = dict(cur.fetchall())
+        except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedColumn):
+            pass  # nothing provisioned yet, or only by an older pglab: database names are all there is
+        finally:
+            classroom.close()
     conn = course_data.connect(admin_url)
     try:
         with conn.cursor() as cur:
@@ -210,9 +213,11 @@ def list_learners(admin_url: str) -> list[LearnerStatus]:
                 "FROM pg_roles g JOIN pg_auth_members m ON m.roleid = g.oid JOIN pg_roles r ON r.oid = m.member "
                 "LEFT JOIN pg_database d ON d.datname = r.rolname AND d.datdba = r.oid "
                 "WHERE g.rolname = %s ORDER BY r.rolname", (LEARNERS_GROUP,))
-            return [LearnerStatus(name, bool(has_db), int(sessions)) for name, has_db, sessions in cur.fetchall()]
+            found = [LearnerStatus(hub_names.get(name, name), name, bool(has_db), int(sessions))
+                     for name, has_db, sessions in cur.fetchall()]
     finally:
         conn.close()
+    return sorted(found, key=lambda status: status.hub_name)
 
 
 # -- provisioning steps ---------------------------------------------------------------------------
@@ -223,16 +228,28 @@ class _RoleState:
     is_learner: bool
 
 
-def _validated(names: Sequence[str]) -> list[str]:
+def _validated(names: Sequence[str]) -> dict[str, str]:
+    """Hub name -> database name, in order, duplicates dropped; refuses names that would share one."""
     if isinstance(names, str):  # a lone name would otherwise be read letter by letter
         names = [names]
-    wanted = list(dict.fromkeys(validate_name(name) for name in names))
+    wanted = database_names(list(dict.fromkeys(names)))
     if not wanted:
         raise LearnerError("no learner names given: name them, or pass --roster FILE.csv")
     return wanted
 
 
-def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, name: str) -> Learner:
+def _recorded_hub_name(cur: psycopg2.extensions.cursor, name: str) -> str | None:
+    """The hub name recorded for the database ``name`` (None: not recorded, by an older pglab or at all)."""
+    cur.execute("SELECT hub_name FROM learner_logins WHERE name = %s", (name,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, hub_name: str, name: str) -> Learner:
+    recorded = _recorded_hub_name(cur, name)
+    if recorded not in (None, hub_name):
+        raise LearnerError(f"hub users {recorded!r} and {hub_name!r} would share the database {name}: "
+                           "rename one of them (JupyterHub's Authenticator.username_map can)")
     role = _role(cur, name)
     ident = sql.Identifier(name)
     if role.exists and not role.is_learner:
@@ -252,8 +269,9 @@ def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, name: str) -> L
                 "NOREPLICATION NOBYPASSRLS INHERIT").format(ident, sql.Literal(CONNECTION_LIMIT)),
         (password,))
     cur.execute(
-        "INSERT INTO learner_logins (name, password) VALUES (%s, %s) "
-        "ON CONFLICT (name) DO UPDATE SET password = EXCLUDED.password", (name, password))
+        "INSERT INTO learner_logins (name, password, hub_name) VALUES (%s, %s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET password = EXCLUDED.password, hub_name = EXCLUDED.hub_name",
+        (name, password, hub_name))
 
     cur.execute("SELECT pg_get_userbyid(datdba), shobj_description(oid, 'pg_database') "
                 "FROM pg_database WHERE datname = %s", (name,))
@@ -278,7 +296,7 @@ def _ensure_one(cur: psycopg2.extensions.cursor, admin_url: str, name: str) -> L
             holder = cur.fetchone()
             if holder:
                 cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM {} CASCADE").format(ident, sql.SQL(holder[0])))
-    return Learner(name=name, url=_learner_url(admin_url, name, password),
+    return Learner(hub_name=hub_name, name=name, url=_learner_url(admin_url, name, password),
                    added_now=not role.exists or database is None)
 
 
@@ -368,6 +386,7 @@ def _provisioning(admin_url: str) -> Iterator[psycopg2.extensions.cursor]:
             cur.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             cur.execute("CREATE TABLE IF NOT EXISTS learner_logins ("
                         " name text PRIMARY KEY, password text NOT NULL, added timestamptz NOT NULL DEFAULT now())")
+            cur.execute("ALTER TABLE learner_logins ADD COLUMN IF NOT EXISTS hub_name text UNIQUE")
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LEARNERS_GROUP,))
             if cur.fetchone() is None:
                 cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(LEARNERS_GROUP)))

@@ -10,3 +10,5 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 
 c.CourseDirectory.course_id = "pglab"
 c.Exchange.root = os.environ.get("PGLAB_EXCHANGE", "/srv/nbgrader/exchange")
+# Submissions readable by their learner and the instructors only (nbgrader's own leaves them 0777/0644).
+c.ExchangeFactory.submit = "pglab.classroom.private_submissions.PrivateExchangeSubmit"
