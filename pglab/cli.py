@@ -7,13 +7,15 @@ as ``pglab: <message>`` with exit status 1; tracebacks are for bugs only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pglab.classroom.commands import add_learners_parser
 from pglab.db import course_data
 from pglab.db.provision import embedded_server, ensure_course_database
-from pglab.errors import PglabError
+from pglab.errors import GraderFault, PglabError
 from pglab.settings import load_settings, mask_password
 
 
@@ -98,23 +100,45 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
+    """A re-run with nothing new is answered from OUT's record before the grader is even imported."""
+    import time
 
+    from pglab.grading import unchanged_run
+
+    if args.config and not args.source:
+        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
+    started = time.monotonic()
+    out = Path(args.out)
+    source = Path(args.source) if args.source else None
+    extra = [source, source.parent / "nbgrader_config.py", source.parent / "gradebook.db"] if source else []
+    inputs = unchanged_run.inputs_digest(Path(args.submitted), vars(args), load_settings(),
+                                         extra + ([Path(args.config)] if args.config else []))
+    before = None if args.regrade_all or args.student else unchanged_run.unchanged_summary(out, inputs)
+    if before is not None:  # nothing changed since a run that graded everything: no grader needed
+        print(f"graded 0 notebook(s) of {before.students} student(s) in {time.monotonic() - started:.1f} s "
+              f"(nothing changed since the last run); {before.notebooks} kept from an earlier run; "
+              f"{before.problems_line}")
+        print(f"unchanged (nothing new to write): {before.files}")
+        return 0
+    unchanged_run.forget(out)
+    return _grade(args, source, out, inputs)
+
+
+def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str) -> int:
+    import os
+
+    from pglab.grading import unchanged_run
     from pglab.grading.batch import grade_folder
     from pglab.grading.nbgrader_config import read_course_config
     from pglab.grading.timeouts import limits_for
 
-    if args.config and not args.source:
-        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
-    source = Path(args.source) if args.source else None
     config = None
     if source is not None and source.is_dir():
         config = read_course_config(source, Path(args.config) if args.config else None)
         for line in config.unhonoured_lines():
             print(f"pglab: {line}", file=sys.stderr)
     limits = limits_for(args.cell_timeout, args.notebook_timeout, config.cell_timeout_s if config else None)
-    summary = grade_folder(Path(args.submitted), Path(args.out), jobs=args.jobs, limits=limits,
+    summary = grade_folder(Path(args.submitted), out, jobs=args.jobs, limits=limits,
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
                            unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config,
@@ -131,6 +155,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if summary.not_graded:
         print(f"pglab: {summary.fault_line()}", file=sys.stderr)
         status = 1
+    elif not summary.stuck:
+        students = len({o.student for o in summary.outcomes})
+        with contextlib.suppress(GraderFault):  # no record only costs the next run its full path
+            unchanged_run.remember(out, inputs, unchanged_run.Summary(students, len(summary.outcomes),
+                                                                      summary.problems_line(), files))
     if summary.stuck:  # a worker thread never returned: do not wait for it at exit
         sys.stdout.flush()
         sys.stderr.flush()
@@ -139,8 +168,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from pglab.bundle import make_bundle
 
     target = make_bundle(Path(args.out))

@@ -305,15 +305,19 @@ def test_rerun_grades_only_what_changed(server, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert grade(server, copy, out).returncode == 0
     written = written_files(out)
-    nothing = grade(server, copy, out)
+    nothing = grade({**server, "PYTHONPROFILEIMPORTTIME": "1"}, copy, out)  # every import on stderr
     assert nothing.returncode == 0 and "graded 0 notebook(s)" in nothing.stdout
-    assert "6 kept from an earlier run" in nothing.stdout
+    assert "(nothing changed since the last run); 6 kept from an earlier run" in nothing.stdout, nothing.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in nothing.stderr.splitlines() if "|" in line}
+    assert "pglab.cli" in imported and not {"nbgrader", "pglab.grading.batch"} & imported, \
+        "a run with nothing new loaded the grader"
     assert written_files(out) == written, "a run that graded nothing rewrote the outputs"
     first = outputs(out)
     (out / "report.html").unlink()
     (out / "feedback" / "cho" / "core" / "beginner.html").unlink()
     restored = grade(server, copy, out)
     assert restored.returncode == 0 and "graded 0 notebook(s)" in restored.stdout, restored.stdout
+    assert "nothing changed since the last run" not in restored.stdout, "deleted outputs went unnoticed"
     assert (out / "report.html").is_file() and outputs(out) == first, "deleted outputs were not written again"
     Case("cho", "core", "beginner", 0, answer=EXCLUSIVE_BOUNDS).write(copy)  # cho resubmits a worse answer
     changed = grade(server, copy, out)

@@ -14,8 +14,6 @@ The folder also holds the run lock, so two ``pglab grade`` runs never write one 
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import fcntl
 import hashlib
 import json
@@ -24,6 +22,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 from pglab.errors import FaultKind, GraderFault, PglabError
+from pglab.grading.atomic_files import write_atomically
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
 from pglab.grading.strategies import strategy_for
@@ -31,20 +30,6 @@ from pglab.grading.timeouts import Limits
 
 # Bump when a change to the grader itself changes what a notebook would score.
 GRADER_REVISION = "2"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` whole; an OSError means the output folder cannot be written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        kind = FaultKind.DISK if err.errno in (errno.ENOSPC, errno.EDQUOT) else FaultKind.OUTPUT
-        raise GraderFault(kind, f"{err.strerror or err}: {path}") from None
 
 
 class Fingerprints:
