@@ -5,13 +5,16 @@ One small nbgrader course whose due date is set the nbgrader way (``nbgrader db 
 after and long after the due date, with and without an extension, in UTC and in another zone, and
 one without a timestamp. Under each policy (none; nbgrader's own ``zero``; per hour, through
 pglab's plugin, which nbgrader loads too) ``grades.csv`` must be what ``nbgrader export`` writes
-after ``nbgrader autograde`` on the same gradebook settings. Then a new extension and a ``--due``
+after ``nbgrader autograde`` on the same gradebook settings (nbgrader executes the notebooks once;
+for the other policies its autograde runs again on that graded course with only its late-penalty
+step, which reads the scores from the gradebook as it always does). Then a new extension and a ``--due``
 override change the scores on the next run, and no notebook is executed again.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
+from nbgrader.plugins.export import CsvExportPlugin
 
 from pglab.cli import main
 from pglab.grading.batch import BatchSummary, grade_folder
@@ -58,6 +63,28 @@ NBGRADER_POLICY = {
                    "c.PglabLatePenalty.penalty_method = 'per-hour'\nc.PglabLatePenalty.points_per_hour = 2\n"),
 }
 COMPARED = ("duedate", "timestamp", "raw_score", "late_submission_penalty", "score", "max_score")
+
+
+# autograde's steps after the notebooks ran: only nbgrader's late-penalty step, on the scores in the gradebook
+ONLY_PENALTIES = ("from nbgrader.preprocessors import AssignLatePenalties\n"
+                  "c.Autograde.autograde_preprocessors = [AssignLatePenalties]\n")
+
+
+def copy_course(course: Path, to: Path, extra: str) -> Path:
+    shutil.copytree(course, to)
+    (to / "nbgrader_config.py").write_text(config(extra))
+    return to
+
+
+def nbgrader_export(course: Path) -> Path:
+    """``nbgrader export``'s CSV of the course's gradebook (its CsvExportPlugin, run here: the same
+    code the command runs, without another nbgrader process starting)."""
+    to = course / "export.csv"
+    plugin = CsvExportPlugin(to=str(to))
+    plugin.log = logging.getLogger("nbgrader-export")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        plugin.export(gradebook)
+    return to
 
 
 def config(extra: str = "") -> str:
@@ -101,24 +128,29 @@ def late_class(course_database: object, tmp_path_factory: pytest.TempPathFactory
                {"answer": answer}, timestamp=timestamp)
         if hours:
             assert main(["extend", student, "late", f"{hours:g}", "--source", str(course / "source")]) == 0
-    running = {}
-    for policy, extra in NBGRADER_POLICY.items():  # one copy of the course per policy, graded at once
-        copy = root / f"nbgrader-{policy.replace(':', '-')}"
-        shutil.copytree(course, copy)
-        (copy / "nbgrader_config.py").write_text(config(extra))
-        running[policy] = (copy, start_nbgrader(copy, "autograde", "late", "--force"))
+    # nbgrader autograde runs the notebooks once (no penalty), alongside pglab's first run; then, on
+    # copies of that graded course, its autograde again with only its late-penalty step for the
+    # other policies (the scores it executed are in the copied gradebook), alongside pglab's re-runs
     late = LateClass(course, root / "out", {}, {}, {})
+    graded = copy_course(course, root / "nbgrader-none", "")
+    autograde = start_nbgrader(graded, "autograde", "late", "--force")
     try:
-        for policy in NBGRADER_POLICY:
+        late.runs["none"] = late.grade("none")
+        late.pglab["none"] = grades(late.out / "grades.csv")
+    finally:
+        finish_nbgrader(autograde, "autograde")
+    copies = {policy: copy_course(graded, root / f"nbgrader-{policy.replace(':', '-')}", extra + ONLY_PENALTIES)
+              for policy, extra in NBGRADER_POLICY.items() if policy != "none"}
+    running = {policy: start_nbgrader(copy, "autograde", "late", "--force") for policy, copy in copies.items()}
+    try:
+        for policy in copies:
             late.runs[policy] = late.grade(policy)
             late.pglab[policy] = grades(late.out / "grades.csv")
     finally:
-        for policy, (_, process) in running.items():
+        for policy, process in running.items():
             finish_nbgrader(process, "autograde", policy)
-    exports = {policy: start_nbgrader(copy, "export", "--to=export.csv") for policy, (copy, _) in running.items()}
-    for policy, process in exports.items():
-        finish_nbgrader(process, "export", policy)
-        late.nbgrader[policy] = grades(running[policy][0] / "export.csv")
+    for policy, copy in {"none": graded, **copies}.items():
+        late.nbgrader[policy] = grades(nbgrader_export(copy))
     return late
 
 
