@@ -163,7 +163,9 @@ def cmd_extend(args: argparse.Namespace) -> int:
     if not args.student.strip():
         raise PglabError("STUDENT is empty: give the learner's id, as in their submitted/ folder")
     url = course_gradebook_url(source, config)
-    grant_extension(url, args.student, args.assignment, hours)
+    register = (f"nbgrader generate_assignment {args.assignment} in the course root ({source.resolve().parent})"
+                if source is not None else f"nbgrader generate_assignment {args.assignment} in grader/")
+    grant_extension(url, args.student, args.assignment, hours, register)
     what = f"an extension of {hours:g} hour(s)" if hours else "no extension (taken back)"
     print(f"{args.student} has {what} on {args.assignment}, recorded in {url.removeprefix('sqlite:///')}; "
           "the next pglab grade applies it")

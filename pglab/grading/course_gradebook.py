@@ -23,7 +23,6 @@ from pglab.errors import PglabError, one_line
 from pglab.grading.course_layout import COURSE_GRADEBOOK
 from pglab.grading.deadlines import Deadlines
 from pglab.grading.nbgrader_config import CourseConfig
-from pglab.grading.reports.gradebook import stamp_new_gradebook
 
 SQLITE = "sqlite:///"
 
@@ -73,27 +72,36 @@ def read_deadlines(url: str, assignments: Iterable[str], overrides: dict[str, da
     return Deadlines({**duedates, **overrides}, extensions)
 
 
-def grant_extension(url: str, student: str, assignment: str, hours: float) -> None:
+def grant_extension(url: str, student: str, assignment: str, hours: float, register_with: str) -> None:
     """``pglab extend``: nbgrader's ``grant_extension`` in the course's gradebook, creating the
-    assignment, student and submission rows first as nbgrader would when they are missing (an
-    extension is usually granted before the learner submits). ``hours`` 0 takes it back."""
+    student and submission rows first as nbgrader's autograde would when they are missing (an
+    extension is often granted before the learner submits). ``hours`` 0 takes it back.
+
+    A submission row made before nbgrader knows the assignment's notebooks would have none of
+    them, and nbgrader (which never adds them later) could not autograde it: so the assignment
+    must have been registered first, by ``register_with`` (the nbgrader command that does it)."""
     path = _sqlite_path(url)
-    if path is not None:
-        if not path.parent.is_dir():
-            raise PglabError(f"the course's gradebook {path} cannot be made: {path.parent} is not a folder")
-        stamp_new_gradebook(path)
+    if path is not None and not path.is_file():
+        raise PglabError(f"there is no course gradebook {path} yet: run {register_with} first (it makes it and "
+                         f"registers {assignment}'s notebooks, as nbgrader needs before it records a submission), "
+                         "then this again")
     gradebook = _open(url)
     try:
         with warnings.catch_warnings():  # nbgrader's API trips SQLAlchemy 2's autoflush warnings
             warnings.simplefilter("ignore", SAWarning)
             try:
-                gradebook.find_assignment(assignment)
-            except MissingEntry:
-                gradebook.add_assignment(assignment)
-            gradebook.update_or_create_student(student)
-            try:
                 gradebook.find_submission(assignment, student)
             except MissingEntry:
+                try:
+                    registered = bool(gradebook.find_assignment(assignment).notebooks)
+                except MissingEntry:
+                    registered = False
+                if not registered:
+                    raise PglabError(f"{assignment} has no notebooks in the course's gradebook "
+                                     f"{url.removeprefix(SQLITE)} yet: run {register_with} first (it registers "
+                                     "them, as nbgrader needs before it records a submission), then this again"
+                                     ) from None
+                gradebook.update_or_create_student(student)
                 gradebook.add_submission(assignment, student)
             gradebook.grant_extension(assignment, student, hours=hours)
     finally:

@@ -143,20 +143,29 @@ def test_an_extension_is_kept_in_the_course_gradebook_as_nbgrader_keeps_it(tmp_p
     stamp_new_gradebook(path)
     with Gradebook(url) as gb:  # what `nbgrader db assignment add core --duedate=...` records
         gb.add_assignment("core", duedate="2026-12-10 23:59:00 UTC")
-    grant_extension(url, "ann", "core", 48)  # no student, no submission yet: made as nbgrader would
-    grant_extension(url, "bob", "core", 2)
-    grant_extension(url, "bob", "core", 0)  # taken back
-    grant_extension(url, "cy", "week2", 1.5)  # an assignment nbgrader has not heard of yet
+        gb.add_assignment("week2")
+    for unknown in ("week2", "week3"):  # nbgrader knows no notebook of theirs (week3: not even its name)
+        with pytest.raises(PglabError, match=f"{unknown} has no notebooks .* run REGISTER first"):
+            grant_extension(url, "cy", unknown, 1.5, "REGISTER")
+    with Gradebook(url) as gb:  # what nbgrader generate_assignment registers
+        gb.add_notebook("beginner", "core")
+        gb.add_grade_cell("test_one", "beginner", "core", max_score=10, cell_type="code")
+    grant_extension(url, "ann", "core", 48, "REGISTER")  # no student, no submission yet: made as nbgrader would
+    grant_extension(url, "bob", "core", 2, "REGISTER")
+    grant_extension(url, "bob", "core", 0, "REGISTER")  # taken back
     deadlines = read_deadlines(url, ["core", "week2"], {})
     assert deadlines.duedates == {"core": DUE}
-    assert deadlines.extensions == {("ann", "core"): timedelta(hours=48), ("cy", "week2"): timedelta(hours=1.5)}
+    assert deadlines.extensions == {("ann", "core"): timedelta(hours=48)}
     with Gradebook(url) as gb:
         submission = gb.find_submission("core", "ann")
         assert submission.duedate == DUE + timedelta(hours=48)  # nbgrader's own reading of it
         assert submission.total_seconds_late == 0
+        assert [nb.name for nb in submission.notebooks] == ["beginner"]  # nbgrader can autograde it
     assert read_deadlines(url, ["core"], {"core": DUE + timedelta(days=1)}).duedates == {
         "core": DUE + timedelta(days=1)}  # --due wins
     assert read_deadlines(f"sqlite:///{tmp_path / 'none.db'}", ["core"], {}) == Deadlines({}, {})
+    with pytest.raises(PglabError, match="no course gradebook .* yet: run REGISTER first"):
+        grant_extension(f"sqlite:///{tmp_path / 'none.db'}", "ann", "core", 1, "REGISTER")
     assert not (tmp_path / "none.db").exists()
 
 
