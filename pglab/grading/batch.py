@@ -301,8 +301,9 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
     summary.late = list(late.values())
     in_outputs = [(outcomes[job], f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
                   if job in outcomes]
-    digest = outputs_digest.outputs_digest(in_outputs, problems, (f"{c.assignment}/{c.notebook}" for notebooks
-                                           in course.values() for c in notebooks), GRADER_REVISION)
+    dues = penalising.deadlines.duedates  # grades.csv shows every assignment's, submitted to or not
+    notebooks = [f"{c.assignment}/{c.notebook}|{dues.get(c.assignment)}" for nbs in course.values() for c in nbs]
+    digest = outputs_digest.outputs_digest(in_outputs, problems, notebooks, GRADER_REVISION)
     try:
         with times.timed(RunPhase.WRITE_OUTPUTS):
             if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
