@@ -215,3 +215,21 @@ def test_penalties_are_worked_out_from_outcomes_and_shown_everywhere() -> None:
     assert "<h2>Late submissions</h2>" in report and "data-late='ann::core/beginner' data-penalty='6'" in report
     on_time = class_results(grades, check_rows([bob, cy], []), [])
     assert "Late penalty" not in wide_csv(on_time).decode() and "Late submissions" not in render_report(on_time)
+
+
+def test_pglab_grade_refuses_bad_deadline_input_in_one_line_before_grading(capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path) -> None:
+    submitted = tmp_path / "submitted"
+    folder = submitted / "ann" / "core"
+    folder.mkdir(parents=True)
+    (folder / "beginner.ipynb").write_text("{}")
+    (folder / "timestamp.txt").write_text("yesterday-ish")
+    out = tmp_path / "out"
+    for extra, says in [(["--late-policy", "half"], "--late-policy 'half' is not a policy"),
+                        (["--due", "core=soon"], "'soon' is not a date and time"),
+                        (["--due", "week9=2026-12-10T23:59:00+00:00"], "no assignment 'week9'"),
+                        ([], f"{folder / 'timestamp.txt'} is not a timestamp")]:
+        assert main(["grade", str(submitted), "--out", str(out), "--quiet", *extra]) == 1
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1, err
+    assert not out.exists()  # nothing written
