@@ -130,8 +130,10 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
     from pglab.grading import unchanged_run
     from pglab.grading.batch import grade_folder
     from pglab.grading.nbgrader_config import read_course_config
+    from pglab.grading.nbgrader_late_plugin import parse_late_policy
     from pglab.grading.timeouts import limits_for
 
+    late_policy = parse_late_policy(args.late_policy)
     config = None
     if source is not None and source.is_dir():
         config = read_course_config(source, Path(args.config) if args.config else None)
@@ -142,13 +144,15 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
                            unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config,
-                           similarity=not args.no_similarity)
+                           similarity=not args.no_similarity, due=tuple(args.due or ()), late_policy=late_policy)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
           f"{summary.kept} kept from an earlier run; {summary.problems_line()}"
-          + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else ""))
+          + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else "")
+          + (f"; {len(summary.late)} notebook(s) handed in late ({sum(p.points for p in summary.late):g} "
+             f"point(s) off, policy {late_policy}; see report.html)" if summary.late else ""))
     files = f"{args.out}/grades.csv, {args.out}/checks.csv and {args.out}/feedback/"
     print(f"wrote {files}" if summary.outputs_written else f"unchanged (nothing new to write): {files}")
     status = 0
@@ -165,6 +169,34 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+def cmd_extend(args: argparse.Namespace) -> int:
+    from pglab.grading.course_gradebook import course_gradebook_url, grant_extension
+    from pglab.grading.course_layout import SOURCE, assignments
+    from pglab.grading.deadlines import parse_extension_hours
+    from pglab.grading.nbgrader_config import DEFAULTS, read_course_config
+
+    hours = parse_extension_hours(args.hours)
+    if args.config and not args.source:
+        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
+    source = Path(args.source) if args.source else None
+    if source is not None and not source.is_dir():
+        raise PglabError(f"--source {source} is not a folder: give the course's nbgrader source folder")
+    config = read_course_config(source, Path(args.config) if args.config else None) if source else DEFAULTS
+    known = sorted(assignments(source.resolve() if source else SOURCE, config))
+    if args.assignment not in known:
+        raise PglabError(f"there is no assignment '{args.assignment}' in this course (known: {', '.join(known)})")
+    if not args.student.strip():
+        raise PglabError("STUDENT is empty: give the learner's id, as in their submitted/ folder")
+    url = course_gradebook_url(source, config)
+    register = (f"nbgrader generate_assignment {args.assignment} in the course root ({source.resolve().parent})"
+                if source is not None else f"nbgrader generate_assignment {args.assignment} in grader/")
+    grant_extension(url, args.student, args.assignment, hours, register)
+    what = f"an extension of {hours:g} hour(s)" if hours else "no extension (taken back)"
+    print(f"{args.student} has {what} on {args.assignment}, recorded in {url.removeprefix('sqlite:///')}; "
+          "the next pglab grade applies it")
+    return 0
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -233,7 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="grade without the bubblewrap sandbox (trusted submissions only: a submission "
                             "can then reach your files, processes and network)")
+    grade.add_argument("--due", action="append", metavar="ASSIGNMENT=WHEN",
+                       help="the assignment's due date, e.g. core=2026-12-10T23:59:00+00:00 (repeatable); "
+                            "overrides the one in the course's nbgrader gradebook")
+    grade.add_argument("--late-policy", default="none", metavar="POLICY",
+                       help="what a notebook handed in after its due date loses: none (default), zero, or "
+                            "per-hour:P (P points per started hour late, never below 0)")
     grade.set_defaults(handler=cmd_grade)
+
+    extend = commands.add_parser("extend", help="grant a learner an extension on an assignment (nbgrader's)")
+    extend.add_argument("student", help="the learner's id, as in submitted/<student_id>/")
+    extend.add_argument("assignment", help="the assignment, e.g. core")
+    extend.add_argument("hours", help="hours added to the due date for this learner (0 takes it back)")
+    extend.add_argument("--source", metavar="SOURCE", help="an nbgrader course's source folder (default: this course)")
+    extend.add_argument("--config", metavar="FILE", help="the --source course's nbgrader config")
+    extend.set_defaults(handler=cmd_extend)
 
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")
     bundle.add_argument("out", help="target folder (must not exist or be empty)")

@@ -16,10 +16,12 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg2
 import pytest
+from nbgrader.api import Gradebook
 
 from pglab.cli import build_parser
 from pglab.db.server import EmbeddedServer
@@ -299,7 +301,7 @@ def test_instructor_guide(workspace: Path) -> None:
         for page in pages:
             html = page.read_text()
             assert "BEGIN HIDDEN" not in html and "def test_" not in html
-        summary = sample_starting(INSTRUCTOR_GUIDE, "graded ")
+        summary = sample_starting(INSTRUCTOR_GUIDE, "graded 6 ")
         printed = "\n".join(line for line in output.splitlines() if line.startswith(("graded ", "wrote ")))
         assert sample_pattern(summary).fullmatch(printed), (printed, summary)
         assert "grading:" in output  # the progress bar
@@ -314,6 +316,19 @@ def test_instructor_guide(workspace: Path) -> None:
     def graded_again(w: Walkthrough, output: str) -> None:
         assert _scores(clone / "grader" / "grades-retry" / "grades.csv") == {"alice": 32.0, "bob": 0.0}
         assert "grading:" not in output  # --quiet
+
+    def graded_with_deadlines(w: Walkthrough, output: str) -> None:
+        out = clone / "grader" / "grades"
+        assert sample_pattern(sample_starting(INSTRUCTOR_GUIDE, "graded 0 ")).fullmatch(output.strip()), output
+        with (out / "grades.csv").open() as f:
+            rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == "core"}
+        assert [(rows[s]["duedate"], rows[s]["late_submission_penalty"], rows[s]["score"]) for s in ("alice", "bob")
+                ] == [("2026-12-10 23:59:00", "12.0", "20.0"), ("2026-12-10 23:59:00", "0.0", "0.0")]
+        assert "<h2>Late submissions</h2>" in (out / "report.html").read_text(encoding="utf-8")
+        assert "Late: submitted 2026-12-11 01:30:00 UTC" in (out / "feedback" / "alice" / "core" /
+                                                            "beginner.html").read_text(encoding="utf-8")
+        with Gradebook(f"sqlite:///{clone / 'grader' / 'gradebook.db'}") as gb:  # nbgrader's own record of it
+            assert gb.find_submission("core", "bob").extension == timedelta(hours=48)
 
     def keep_release(w: Walkthrough) -> None:
         snapshot["release"] = {p: p.read_bytes() for p in release.rglob("*.ipynb")}
@@ -376,6 +391,7 @@ def test_instructor_guide(workspace: Path) -> None:
         "git status --short notebooks/challenges": nothing_changed,
         "pytest grader/checks/core/test_beginner.py --submission solutions/core/beginner.ipynb": pytest_passed,
         "pglab grade ~/ds101/submitted --source ~/ds101/source --out ~/ds101/pglab-grades": graded_by_test_cells,
+        "pglab grade grader/submitted --out grader/grades --late-policy per-hour:2 --quiet": graded_with_deadlines,
     }
     def formgrader_lists_the_graded_assignment(w: Walkthrough, lab: Lab) -> None:
         assignments = {a["name"]: a for a in json.loads(lab.get("/formgrader/api/assignments"))}

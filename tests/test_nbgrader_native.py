@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -29,34 +27,22 @@ from pglab.grading.database_copies import RunClaim, create_submission_database, 
 from pglab.grading.timeouts import Limits
 from tests.corpus.case import with_answer
 from tests.corpus.cases_core import SEED_BEGINNER
-from tests.support.nbgrader_course import CHEAPEST, SHOP_LEARNERS, cell, notebook, submit
+from tests.support.nbgrader_course import (
+    CHEAPEST,
+    SHOP_LEARNERS,
+    cell,
+    finish_nbgrader,
+    nbgrader,
+    notebook,
+    start_nbgrader,
+    submit,
+)
 
 USER_GUIDE = Path(__import__("nbgrader").__file__).parent / "docs" / "source" / "user_guide"
 CELL_TIMEOUT_S = 4
 LIMITS = Limits(cell_timeout_s=CELL_TIMEOUT_S, call_timeout_s=CELL_TIMEOUT_S, submission_timeout_s=60)
 
 Scores = dict[tuple[str, str], tuple[float, dict[str, float | None]]]  # (student, notebook) -> total, cells
-
-
-def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    finish_nbgrader(start_nbgrader(course, *args, env=env), *args)
-
-
-def start_nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = dict(env or os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # its alembic
-    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish_nbgrader(running: subprocess.Popen[str], *args: str) -> None:
-    try:
-        stdout, stderr = running.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        running.kill()
-        running.communicate()
-        raise
-    assert running.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
 
 
 def nbgrader_course(root: Path, source: Path, submitted: Path) -> Path:

@@ -31,11 +31,15 @@ from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import reference_check, timeouts
+from pglab.grading.course_gradebook import course_gradebook_url, read_deadlines
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
+from pglab.grading.deadlines import Deadlines, parse_due, read_timestamp
 from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.kernels.bubblewrap import find_bwrap
+from pglab.grading.late_penalties import LatePenalty, NotebookKey, late_penalties
 from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_config
+from pglab.grading.nbgrader_late_plugin import NO_PENALTY, LatePolicy
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
@@ -79,6 +83,7 @@ class BatchSummary:
     phases: PhaseTimes = field(default_factory=PhaseTimes)  # the run's fixed cost (pglab.grading.phase_times)
     rows: list[CheckRow] = field(default_factory=list)  # checks.csv's, which report.html is made from
     outputs_written: bool = True  # False: the class-wide outputs were already those of this run
+    late: list[LatePenalty] = field(default_factory=list)  # the notebooks handed in after their due date
 
     def problems_line(self) -> str:
         """What report.html lists under "Problems noted", counted by kind."""
@@ -181,17 +186,6 @@ def unmatched_source(source: Path, work: list[Job], problems: list[SubmissionPro
                       f"give the course's nbgrader source folder, {_likely_source(source)}")
 
 
-def _timestamp(folder: Path) -> datetime | None:
-    stamp = folder / "timestamp.txt"
-    if stamp.is_file():
-        text = stamp.read_text(errors="replace").strip().replace(" UTC", "+00:00")
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    return None
-
-
 def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
              ) -> tuple[list[Job], list[SubmissionProblem]]:
     jobs: list[Job] = []
@@ -209,9 +203,10 @@ def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
                             f"(known: {', '.join(course)}): not graded")
                 continue
             files = {p.stem: p for p in folder.glob("*.ipynb")}
+            stamp = read_timestamp(folder)
             expected = {c.notebook: c for c in course[folder.name]}
             for name, challenge in expected.items():
-                jobs.append(Job(student_dir.name, challenge, files.get(name), _timestamp(folder)))
+                jobs.append(Job(student_dir.name, challenge, files.get(name), stamp))
             for extra in sorted(set(files) - set(expected)):
                 problem(student_dir.name, folder.name, extra,
                         f"{extra}.ipynb is not a notebook of assignment '{folder.name}' "
@@ -223,7 +218,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
                  db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False,
                  source: Path | None = None, course_config: CourseConfig | None = None,
-                 similarity: bool = True) -> BatchSummary:
+                 similarity: bool = True, due: tuple[str, ...] = (), late_policy: LatePolicy = NO_PENALTY
+                 ) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
@@ -234,7 +230,9 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     course's ``solutions/``, graded with ``course_config`` (by default the ``nbgrader_config.py``
     of the folder holding it, :func:`~pglab.grading.nbgrader_config.read_course_config`); without
     ``limits``, a cell then gets that config's timeout. ``similarity``: give ``report.html`` its
-    "Similar answers" section (it changes no grade: False only leaves the section out).
+    "Similar answers" section (it changes no grade: False only leaves the section out). ``due``:
+    ``ASSIGNMENT=WHEN`` due dates over the course gradebook's (:mod:`pglab.grading.course_gradebook`);
+    ``late_policy``: what a late notebook loses (:mod:`pglab.grading.late_penalties`).
     """
     started = time.monotonic()
     if not submitted.is_dir():
@@ -245,6 +243,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     limits = limits or limits_for(course_cell_timeout_s=config.cell_timeout_s if source is not None else None)
     timeouts.check(limits)  # contradicting --cell-timeout/--notebook-timeout: one line, nothing written
     course = source_assignments(source, config)
+    deadlines = read_deadlines(course_gradebook_url(source, config), course, parse_due(due, course))
     work, problems = discover(submitted, course)
     wrong_source = unmatched_source(source, work, problems) if source is not None else None
     if wrong_source is not None:
@@ -263,7 +262,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                          "choose a writable --out and run the same command again") from None
     try:
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
-                             regrade_all, db_wait_s, started, bwrap, similarity)
+                             regrade_all, db_wait_s, started, bwrap, similarity, Penalising(deadlines, late_policy))
     finally:
         lock.release()
 
@@ -271,7 +270,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
-                  started: float, bwrap: str | None, similarity: bool) -> BatchSummary:
+                  started: float, bwrap: str | None, similarity: bool, penalising: Penalising) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()
@@ -301,23 +300,47 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                            retried=len(breaker.retried),
                            seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds),
                            phases=times)
-    in_outputs = [(outcomes[job], str(job.timestamp)) for job in work if job in outcomes]
-    digest = outputs_digest.outputs_digest(in_outputs, problems, (f"{c.assignment}/{c.notebook}" for notebooks
-                                           in course.values() for c in notebooks), GRADER_REVISION,
+    late = penalising.penalties(work, outcomes)
+    summary.late = list(late.values())
+    in_outputs = [(outcomes[job], f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
+                  if job in outcomes]
+    dues = penalising.deadlines.duedates  # grades.csv shows every assignment's, submitted to or not
+    notebooks = [f"{c.assignment}/{c.notebook}|{dues.get(c.assignment)}" for nbs in course.values() for c in nbs]
+    digest = outputs_digest.outputs_digest(in_outputs, problems, notebooks, GRADER_REVISION,
                                            [f"{job.student}:{prints[job]}" for job in work] if similarity else None)
     try:
         with times.timed(RunPhase.WRITE_OUTPUTS):
             if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
-                summary.rows = check_rows(ordered, problems)
+                summary.rows = check_rows(ordered, problems, late)
                 summary.outputs_written = False
             else:
                 outputs_digest.forget(out)
-                summary.rows = _write_outputs(out, work, outcomes, problems, course, similarity)
+                summary.rows = _write_outputs(out, work, outcomes, problems, course, penalising.deadlines, late,
+                                              similarity)
                 outputs_digest.remember(out, digest)
     except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
         summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@dataclass(frozen=True)
+class Penalising:
+    """The run's due dates, extensions and late policy: applied to outcomes once they are known
+    (stored or fresh), so none of them is part of what a notebook's grading is cached by."""
+
+    deadlines: Deadlines
+    policy: LatePolicy
+
+    def penalties(self, work: list[Job], outcomes: dict[Job, NotebookOutcome]) -> dict[NotebookKey, LatePenalty]:
+        return late_penalties(((self.deadlines.lateness(job.student, job.challenge.assignment, job.timestamp),
+                                outcomes[job]) for job in work if job in outcomes), self.policy)
+
+    def digest(self, job: Job, late: dict[NotebookKey, LatePenalty]) -> str:
+        """What of the deadlines a notebook's outputs show: its due date, extension and penalty."""
+        lateness = self.deadlines.lateness(job.student, job.challenge.assignment, job.timestamp)
+        penalty = late.get((job.student, job.challenge.assignment, job.challenge.notebook))
+        return f"{lateness.duedate}|{lateness.extension}|{penalty.points if penalty else 0.0}|{self.policy}"
 
 
 @dataclass(frozen=True)
@@ -485,9 +508,11 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
                    problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]],
-                   similarity: bool = True) -> list[CheckRow]:
-    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs,
-    then report.html (with its similar answers, unless ``similarity`` is False); the rows of checks.csv."""
+                   deadlines: Deadlines, late: dict[NotebookKey, LatePenalty], similarity: bool = True
+                   ) -> list[CheckRow]:
+    """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs
+    (with the due dates, extensions and late penalties), then report.html (with its similar answers,
+    unless ``similarity`` is False); the rows of checks.csv."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
         if job in outcomes:
@@ -495,7 +520,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     ungraded: set[tuple[str, str]] = set()
     for job, outcome in outcomes.items():
         if outcome.is_grade:
-            feedback.write(outcome, out / "feedback")
+            feedback.write(outcome, out / "feedback", late.get((outcome.student, outcome.assignment, outcome.notebook)))
             if outcome.autograded:  # where nbgrader's formgrader opens it, with OUT as the course root
                 where = out / "autograded" / outcome.student / outcome.assignment
                 write_atomically(where / f"{outcome.notebook}.ipynb", outcome.autograded.encode("utf-8"))
@@ -504,21 +529,24 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
             ungraded.add((job.student, job.challenge.assignment))
     gradebook = GradebookWriter(out / "gradebook.db")
     try:
-        gradebook.register(course)
+        gradebook.register(course, deadlines.duedates)
         for (student, assignment), members in sorted(by_submission.items()):
             graded = [outcomes[job] for job in members]
+            extension = deadlines.extensions.get((student, assignment))
+            penalties = {o.notebook: late[(student, assignment, o.notebook)].points for o in graded
+                         if (student, assignment, o.notebook) in late}
             if (student, assignment) in ungraded:
                 gradebook.forget(student, assignment)
-            elif not gradebook.has(student, assignment, members[0].timestamp, graded):
-                gradebook.record(student, assignment, members[0].timestamp, graded)
-        rows = check_rows([outcomes[job] for job in work if job in outcomes], problems)
+            elif not gradebook.has(student, assignment, members[0].timestamp, graded, extension, penalties):
+                gradebook.record(student, assignment, members[0].timestamp, graded, extension, penalties)
+        rows = check_rows([outcomes[job] for job in work if job in outcomes], problems, late)
         write_atomically(out / "checks.csv", checks_csv(rows))
         grades = gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
     similar = (class_similarity((job.student, job.challenge, job.path) for job in work if job.path is not None)
                if similarity else None)
-    write_class_report(out, grades, rows, similar)
+    write_class_report(out, grades, rows, similar, list(late.values()))
     return rows
 
 

@@ -1,12 +1,42 @@
 """Small nbgrader courses made in code: cells as nbgrader's *Create Assignment* toolbar writes them,
-the ``shop`` assignment (a query answer whose test reads the database), and handing a learner's
-edits of a released notebook in, as nbgrader's exchange lays it out."""
+the ``shop`` assignment (a query answer whose test reads the database), handing a learner's
+edits of a released notebook in, as nbgrader's exchange lays it out, and running real nbgrader
+commands in a course root."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+
+NBGRADER_TIMESTAMP = "2026-11-20 10:00:00.000000 UTC"  # as nbgrader's exchange writes timestamp.txt
+
+
+def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """Run ``nbgrader ARGS`` in the course root ``course`` and wait for it to succeed."""
+    finish_nbgrader(start_nbgrader(course, *args, env=env), *args)
+
+
+def start_nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``nbgrader ARGS`` started in ``course`` (with this interpreter's nbgrader and alembic), not waited for."""
+    env = dict(env or os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # its alembic
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_nbgrader(running: subprocess.Popen[str], *args: str) -> None:
+    """Wait (a bounded time) for a started nbgrader command, which must succeed."""
+    try:
+        stdout, stderr = running.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        running.communicate()
+        raise
+    assert running.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
 
 
 def cell(kind: str, source: str, grade_id: str | None = None, *, solution: bool = False, grade: bool = False,
@@ -52,7 +82,9 @@ SHOP_LEARNERS: dict[str, dict[str, str | None]] = {
 }
 
 
-def submit(release: Path, submitted: Path, student: str, assignment: str, edits: dict[str, str | None]) -> None:
+def submit(release: Path, submitted: Path, student: str, assignment: str, edits: dict[str, str | None],
+           timestamp: str | None = NBGRADER_TIMESTAMP) -> None:
+    """``student``'s edits of the released notebook, handed in at ``timestamp`` (None: no timestamp.txt)."""
     nb = nbformat.read(release, as_version=4)
     kept = []
     for item in nb.cells:
@@ -66,4 +98,5 @@ def submit(release: Path, submitted: Path, student: str, assignment: str, edits:
     folder = submitted / student / assignment
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / release.name)
-    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    if timestamp is not None:
+        (folder / "timestamp.txt").write_text(timestamp)

@@ -14,7 +14,10 @@ so they say exactly what those say; each file is written whole (temporary file, 
   identity columns Canvas's gradebook import looks for (``Student,ID,SIS Login ID,Section``; the
   learner's id goes in ``SIS Login ID``). Moodle's CSV grade import maps the same columns by hand.
   A notebook the grader failed on (``(not graded)`` in checks.csv) is an empty cell, and that
-  learner's total is empty too: an LMS import then leaves those grades alone.
+  learner's total is empty too: an LMS import then leaves those grades alone. The notebook columns
+  are points before any late penalty; when a notebook was handed in late, ``Late penalty`` (before
+  ``Total``) is each learner's points off, and ``Total`` is after it (as ``grades.csv``'s ``score``).
+- ``report.html`` lists the submissions handed in after their due date under "Late submissions".
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pglab.grading.deadlines import late_by
+from pglab.grading.late_penalties import LatePenalty
 from pglab.grading.reports.rows import CheckRow, GradeRow, RowKind, listed_problems
 from pglab.grading.reports.similarity import ChallengeSimilarity, SimilarPair
 from pglab.grading.result_store import write_atomically
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
 
 WIDE_IDENTITY = ("Student", "ID", "SIS Login ID", "Section")
 TOTAL = "Total"
+LATE_PENALTY = "Late penalty"
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; padding: 0 1em; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 2em; }
@@ -85,19 +91,26 @@ class ClassResults:
     assignment_max: dict[str, float]
     checks: list[CheckTally]
     problems: list[CheckRow]  # notes on notebooks handed in, files not graded, grader faults
+    late: list[LatePenalty] = field(default_factory=list)  # notebooks handed in after their due date
+
+    def late_points(self, student: str) -> float:
+        return sum(p.points for p in self.late if p.student == student)
 
 
 def write_class_report(out: Path, grades: list[GradeRow], rows: list[CheckRow],
-                       similarity: list[ChallengeSimilarity] | None = None) -> None:
+                       similarity: list[ChallengeSimilarity] | None = None,
+                       late: list[LatePenalty] | None = None) -> None:
     """Write ``report.html`` and ``grades-wide.csv`` into ``out``, each whole or not at all.
 
-    ``similarity``: the "Similar answers" section's pairs; None leaves the section out."""
-    results = class_results(grades, rows)
+    ``similarity``: the "Similar answers" section's pairs; None leaves the section out.
+    ``late``: the late penalties taken off, for the "Late submissions" table."""
+    results = class_results(grades, rows, late)
     write_atomically(out / "grades-wide.csv", wide_csv(results))
     write_atomically(out / "report.html", render_report(results, similarity).encode("utf-8"))
 
 
-def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
+def class_results(grades: list[GradeRow], rows: list[CheckRow], late: list[LatePenalty] | None = None
+                  ) -> ClassResults:
     """The class's results from the gradebook's scores and the rows of ``checks.csv``."""
     students: list[str] = sorted({g.student for g in grades} | {row.student for row in rows})
     names = {g.student: ", ".join(p for p in (g.last_name, g.first_name) if p) for g in grades}
@@ -149,7 +162,8 @@ def class_results(grades: list[GradeRow], rows: list[CheckRow]) -> ClassResults:
         assignment_scores={a: by_assignment[a] for a in sorted({n.split("/")[0] for n in notebooks})
                            if a in by_assignment},
         assignment_max=max_by_assignment,
-        checks=sorted(tallies.values(), key=lambda t: order[t.notebook]), problems=problems)
+        checks=sorted(tallies.values(), key=lambda t: order[t.notebook]), problems=problems,
+        late=sorted(late or [], key=lambda p: (p.assignment, p.student, p.notebook)))
 
 
 def column_title(notebook: str) -> str:
@@ -161,13 +175,15 @@ def wide_csv(results: ClassResults) -> bytes:
     """``grades-wide.csv``: a row per learner, a column per notebook and the total."""
     handle = io.StringIO()
     writer = csv.writer(handle)
-    writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), TOTAL])
+    late = [LATE_PENALTY] if results.late else []  # an LMS would import the column as one more assignment
+    writer.writerow([*WIDE_IDENTITY, *(column_title(n) for n in results.notebooks), *late, TOTAL])
     for student in results.students:
         # A notebook the grader failed on has no grade yet: an empty cell (and no total), never 0.
         scores = ["" if (student, n) in results.not_graded else
                   _points(results.notebook_points.get((student, n), 0.0)) for n in results.notebooks]
         pending = any(s == student for s, _ in results.not_graded)
         writer.writerow([results.names.get(student) or student, "", student, "", *scores,
+                         *([_points(results.late_points(student))] if late else []),
                          "" if pending else _points(results.total[student])])
     return handle.getvalue().encode("utf-8")
 
@@ -213,6 +229,8 @@ def render_report(results: ClassResults, similarity: list[ChallengeSimilarity] |
                     "Share of the learners who handed the notebook in and did not get this check's points."),
             _check_table(results),
         ]
+    if results.late:
+        parts += ["<h2>Late submissions</h2>", _late_table(results)]
     if results.problems:
         rows = "".join(
             f"<tr><td>{e(p.student)}</td><td>{e(p.assignment)}/{e(p.notebook)}</td>"
@@ -303,6 +321,29 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
         at = end
     parts.append(html.escape(text[at:]))
     return "".join(parts)
+
+
+def _late_table(results: ClassResults) -> str:
+    """Each notebook handed in after its learner's due date: when, how late, and the points it lost."""
+    e = html.escape
+    rows = []
+    for penalty in results.late:
+        late = penalty.lateness
+        due = late.due_for_learner
+        extension = late_by(late.extension.total_seconds()) if late.extension else ""
+        rows.append(
+            f"<tr data-late='{e(penalty.student)}::{e(penalty.assignment)}/{e(penalty.notebook)}' "
+            f"data-penalty='{penalty.points:g}'><td>{e(penalty.student)}</td>"
+            f"<td>{e(penalty.assignment)}/{e(penalty.notebook)}</td>"
+            f"<td>{late.timestamp:%Y-%m-%d %H:%M} UTC</td><td>{due:%Y-%m-%d %H:%M} UTC</td><td>{extension}</td>"
+            f"<td class='num'>{late_by(late.seconds_late)}</td>"
+            f"<td class='num bad'>{_points(penalty.points)}</td><td class='num'>{_points(penalty.score)}</td></tr>")
+    policies = ", ".join(sorted({p.policy for p in results.late}))
+    return (f"<p>Notebooks handed in after the learner's due date (the assignment's, plus any extension); "
+            f"late policy: {e(policies)}. Penalties are taken off grades.csv's score and grades-wide.csv's "
+            f"total.</p><table><tr><th>learner</th><th>notebook</th><th>submitted</th><th>due</th><th>extension</th>"
+            "<th class='num'>late by</th><th class='num'>penalty</th><th class='num'>points before</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _median(values: list[float]) -> float:

@@ -4,6 +4,7 @@ The page shows each check's one-line description and message, notes about the ru
 timed out, a kernel that died), and the learner's own answer cells' output. Hidden checks appear
 only by their description and message; their source is never read, let alone rendered. An
 answer left for the instructor to grade by hand is not a failure: it says so, with its points.
+A notebook handed in after its due date says how late, and its score is after the late penalty.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from pglab.grading.late_penalties import LatePenalty
 from pglab.grading.outcome import CellKind, NotebookOutcome
 from pglab.grading.result_store import write_atomically
 
@@ -23,7 +25,7 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 """
 
 
-def render(outcome: NotebookOutcome) -> str:
+def render(outcome: NotebookOutcome, late: LatePenalty | None = None) -> str:
     e = html.escape
     rows = []
     for result in outcome.results:
@@ -41,6 +43,11 @@ def render(outcome: NotebookOutcome) -> str:
             f"<td>{result.points:g} / {result.max_points:g}</td><td>{detail}</td></tr>")
     pending = sum(r.max_points for r in outcome.results if r.by_hand)
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in outcome.notes)
+    if late is not None:
+        notes = f"<p class='note late'>Late: {e(late.line())}</p>" + notes
+    score = outcome.score - (late.points if late is not None else 0.0)
+    before = (f" <span class='late'>({outcome.score:g} before the late penalty of {late.points:g})</span>"
+              if late is not None and late.points else "")
     cells = "".join(
         f"<h3>{e(c.label)}: {e(c.status.value)}</h3>"
         + (f"<pre>{e(c.output[:4000])}</pre>" if c.output.strip() else "")
@@ -50,7 +57,7 @@ def render(outcome: NotebookOutcome) -> str:
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(outcome.assignment)}/{e(outcome.notebook)}: feedback</title><style>{STYLE}</style></head>"
         f"<body><h1>{e(outcome.assignment)} / {e(outcome.notebook)}</h1>"
-        f"<p class='score'>Score: <b>{outcome.score:g} / {outcome.max_points:g}</b>"
+        f"<p class='score'>Score: <b>{score:g} / {outcome.max_points:g}</b>{before}"
         + (f" <span class='by-hand'>(up to {pending:g} of these points are graded by your instructor)</span>"
            if pending else "") + f"</p>{notes}"
         "<table><tr><th></th><th>check</th><th>points</th><th>what to fix</th></tr>"
@@ -63,7 +70,7 @@ def page_path(outcome: NotebookOutcome, feedback_root: Path) -> Path:
     return feedback_root / outcome.student / outcome.assignment / f"{outcome.notebook}.html"
 
 
-def write(outcome: NotebookOutcome, feedback_root: Path) -> Path:
+def write(outcome: NotebookOutcome, feedback_root: Path, late: LatePenalty | None = None) -> Path:
     path = page_path(outcome, feedback_root)
-    write_atomically(path, render(outcome).encode("utf-8"))
+    write_atomically(path, render(outcome, late).encode("utf-8"))
     return path

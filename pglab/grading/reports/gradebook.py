@@ -14,8 +14,8 @@ import logging
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Collection
-from datetime import datetime, timezone
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -29,7 +29,7 @@ from pglab.grading.result_store import write_atomically
 from pglab.grading.strategies import GradebookCellKind, GradingStrategy, strategy_for
 
 
-def _stamp_new_gradebook(path: Path) -> None:
+def stamp_new_gradebook(path: Path) -> None:
     """Create a gradebook file stamped with nbgrader's schema revision, read in-process.
 
     nbgrader asks a new ``alembic heads`` subprocess for the revision whenever it creates a
@@ -67,18 +67,19 @@ class GradebookWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        _stamp_new_gradebook(path)
+        stamp_new_gradebook(path)
         self.gradebook = Gradebook(f"sqlite:///{path}")
         self.strategies: dict[tuple[str, str], GradingStrategy] = {}  # (assignment, notebook): how it is graded
 
-    def register(self, assignments: dict[str, list[ChallengeNotebook]]) -> None:
+    def register(self, assignments: dict[str, list[ChallengeNotebook]],
+                 duedates: Mapping[str, datetime] | None = None) -> None:
         """The assignments, notebooks and their cells, as each notebook's grading strategy has them:
         one grade cell for a course challenge (its max = sum of checks); nbgrader's own for a notebook
         graded by its test cells (so formgrader can grade the ones graded by hand), plus one for the
-        course's checks if it has any."""
+        course's checks if it has any. ``duedates``: each assignment's due date (none: not due)."""
         gb = self.gradebook
         for name, notebooks in assignments.items():
-            gb.update_or_create_assignment(name)
+            gb.update_or_create_assignment(name, duedate=(duedates or {}).get(name))
             for challenge in notebooks:
                 gb.update_or_create_notebook(challenge.notebook, name)
                 strategy = self.strategies[(name, challenge.notebook)] = strategy_for(challenge)
@@ -94,21 +95,26 @@ class GradebookWriter:
         """Each grade cell's auto score (None: to be graded by hand)."""
         return self.strategies[(assignment, outcome.notebook)].auto_scores(outcome)
 
-    def has(self, student: str, assignment: str, timestamp: datetime | None,
-            outcomes: list[NotebookOutcome]) -> bool:
+    def has(self, student: str, assignment: str, timestamp: datetime | None, outcomes: list[NotebookOutcome],
+            extension: timedelta | None = None, penalties: Mapping[str, float] | None = None) -> bool:
         """Already recorded exactly so: a re-run then leaves it alone (and keeps any manual grades)."""
         try:
             submission = self.gradebook.find_submission(assignment, student)
         except MissingEntry:
             return False
-        if submission.timestamp != _as_stored(timestamp):
+        if submission.timestamp != _as_stored(timestamp) or (submission.extension or None) != (extension or None):
+            return False
+        late = {nb.name: nb.late_submission_penalty or 0.0 for nb in submission.notebooks}
+        if any(late.get(o.notebook, 0.0) != (penalties or {}).get(o.notebook, 0.0) for o in outcomes):
             return False
         scores = {(nb.name, grade.name): grade.auto_score for nb in submission.notebooks for grade in nb.grades}
         return all(scores.get((o.notebook, name), -1.0) == auto
                    for o in outcomes for name, auto in self._auto_scores(assignment, o).items())
 
-    def record(self, student: str, assignment: str, timestamp: datetime | None,
-               outcomes: list[NotebookOutcome]) -> None:
+    def record(self, student: str, assignment: str, timestamp: datetime | None, outcomes: list[NotebookOutcome],
+               extension: timedelta | None = None, penalties: Mapping[str, float] | None = None) -> None:
+        """The submission with its auto scores, its extension and each notebook's late penalty
+        (notebook name -> points; as nbgrader's AssignLatePenalties stores it, none when 0)."""
         gb = self.gradebook
         # nbgrader's own API trips SQLAlchemy 2's autoflush warnings when it replaces a submission.
         with warnings.catch_warnings():
@@ -116,8 +122,11 @@ class GradebookWriter:
             gb.update_or_create_student(student)
             with contextlib.suppress(MissingEntry):  # first grading of this student: nothing to replace
                 gb.remove_submission(assignment, student)
-            gb.add_submission(assignment, student, timestamp=timestamp)
+            gb.add_submission(assignment, student, timestamp=timestamp, extension=extension)
             for outcome in outcomes:
+                late = (penalties or {}).get(outcome.notebook, 0.0)
+                gb.find_submission_notebook(outcome.notebook, assignment, student).late_submission_penalty = (
+                    late or None)
                 for name, auto in self._auto_scores(assignment, outcome).items():
                     grade = gb.find_grade(name, outcome.notebook, assignment, student)
                     grade.auto_score = auto

@@ -4,7 +4,8 @@ A re-run that grades nothing new (the usual case: one late learner was graded ye
 instructor runs the command again) would otherwise redraw the report's plots and rewrite every
 feedback page, the gradebook and the CSV files, byte for byte the same: most of such a run's time.
 The digest covers everything those files are made from (each outcome as stored, the submissions'
-timestamps, the problems found, the course's notebooks) and the code that makes them; the outputs
+timestamps, due dates, extensions and late penalties, the problems found, the course's notebooks)
+and the code that makes them; the outputs
 are rewritten when it differs or when any of the files is missing.
 """
 
@@ -28,9 +29,9 @@ CLASS_WIDE = ("grades.csv", "checks.csv", "report.html", "grades-wide.csv", "gra
 
 def outputs_digest(outcomes: Iterable[tuple[NotebookOutcome, str]], problems: list[SubmissionProblem],
                    course: Iterable[str], grader_revision: str, similarity: Iterable[str] | None = None) -> str:
-    """``outcomes``: each notebook in the outputs, in order, with its submission's timestamp;
-    ``similarity``: the fingerprints of the submitted files report.html's "Similar answers" section
-    is made from, None when it has none (``--no-similarity``)."""
+    """``outcomes``: each notebook in the outputs, in order, with its submission's timestamp and
+    deadline (due date, extension, penalty); ``similarity``: the fingerprints of the submitted files
+    report.html's "Similar answers" section is made from, None when it has none (``--no-similarity``)."""
     digest = hashlib.sha256(grader_revision.encode())
     digest.update(json.dumps(None if similarity is None else list(similarity)).encode())
     for source in sorted(REPORTS.glob("*.py")):  # the code that writes the outputs

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import enum
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from pglab.grading.late_penalties import LatePenalty, NotebookKey
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
 
 
@@ -25,6 +26,7 @@ class RowKind(enum.Enum):
     NOTEBOOK = "(notebook)"  # notes on a whole notebook: a cell that raised, ran too long, was cut
     SUBMISSION = "(submission)"  # a file that cannot be graded as a notebook of its assignment
     NOT_GRADED = "(not graded)"  # the grader failed on the notebook: no points at all, not zero
+    LATE = "(late penalty)"  # points off a notebook handed in after its due date (negative points)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ class GradeRow:
     max_score: float
 
 
-def check_rows(outcomes: Iterable[NotebookOutcome], problems: Iterable[SubmissionProblem]) -> list[CheckRow]:
-    """The rows of ``checks.csv``: the problems found in the submissions, then each notebook's rows."""
+def check_rows(outcomes: Iterable[NotebookOutcome], problems: Iterable[SubmissionProblem],
+               late: Mapping[NotebookKey, LatePenalty] | None = None) -> list[CheckRow]:
+    """The rows of ``checks.csv``: the problems found in the submissions, then each notebook's rows,
+    a late notebook's penalty last (its points negative, so a notebook's rows still add up to its score)."""
     rows = [CheckRow(p.student, p.assignment, p.notebook, RowKind.SUBMISSION, RowKind.SUBMISSION.value, 0.0, 0.0,
                      p.message) for p in problems]
     for outcome in sorted(outcomes, key=lambda o: (o.student, o.assignment, o.notebook)):
@@ -85,13 +89,17 @@ def check_rows(outcomes: Iterable[NotebookOutcome], problems: Iterable[Submissio
                                  handed_in))
         rows += [CheckRow(*where, RowKind.CHECK, r.name, r.points, r.max_points, r.message, handed_in, r.by_hand)
                  for r in outcome.results]
+        penalty = (late or {}).get(where)
+        if penalty is not None:
+            rows.append(CheckRow(*where, RowKind.LATE, RowKind.LATE.value, -penalty.points, 0.0, penalty.line()))
     return rows
 
 
 def listed_problems(rows: Iterable[CheckRow]) -> list[CheckRow]:
     """The rows report.html lists under "Problems noted" (and ``pglab grade``'s summary counts):
-    notes on notebooks handed in, files not graded, notebooks the grader failed on."""
-    return [row for row in rows if row.kind is not RowKind.CHECK and row.handed_in]
+    notes on notebooks handed in, files not graded, notebooks the grader failed on (late
+    submissions have their own table)."""
+    return [row for row in rows if row.kind not in (RowKind.CHECK, RowKind.LATE) and row.handed_in]
 
 
 CHECKS_COLUMNS = ("student_id", "assignment", "notebook", "check", "points", "max_points", "message")
