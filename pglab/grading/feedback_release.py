@@ -20,6 +20,7 @@ submission); a submission without a secret (not handed in through the exchange) 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -144,6 +145,16 @@ def release_command(assignment: str, out: Path, exclude: list[str]) -> list[str]
     return command
 
 
+def nbgrader_failure(log: str) -> str:
+    """The line of nbgrader's log that says why it failed (its first CRITICAL or ERROR), without the prefix."""
+    for level in ("CRITICAL", "ERROR"):
+        for line in log.splitlines():
+            found = re.match(rf"\[\w+ \| {level}\] (.*)", line)
+            if found:
+                return one_line(found.group(1))
+    return one_line(log[-300:]) or "no output"
+
+
 def release_feedback(assignment: str, out: Path, submitted: Path, course_dir: Path,
                      students: tuple[str, ...] = ()) -> tuple[list[Ready], list[Held]]:
     """Choose, stage, and release through nbgrader's exchange (run from ``course_dir``, where the
@@ -162,6 +173,5 @@ def release_feedback(assignment: str, out: Path, submitted: Path, course_dir: Pa
     done = subprocess.run(release_command(assignment, out, exclude), cwd=course_dir, capture_output=True,
                           text=True, env=dict(os.environ), timeout=600)
     if done.returncode != 0:
-        errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
-        raise PglabError(f"nbgrader release_feedback failed: {one_line(errors[-1] if errors else done.stderr[-300:])}")
+        raise PglabError(f"nbgrader release_feedback failed: {nbgrader_failure(done.stderr)}")
     return ready, held

@@ -13,6 +13,7 @@ from pglab.grading.feedback_release import (
     Ready,
     choose,
     graded_timestamps,
+    nbgrader_failure,
     release_command,
     stage,
     submission_timestamp,
@@ -138,3 +139,13 @@ def test_the_graded_submissions_come_from_the_gradebook(tmp_path: Path) -> None:
     writer.gradebook.close()
     assert graded_timestamps(tmp_path / "gradebook.db", "core") == {"alice": GRADED}
     assert graded_timestamps(tmp_path / "gradebook.db", "week2") == {}
+
+
+def test_nbgraders_reason_for_failing_is_the_line_shown() -> None:
+    log = ("[ReleaseFeedbackApp | WARNING] No nbgrader_config.py file found\n"
+           "[ReleaseFeedbackApp | CRITICAL] Unwritable directory, please contact your instructor: /srv/x\n"
+           "[ReleaseFeedbackApp | ERROR] nbgrader release_feedback failed\n")
+    assert nbgrader_failure(log) == "Unwritable directory, please contact your instructor: /srv/x"
+    assert nbgrader_failure("[ReleaseFeedbackApp | ERROR] Could not match\n") == "Could not match"
+    assert nbgrader_failure("Traceback (most recent call last):\n  boom\nKeyError: 'x'\n") == (
+        "Traceback (most recent call last): boom KeyError: 'x'")
