@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import sys
 import warnings
@@ -125,8 +126,14 @@ def choose(assignment: str, out: Path, submitted: Path, graded: Mapping[str, dat
 def stage(ready: list[Ready], held: list[Held], assignment: str, out: Path) -> None:
     """Put each submission's ``timestamp.txt`` and ``submission_secret.txt`` beside its pages, as
     ``nbgrader generate_feedback`` does; take them away from held learners' pages, so that not even
-    nbgrader's own ``release_feedback`` run on OUT releases a page under the wrong submission."""
+    nbgrader's own ``release_feedback`` run on OUT releases a page under the wrong submission.
+
+    nbgrader copies a page into the exchange with its mode, and the learner reads it there: a page an
+    instructor's umask (077) left unreadable to others would be released but could not be fetched, so
+    the pages to release are made readable (they are the learners' own feedback)."""
     for item in ready:
+        for page in item.pages:
+            page.chmod(stat.S_IMODE(page.stat().st_mode) | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         for name in SUBMISSION_FILES:
             write_atomically(out / FEEDBACK / item.student / assignment / name,
                              (item.submission / name).read_bytes())

@@ -110,12 +110,16 @@ def test_staging_puts_the_submission_files_beside_the_pages_and_takes_them_from_
     (carl / "timestamp.txt").write_text(STAMP)  # left by an earlier release
     (carl / "submission_secret.txt").write_text("old")
 
+    page = out / "feedback" / "alice" / "core" / "beginner.html"
+    page.chmod(0o600)  # an instructor's umask 077: nbgrader would copy it into the exchange unreadable
+
     ready, held = choose("core", out, submitted, {"alice": GRADED, "carl": GRADED})
     stage(ready, held, "core", out)
 
     alice = out / "feedback" / "alice" / "core"
     assert (alice / "timestamp.txt").read_text() == STAMP
     assert (alice / "submission_secret.txt").read_text() == "a-secret"
+    assert page.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in carl.iterdir()) == ["beginner.html"]
 
 
