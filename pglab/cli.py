@@ -171,6 +171,20 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
     return status
 
 
+def cmd_release_feedback(args: argparse.Namespace) -> int:
+    from pglab.grading.feedback_release import release_feedback
+
+    ready, held = release_feedback(args.assignment, Path(args.grades), Path(args.submitted), Path(args.course_dir),
+                                   tuple(args.student or ()))
+    for item in held:
+        print(f"pglab: {item.student}'s feedback was not released: {item.reason}", file=sys.stderr)
+    pages = sum(len(item.pages) for item in ready)
+    print(f"released {pages} feedback page(s) of {len(ready)} learner(s) on {args.assignment} to the exchange; "
+          "each learner gets theirs with Fetch Feedback in the Assignments panel (`nbgrader fetch_feedback "
+          f"{args.assignment}`)" + (f"; {len(held)} held back" if held else ""))
+    return 1 if held and not ready else 0
+
+
 def cmd_extend(args: argparse.Namespace) -> int:
     from pglab.grading.course_gradebook import course_gradebook_url, grant_extension
     from pglab.grading.course_layout import SOURCE, assignments
@@ -280,6 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("--source", metavar="SOURCE", help="an nbgrader course's source folder (default: this course)")
     extend.add_argument("--config", metavar="FILE", help="the --source course's nbgrader config")
     extend.set_defaults(handler=cmd_extend)
+
+    release = commands.add_parser(
+        "release-feedback", help="release the feedback pages of `pglab grade` through nbgrader's exchange")
+    release.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment graded, e.g. core")
+    release.add_argument("--grades", default="grader/grades", metavar="OUT",
+                         help="the --out of `pglab grade` (default grader/grades)")
+    release.add_argument("--submitted", default="grader/submitted", metavar="DIR",
+                         help="the submissions graded, as `nbgrader collect` put them (default grader/submitted)")
+    release.add_argument("--course-dir", default="grader", metavar="DIR",
+                         help="the folder you run nbgrader in: its nbgrader_config.py names the course and the "
+                              "exchange (default grader)")
+    release.add_argument("--student", action="append", metavar="NAME",
+                         help="release only this learner's feedback (repeatable)")
+    release.set_defaults(handler=cmd_release_feedback)
 
     bundle = commands.add_parser("bundle", help="write the learner-facing copy of the course")
     bundle.add_argument("out", help="target folder (must not exist or be empty)")

@@ -408,7 +408,8 @@ def test_classroom_guide(workspace: Path) -> None:
 
     The hub itself and the accounts are in NOT_RUN_HERE (tests/test_jupyterhub.py runs them for real);
     here the instructor's release, collect and grade run in their own clone, and one learner's side of
-    the exchange (fetch, answer, submit) is done with nbgrader's commands, as the Assignments panel does.
+    the exchange (fetch, answer, submit, fetch the feedback) is done with nbgrader's commands, as the
+    Assignments panel does.
     """
     if os.geteuid() != 0:
         pytest.skip("the classroom guide is followed as root (its load benchmark creates system users)")
@@ -439,6 +440,17 @@ def test_classroom_guide(workspace: Path) -> None:
     def graded(w: Walkthrough, output: str) -> None:
         assert _scores(teacher / "grader" / "grades" / "grades.csv") == {"alice": 10.0}
 
+    def alice_reads_feedback(w: Walkthrough, output: str) -> None:  # Fetch Feedback in her Assignments panel
+        assert "released 3 feedback page(s) of 1 learner(s) on core" in output, output
+        home = workspace / "alice"
+        options = [f"--Exchange.root={teacher / 'grader' / 'exchange'}", "--CourseDirectory.course_id=pglab"]
+        done = subprocess.run(["python", "-m", "nbgrader", "fetch_feedback", "core",
+                               "--CourseDirectory.student_id=alice", *options],
+                              cwd=home, env=dict(w.env), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        (page,) = (home / "core" / "feedback").glob("*/beginner.html")
+        assert "Score: <b>10 / 10</b>" in page.read_text()
+
     def no_failures(w: Walkthrough, output: str) -> None:
         assert "failures: 0 (goal 0)" in output and "cells run: 2 of 2" in output, output[-3000:]
 
@@ -448,6 +460,7 @@ def test_classroom_guide(workspace: Path) -> None:
         "git clone /srv/pglab ~/pglab": lambda w, output: prepare_clone(ROOT, teacher),
         "pglab learners list": listed,
         "pglab grade grader/submitted --out grader/grades": graded,
+        "pglab release-feedback core": alice_reads_feedback,
         "python benchmarks/classroom.py --learners 2": no_failures,
     }
     walk.run_page(CLASSROOM_GUIDE)

@@ -163,6 +163,53 @@ for path in {paths!r}:
 ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"  # "official Jupyter news?" on first login
 
 
+FEEDBACK_PROBE = """try:
+    print("read", len(open({path!r}).read()), "characters")
+except OSError as err:
+    print(type(err).__name__, err)
+"""
+
+
+def _feedback_goes_back(chromium: Path, hub: RunningHub, course: Path, teacher_env: dict[str, str]) -> None:
+    """The instructor releases the feedback; alice fetches hers in the Assignments panel and reads her
+    score; bob, from his own kernel, cannot read her page."""
+    from playwright.sync_api import sync_playwright
+
+    released = _as_user(TEACHER, "pglab release-feedback core", course, teacher_env)
+    assert "released 6 feedback page(s) of 2 learner(s) on core" in released, released
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        page = None
+        try:
+            page = _log_in(browser, hub, ALICE)
+            _assignments_panel(page)
+            submitted = _row(page, "submitted_assignments_list", "core")
+            submitted.filter(has_text="feedback available to fetch").wait_for()
+            submitted.get_by_role("button", name="Fetch Feedback").click()
+            _row(page, "submitted_assignments_list", "core").filter(has_text="view feedback").wait_for()
+            (fetched,) = (Path(pwd.getpwnam(ALICE).pw_dir) / "core" / "feedback").glob("*/beginner.html")
+            assert fetched.stat().st_uid == pwd.getpwnam(ALICE).pw_uid
+            relative = fetched.relative_to(Path(pwd.getpwnam(ALICE).pw_dir)).as_posix()
+            page.goto(f"{hub.base}/user/{ALICE}/files/{relative}")
+            body = page.inner_text("body")
+            assert "Score: 10 / 10" in body and "hidden check" in body, body[:2000]
+            assert "zz-grader-" not in page.content(), "the feedback page shows hidden check code"
+            page.screenshot(path=str(ARTIFACTS / "hub-alice-feedback.png"), full_page=True)
+            page.close()
+
+            page = _log_in(browser, hub, BOB)
+            open_notebook(page, f"{hub.base}/user/{BOB}", "", "probe", PART_1)
+            tried = _replace_cell(page, PYTHON_CELL, FEEDBACK_PROBE.format(path=str(fetched)))
+            assert tried.startswith("PermissionError"), f"{BOB} reads {ALICE}'s feedback: {tried}"
+            page.close()
+        except Exception:
+            if page is not None and not page.is_closed():
+                page.screenshot(path=str(ARTIFACTS / "hub-failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
 @needs_root
 @pytest.mark.slow
 def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) -> None:
@@ -289,6 +336,8 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
             page.screenshot(path=str(ARTIFACTS / "hub-report.png"), full_page=True)
         finally:
             browser.close()
+
+    _feedback_goes_back(chromium, hub, course, teacher_env)
 
     # Each learner's database is theirs: provisioned on first login; `pglab db reset` in their terminal
     # rebuilds that one.
