@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg2
@@ -52,6 +52,8 @@ INSTRUCTOR_GUIDE = ROOT / "docs" / "instructor-guide.md"
 CLASSROOM_GUIDE = ROOT / "docs" / "classroom.md"
 PAGES = [README, LEARNER_GUIDE, INSTRUCTOR_GUIDE, CLASSROOM_GUIDE]
 OWN_SERVER_URL = "postgresql://learner:secret@db.example.com:5432/catalogue"  # the learner guide's example
+GUIDE_DUE = "2026-12-10T23:59:00+00:00"  # the classroom guide's due date; its walk uses a week from now
+DUE = (datetime.now(timezone.utc) + timedelta(days=7)).replace(second=0, microsecond=0, tzinfo=None)
 
 # Commands the suite cannot run from inside itself, and the test that covers each instead.
 NOT_RUN_HERE = {
@@ -417,7 +419,8 @@ def test_classroom_guide(workspace: Path) -> None:
     env = walkthrough_environment(workspace, course)
     walk = Walkthrough(cwd=workspace, env=env, tmp=workspace, covered_elsewhere=set(NOT_RUN_HERE),
                        substitutions={REPOSITORY_PLACEHOLDER: str(ROOT), "/srv/pglab": str(course),
-                                      "~/pglab": str(teacher)})
+                                      "~/pglab": str(teacher),
+                                      GUIDE_DUE: DUE.strftime("%Y-%m-%dT%H:%M:%S+00:00")})  # due in a week
 
     def write_roster(w: Walkthrough) -> None:  # the LMS's export
         (w.cwd / "roster.csv").write_text("username,name\nalice,Alice A.\nbob,Bob B.\n")
@@ -439,6 +442,9 @@ def test_classroom_guide(workspace: Path) -> None:
 
     def graded(w: Walkthrough, output: str) -> None:
         assert _scores(teacher / "grader" / "grades" / "grades.csv") == {"alice": 10.0}
+        with (teacher / "grader" / "grades" / "grades.csv").open() as f:
+            (row,) = list(csv.DictReader(f))
+        assert row["duedate"] == DUE.strftime("%Y-%m-%d %H:%M:%S") and float(row["late_submission_penalty"]) == 0
 
     def alice_reads_feedback(w: Walkthrough, output: str) -> None:  # Fetch Feedback in her Assignments panel
         assert "released 3 feedback page(s) of 1 learner(s) on core" in output, output
@@ -459,7 +465,7 @@ def test_classroom_guide(workspace: Path) -> None:
         f"git clone {REPOSITORY_PLACEHOLDER} /srv/pglab": lambda w, output: prepare_clone(ROOT, course),
         "git clone /srv/pglab ~/pglab": lambda w, output: prepare_clone(ROOT, teacher),
         "pglab learners list": listed,
-        "pglab grade grader/submitted --out grader/grades": graded,
+        "pglab grade grader/submitted --out grader/grades --late-policy per-hour:1": graded,
         "pglab release-feedback core": alice_reads_feedback,
         "python benchmarks/classroom.py --learners 2": no_failures,
     }

@@ -6,10 +6,12 @@ with ``chpasswd``), then, in the browser, logs in as each of them. Each learner 
 ``~/course``, runs its set-up cell and a ``%sql`` cell showing ``current_database()`` (their own), sees
 a connection to the other learner's database refused, fetches the core assignment from the
 Assignments panel, and submits it (alice with the beginner challenge answered, bob as released).
-The instructor releases and collects with nbgrader's own commands and grades with ``pglab grade``
-as their own unprivileged user, with the environment the hub gave their server, then opens the
-class's report.html from their JupyterLab. bob logs in with an e-mail-style name (his database gets a
-derived one); homes are private, and from bob's kernel nothing of alice's (home, fetched challenge,
+The instructor sets the due date in nbgrader's gradebook, releases and collects with nbgrader's own
+commands and grades with ``pglab grade`` (a late policy, both learners on time) as their own
+unprivileged user, with the environment the hub gave their server, opens the class's report.html
+from their JupyterLab and releases the feedback, which alice fetches in her Assignments panel.
+bob logs in with an e-mail-style name (his database gets a derived one); homes are private, and
+from bob's kernel nothing of alice's (home, fetched challenge,
 submission) nor the instructor's course clone can be read. Then `kill -TERM` of `pglab hub` leaves
 no hub, proxy or server behind, and the hub starts again on the same port.
 
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
@@ -63,6 +66,7 @@ LEARNERS_GROUP, INSTRUCTORS_GROUP = f"learn_{SUFFIX}", f"teach_{SUFFIX}g"
 PART_1 = "course/01_psycopg2_vs_psycopg3.ipynb"
 SETUP_CELL, SQL_CELL, PYTHON_CELL = 2, 4, 6  # Part 1's set-up, first %%sql and first Python cell
 ANSWER_CELL = 4  # the beginner challenge's answer cell
+DUE = (datetime.now(timezone.utc) + timedelta(days=1)).replace(second=0, microsecond=0, tzinfo=None)  # core's
 WAIT_S = 120  # the longest any single step may take (a spawn on a busy 2-core machine)
 
 
@@ -233,8 +237,9 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
                 copy = shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy
                 copy(PROJECT_ROOT / part, target)
             run_as_root("chown", "-R", f"{TEACHER}:{TEACHER}", str(course))
-            _as_user(TEACHER, "nbgrader generate_assignment core --force && nbgrader release_assignment core",
-                     course / "grader", teacher_env)
+            _as_user(TEACHER, f"nbgrader db assignment add core --duedate={DUE.isoformat()}+00:00 && "
+                     "nbgrader generate_assignment core --force && nbgrader release_assignment core",
+                     course / "grader", teacher_env)  # a week's assignment: due in a day, as the guide does
             assert "Formgrader" in _nbgradermenu(page)
             assert page.request.get(f"{hub.base}/user/{TEACHER}/formgrader").status == 200
             page.close()
@@ -316,10 +321,15 @@ def test_a_class_on_jupyterhub(chromium: Path, hub: RunningHub, tmp_path: Path) 
     _as_user(TEACHER, "nbgrader collect core", course / "grader", teacher_env)
     for learner in (ALICE, BOB):
         assert (course / "grader" / "submitted" / learner / "core" / "beginner.ipynb").is_file()
-    graded = _as_user(TEACHER, "pglab grade grader/submitted --out grader/grades --quiet", course, teacher_env)
+    graded = _as_user(TEACHER, "pglab grade grader/submitted --out grader/grades --late-policy per-hour:1 --quiet",
+                      course, teacher_env)
     with (course / "grader" / "grades" / "grades.csv").open() as f:
-        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == "core"}
+        rows = [row for row in csv.DictReader(f) if row["assignment"] == "core"]
+    scores = {row["student_id"]: float(row["score"]) for row in rows}
     assert scores == {ALICE: 10.0, BOB: 0.0}, (scores, graded)
+    # Handed in before the due date nbgrader's gradebook holds: on time, nothing taken off.
+    assert {row["duedate"] for row in rows} == {DUE.strftime("%Y-%m-%d %H:%M:%S")}, rows
+    assert all(float(row["late_submission_penalty"]) == 0 and row["timestamp"] for row in rows), rows
 
     # The instructor opens the class report from their JupyterLab.
     with sync_playwright() as p:
