@@ -20,7 +20,7 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from pglab.errors import PglabError, one_line
-from pglab.grading.course_layout import COURSE_GRADEBOOK
+from pglab.grading.course_root import course_gradebook
 from pglab.grading.deadlines import Deadlines
 from pglab.grading.nbgrader_config import CourseConfig
 
@@ -28,9 +28,10 @@ SQLITE = "sqlite:///"
 
 
 def course_gradebook_url(source: Path | None, config: CourseConfig) -> str:
-    """The course's gradebook, as nbgrader run in its course root would open it."""
+    """The course's gradebook, as nbgrader run in its course root would open it: for this course, the
+    one of the clone you work in (:func:`~pglab.grading.course_root.course_gradebook`)."""
     if source is None:
-        return f"{SQLITE}{COURSE_GRADEBOOK}"
+        return f"{SQLITE}{course_gradebook()}"
     settings = config.config.get("CourseDirectory", {})
     if "db_url" in settings or "root" in settings:
         return str(config.preprocessor(CourseDirectory).db_url)

@@ -24,8 +24,6 @@ from pglab.settings import PROJECT_ROOT
 
 SOURCE = PROJECT_ROOT / "solutions"
 RELEASE = PROJECT_ROOT / "notebooks" / "challenges"
-# The course's nbgrader gradebook (grader/nbgrader_config.py's db_url): due dates and extensions
-COURSE_GRADEBOOK = PROJECT_ROOT / "grader" / "gradebook.db"
 
 
 @dataclass(frozen=True)

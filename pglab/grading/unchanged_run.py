@@ -25,12 +25,13 @@ from pathlib import Path
 
 import pglab
 from pglab.grading.atomic_files import write_atomically
+from pglab.grading.course_root import course_gradebook
 from pglab.settings import PROJECT_ROOT, Settings
 
 RECORD = Path(".pglab") / "unchanged-run.json"
 NOT_OUTPUTS = (RECORD, Path(".pglab") / "lock")  # in OUT, but not written by grading
 COURSE_INPUTS = ("solutions", "notebooks/challenges", "data", "grader/checks", "grader/nbgrader_config.py",
-                 "grader/gradebook.db")
+                 "grader/gradebook.db")  # and the gradebook of the clone an instructor works in (course_root)
 SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", ".pglab"}
 IGNORED_OPTIONS = {"quiet"}  # how the run talks, not what it writes (and the handler, a function)
 
@@ -67,7 +68,7 @@ def inputs_digest(submitted: Path, options: Mapping[str, object], settings: Sett
     digest.update(json.dumps([settings.database_url, settings.admin_url, str(settings.home),
                               settings.preferred_port, list(settings.libpq_variables)]).encode())
     roots = [submitted, Path(pglab.__file__).resolve().parent,
-             *(PROJECT_ROOT / name for name in COURSE_INPUTS), *extra_inputs]
+             *(PROJECT_ROOT / name for name in COURSE_INPUTS), course_gradebook(), *extra_inputs]
     for root in roots:
         digest.update(f"\0root {root}\0".encode())
         for path in _files(root):
