@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pwd
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pglab.classroom.private_homes import make_home_private
-from pglab.classroom.system_accounts import check_system_account_name
+from pglab.classroom.system_accounts import check_system_account_name, missing_home, system_account
 from pglab.errors import HubError, one_line
 from pglab.settings import PROJECT_ROOT
 
@@ -104,15 +103,10 @@ def _runs_local_processes(spawner: Any) -> bool:
 
 async def copy_lessons_as(username: str, bin_dir: str) -> None:
     """Run :mod:`pglab.classroom.course_copy` under the learner's own uid, in their home."""
-    try:
-        entry = pwd.getpwnam(username)
-    except KeyError:
-        raise HubError(f"{username!r} has no system account: LocalProcessSpawner runs each learner's "
-                       "JupyterLab as their own user (create it with `useradd -m`)") from None
+    entry = system_account(username)
     home = Path(entry.pw_dir)
     if not home.is_dir():
-        raise HubError(f"the home folder {home} of {username!r} does not exist: create it (`mkhomedir_helper "
-                       f"{username}`) or recreate the user with `useradd -m`")
+        raise missing_home(home, username)
     switch: dict[str, Any] = {}
     if os.geteuid() == 0 and entry.pw_uid != 0:
         switch = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}

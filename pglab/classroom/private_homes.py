@@ -16,6 +16,7 @@ import pwd
 import stat
 from pathlib import Path
 
+from pglab.classroom.system_accounts import missing_home, system_account
 from pglab.errors import HubError
 
 COURSE_CLONE = "pglab"  # where docs/classroom.md has instructors clone the course
@@ -23,17 +24,12 @@ COURSE_CLONE = "pglab"  # where docs/classroom.md has instructors clone the cour
 
 def make_home_private(username: str) -> Path:
     """Take group and others' access off ``username``'s home; returns the home. HubError if it cannot."""
-    try:
-        entry = pwd.getpwnam(username)
-    except KeyError:
-        raise HubError(f"{username!r} has no system account: LocalProcessSpawner runs each learner's JupyterLab "
-                       "as their own user (create it with `useradd --create-home -K HOME_MODE=0700`)") from None
+    entry = system_account(username)
     home = Path(entry.pw_dir)
     try:
         info = home.lstat()
     except FileNotFoundError:
-        raise HubError(f"the home folder {home} of {username!r} does not exist: create it (`mkhomedir_helper "
-                       f"{username}`) or recreate the user with `useradd --create-home`") from None
+        raise missing_home(home, username) from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != entry.pw_uid:
         raise HubError(f"the home folder {home} of {username!r} is not a folder of their own (it must be a "
                        f"directory owned by them): give them one (`usermod --home /home/{username} --move-home "

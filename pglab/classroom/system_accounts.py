@@ -9,6 +9,9 @@ says so in one line instead of letting the spawn fail on a missing user.
 
 from __future__ import annotations
 
+import pwd
+from pathlib import Path
+
 from pglab.errors import HubError
 
 SYSTEM_NAME_MAX = 32  # bytes; useradd refuses longer names ("invalid user name")
@@ -22,3 +25,18 @@ def check_system_account_name(hub_name: str) -> None:
             "so their server cannot run as their own user on this machine: map such names to short logins with "
             "JupyterHub's Authenticator.username_map, or run the class on Kubernetes (docs/classroom.md), where "
             "learners need no system account")
+
+
+def system_account(username: str) -> pwd.struct_passwd:
+    """The system account a hub user's server runs as; HubError saying how to create it when there is none."""
+    try:
+        return pwd.getpwnam(username)
+    except KeyError:
+        raise HubError(f"{username!r} has no system account: LocalProcessSpawner runs each learner's JupyterLab "
+                       "as their own user (create it with `useradd --create-home -K HOME_MODE=0700`)") from None
+
+
+def missing_home(home: Path, username: str) -> HubError:
+    """What to do about an account whose home folder is not there."""
+    return HubError(f"the home folder {home} of {username!r} does not exist: create it (`mkhomedir_helper "
+                    f"{username}`) or recreate the user with `useradd --create-home`")
