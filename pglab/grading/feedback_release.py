@@ -27,14 +27,15 @@ import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook
-from nbgrader.utils import notebook_hash, parse_utc
+from nbgrader.utils import notebook_hash
 from sqlalchemy.exc import SAWarning
 
 from pglab.errors import PglabError, one_line
+from pglab.grading.deadlines import read_timestamp
 from pglab.grading.result_store import write_atomically
 
 FEEDBACK = "feedback"  # pglab grade's OUT/feedback/, nbgrader's feedback_directory relative to OUT
@@ -78,15 +79,12 @@ def graded_timestamps(gradebook: Path, assignment: str) -> dict[str, datetime | 
 
 
 def submission_timestamp(folder: Path) -> datetime | None:
-    """The submission's ``timestamp.txt`` as nbgrader reads it, in naive UTC (None: no readable stamp)."""
-    stamp = folder / "timestamp.txt"
-    if not stamp.is_file():
-        return None
+    """The submission's ``timestamp.txt`` as ``pglab grade`` read it (naive UTC); None without a readable
+    one: such a submission was never graded from, so its pages are held back rather than refused."""
     try:
-        parsed = parse_utc(stamp.read_text(errors="replace").strip())
-    except (ValueError, OverflowError):
+        return read_timestamp(folder)
+    except PglabError:
         return None
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def choose(assignment: str, out: Path, submitted: Path, graded: Mapping[str, datetime | None],
