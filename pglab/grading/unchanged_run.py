@@ -32,7 +32,7 @@ RECORD = Path(".pglab") / "unchanged-run.json"
 NOT_OUTPUTS = (RECORD, Path(".pglab") / "lock")  # in OUT, but not written by grading
 COURSE_INPUTS = ("solutions", "notebooks/challenges", "data", "grader/checks", "grader/nbgrader_config.py",
                  "grader/gradebook.db")  # and the gradebook of the clone an instructor works in (course_root)
-SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", ".pglab"}
+SKIPPED_FOLDERS = frozenset({"__pycache__", ".ipynb_checkpoints"})  # in inputs: not read by a run
 IGNORED_OPTIONS = {"quiet"}  # how the run talks, not what it writes (and the handler, a function)
 
 
@@ -46,12 +46,12 @@ class Summary:
     files: str
 
 
-def _files(root: Path) -> Iterable[Path]:
+def _files(root: Path, skipped: frozenset[str] = SKIPPED_FOLDERS) -> Iterable[Path]:
     if root.is_file():
         yield root
         return
     for folder, subfolders, names in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
+        subfolders[:] = sorted(d for d in subfolders if d not in skipped)
         for name in sorted(names):
             yield Path(folder) / name
 
@@ -82,10 +82,11 @@ def inputs_digest(submitted: Path, options: Mapping[str, object], settings: Sett
 
 
 def _outputs_state(out: Path) -> str:
-    """Every file in OUT with its size and modification time: outputs untouched since they were written."""
+    """Every file in OUT (stored results included) with its size and modification time: outputs
+    untouched since they were written."""
     skipped = {out / name for name in NOT_OUTPUTS}
     state = hashlib.sha256()
-    for path in _files(out) if out.is_dir() else ():
+    for path in _files(out, frozenset()):
         if path in skipped or path.name.endswith(".tmp"):
             continue
         try:
@@ -93,10 +94,6 @@ def _outputs_state(out: Path) -> str:
         except OSError:
             continue
         state.update(f"{path.relative_to(out)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    for path in (out / ".pglab").rglob("*") if (out / ".pglab").is_dir() else ():  # stored results too
-        if path.is_file() and path not in skipped and not path.name.endswith(".tmp"):
-            stat = path.stat()
-            state.update(f"{path.relative_to(out)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return state.hexdigest()
 
 
