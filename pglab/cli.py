@@ -99,17 +99,22 @@ def cmd_hub(args: argparse.Namespace) -> int:
     return run_hub(port=args.port, extra=args.jupyterhub_args)
 
 
+def _source_folder(args: argparse.Namespace) -> Path | None:
+    """``--source`` of ``grade`` and ``extend``; ``--config`` belongs to it."""
+    if args.config and not args.source:
+        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
+    return Path(args.source) if args.source else None
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     """A re-run with nothing new is answered from OUT's record before the grader is even imported."""
     import time
 
     from pglab.grading import unchanged_run
 
-    if args.config and not args.source:
-        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
+    source = _source_folder(args)
     started = time.monotonic()
     out = Path(args.out)
-    source = Path(args.source) if args.source else None
     extra = [source, source.parent / "nbgrader_config.py", source.parent / "gradebook.db"] if source else []
     inputs = unchanged_run.inputs_digest(Path(args.submitted), vars(args), load_settings(),
                                          extra + ([Path(args.config)] if args.config else []))
@@ -147,7 +152,8 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
                            similarity=not args.no_similarity, due=tuple(args.due or ()), late_policy=late_policy)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
-    print(f"graded {summary.graded_now} notebook(s) of {len({o.student for o in summary.outcomes})} "
+    students = len({o.student for o in summary.outcomes})
+    print(f"graded {summary.graded_now} notebook(s) of {students} "
           f"student(s) in {summary.seconds:.1f} s (median {median:.2f} s per notebook); "
           f"{summary.kept} kept from an earlier run; {summary.problems_line()}"
           + (f"; {summary.retried} notebook(s) graded again after a grader fault" if summary.retried else "")
@@ -160,7 +166,6 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
         print(f"pglab: {summary.fault_line()}", file=sys.stderr)
         status = 1
     elif not summary.stuck:
-        students = len({o.student for o in summary.outcomes})
         with contextlib.suppress(GraderFault):  # no record only costs the next run its full path
             unchanged_run.remember(out, inputs, unchanged_run.Summary(students, len(summary.outcomes),
                                                                       summary.problems_line(), files))
@@ -192,9 +197,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
     from pglab.grading.nbgrader_config import DEFAULTS, read_course_config
 
     hours = parse_extension_hours(args.hours)
-    if args.config and not args.source:
-        raise PglabError("--config is the nbgrader config of a --source course: give --source too")
-    source = Path(args.source) if args.source else None
+    source = _source_folder(args)
     if source is not None and not source.is_dir():
         raise PglabError(f"--source {source} is not a folder: give the course's nbgrader source folder")
     config = read_course_config(source, Path(args.config) if args.config else None) if source else DEFAULTS
