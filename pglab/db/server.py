@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import psutil
 
+from pglab.db import scratch_tablespace
 from pglab.errors import ServerError
 from pglab.settings import COURSE_DATABASE, COURSE_ROLE
 
@@ -128,7 +129,7 @@ class EmbeddedServer:
         if pid is not None:
             if self._write_hba():  # a server started by an older pglab: load today's rules now
                 self._run("pg_ctl", ["-D", str(self.pgdata), "reload"])
-            return self._info(state, self._postmaster_port() or state["port"])
+            return self._with_scratch(self._info(state, self._postmaster_port() or state["port"]))
         self._clear_stale_server()
         port, note = self._choose_port(state)
         try:
@@ -142,7 +143,14 @@ class EmbeddedServer:
             note = f"port {wanted} was taken by another program: PostgreSQL now listens on {port}"
         state["port"], state["preferred_port"] = port, self.preferred_port
         self._save_state(state)
-        return self._info(state, port, note)
+        return self._with_scratch(self._info(state, port, note))
+
+    def _with_scratch(self, info: ServerInfo) -> ServerInfo:
+        """The running server, with its scratch tablespace for grading's database copies
+        (:mod:`pglab.db.scratch_tablespace`; a folder look when it is there already)."""
+        owner = _ensure_system_user(self.system_user) if self.system_user is not None else None
+        scratch_tablespace.ensure(info.admin_url(), self.pgdata, owner)
+        return info
 
     def stop(self) -> bool:
         """Stop the server; return False when it was not running."""
@@ -170,6 +178,7 @@ class EmbeddedServer:
     def destroy(self) -> None:
         """Stop the server and delete its cluster, passwords included (tests and benchmarks only)."""
         self.stop()
+        scratch_tablespace.remove(self.pgdata)
         shutil.rmtree(self.home, ignore_errors=True)
 
     # -- state --------------------------------------------------------------------------------
