@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from pglab.db import scratch_tablespace
 from pglab.db.provision import admin_url
 from pglab.db.server import open_parents
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
@@ -166,3 +167,36 @@ def test_submission_role_reaches_only_its_own_database(sandbox, course_url: str)
     for target in ("catalogue", "postgres", "pglab_grading_template"):
         with pytest.raises(psycopg2.OperationalError, match="pg_hba.conf rejects connection"):
             psycopg2.connect(f"{other}/{target}", connect_timeout=5)
+
+
+def test_copies_go_to_the_scratch_tablespace_and_to_disk_without_it(course_database) -> None:
+    """The copy lands on the RAM disk (pglab.db.scratch_tablespace); with that folder gone (a reboot,
+    until the server's next start) copies are made on disk rather than failing."""
+    if course_database.embedded is None:
+        pytest.skip("the scratch tablespace is the embedded server's")
+    url = admin_url()
+    settings = load_settings()
+    ensure_template(url, settings.data_dir)
+    where = scratch_tablespace.folder(settings.home / "pgdata")
+
+    def tablespace(database: str) -> str:
+        with psycopg2.connect(url, connect_timeout=5) as conn, conn.cursor() as cur:
+            cur.execute("SELECT t.spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
+                        "WHERE d.datname = %s", (database,))
+            return str(cur.fetchone()[0])
+
+    on_ram = create_submission_database(url, "scratchtest")
+    try:
+        assert tablespace(on_ram.name) == scratch_tablespace.NAME
+    finally:
+        drop_submission_database(url, on_ram.name)
+    hidden = where.with_name(where.name + ".away")
+    where.rename(hidden)
+    try:
+        on_disk = create_submission_database(url, "scratchtest")
+        try:
+            assert tablespace(on_disk.name) == "pg_default"
+        finally:
+            drop_submission_database(url, on_disk.name)
+    finally:
+        hidden.rename(where)

@@ -7,6 +7,7 @@ course server other tests use.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import psutil
 import psycopg2
 import pytest
 
+from pglab.db import scratch_tablespace
 from pglab.db.server import EmbeddedServer, _binaries
 
 
@@ -26,6 +28,7 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     srv = EmbeddedServer(tmp_path / "home", preferred_port=0)
     yield srv
     srv.stop()
+    scratch_tablespace.remove(srv.pgdata)
 
 
 def _answers(url: str) -> int:
@@ -181,3 +184,41 @@ def test_cli_start_stop_status_cycle(tmp_path: Path) -> None:
     assert "PostgreSQL stopped" in run("db", "stop").stdout
     assert "was not running" in run("db", "stop").stdout
     assert run("db", "status").returncode == 3
+
+
+def _tablespace_of(url: str, database: str) -> str:
+    with psycopg2.connect(url, connect_timeout=5) as conn, conn.cursor() as cur:
+        cur.execute("SELECT t.spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
+                    "WHERE d.datname = %s", (database,))
+        return str(cur.fetchone()[0])
+
+
+def test_scratch_tablespace_comes_back_after_a_reboot_emptied_the_ram_disk(server: EmbeddedServer) -> None:
+    """A reboot empties /dev/shm under a tablespace the catalog still lists: the next start remakes it,
+    dropping the throwaway copies whose files went with the reboot."""
+    info = server.start()
+    where = scratch_tablespace.folder(server.pgdata)
+    try:
+        assert list(where.glob("PG_*")), f"no scratch tablespace in {where}"
+        admin = psycopg2.connect(info.admin_url(), connect_timeout=5)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("CREATE DATABASE sub_deadbeef_gone TABLESPACE pglab_scratch")
+        admin.close()
+        assert _tablespace_of(info.admin_url(), "sub_deadbeef_gone") == "pglab_scratch"
+        server.stop()
+        shutil.rmtree(where)  # what a reboot does to the RAM disk
+        info = server.start()
+        assert list(where.glob("PG_*"))
+        admin = psycopg2.connect(info.admin_url(), connect_timeout=5)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_database WHERE datname = 'sub_deadbeef_gone'")
+            assert cur.fetchone()[0] == 0
+            cur.execute("CREATE DATABASE sub_deadbeef_new TABLESPACE pglab_scratch")
+            assert _tablespace_of(info.admin_url(), "sub_deadbeef_new") == "pglab_scratch"
+            cur.execute("DROP DATABASE sub_deadbeef_new")
+        admin.close()
+    finally:
+        server.destroy()
+    assert not where.exists()

@@ -49,9 +49,14 @@ TEMPLATE_LOCK_CLASS = 0x70676C63  # pg_advisory_lock(class, 0): one run at a tim
 RUN_NAME = re.compile(r"sub_([0-9a-f]{8})_")
 # Before a copy: when the server started (to spot restarts), and whether its scratch tablespace is
 # there (asked only as a superuser: pg_ls_dir needs one; after a reboot its folder is gone until the
-# server's next start).
+# server's next start). And (PostgreSQL 16+) the submission role's password hashed with one SCRAM
+# iteration, not 4096: the iterations slow down guessing a weak password from a stolen hash, and this
+# one is 128 random bits, lives for one notebook and is never shown; what they cost was paid at every
+# login, by the learner's kernel, the checks and the server alike (~15 ms of CPU per notebook).
 COPY_SETTINGS = (
     "SELECT pg_postmaster_start_time(), "
+    "CASE WHEN current_setting('server_version_num')::int >= 160000 "
+    "THEN set_config('scram_iterations', '1', false) END, "
     "CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN EXISTS ("
     "SELECT 1 FROM pg_tablespace t, pg_ls_dir(pg_tablespace_location(t.oid), true, false) AS f(name) "
     "WHERE t.spcname = %s AND f.name LIKE 'PG\\_%%') ELSE false END")
@@ -79,6 +84,43 @@ def admin_connection(admin_url: str, database: str | None = None) -> Iterator[ps
         raise GraderFault(FaultKind.DATABASE, str(err) or type(err).__name__) from None
     finally:
         conn.close()
+
+
+class _KeptConnections(threading.local):
+    """Each thread's admin connections kept between notebooks, by URL."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, psycopg2.extensions.connection] = {}
+
+
+_KEPT = _KeptConnections()
+
+
+@contextlib.contextmanager
+def kept_admin_connection(admin_url: str) -> Iterator[psycopg2.extensions.connection]:
+    """Like :func:`admin_connection`, but kept by this thread for its next notebook's copy or drop.
+
+    A login costs a backend process and a SCRAM exchange on both sides; making and dropping a copy
+    took three of them per notebook. A connection that fails in any way is closed and forgotten,
+    and its failure is a :class:`GraderFault` as with a fresh one; the next call logs in again.
+    Not for session state that must end (advisory locks): that stays with :func:`admin_connection`.
+    """
+    conn = _KEPT.by_url.pop(admin_url, None)
+    if conn is None or conn.closed:
+        try:
+            conn = course_data.connect(admin_url, options=ADMIN_OPTIONS)
+        except DatabaseUnreachable as err:
+            raise GraderFault(FaultKind.DATABASE, str(err)) from None
+        conn.autocommit = True
+    try:
+        yield conn
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+        conn.close()
+        raise GraderFault(FaultKind.DATABASE, str(err) or type(err).__name__) from None
+    except BaseException:
+        conn.close()
+        raise
+    _KEPT.by_url[admin_url] = conn
 
 
 class RunClaim:
@@ -192,10 +234,10 @@ def create_submission_database(admin_url: str, label: str) -> SubmissionDatabase
     """
     name = f"sub_{label}_{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(16)
-    with admin_connection(admin_url) as conn:
+    with kept_admin_connection(admin_url) as conn:
         with conn.cursor() as cur:
             cur.execute(COPY_SETTINGS, (scratch_tablespace.NAME,))
-            started, scratch = cur.fetchone()
+            started, _, scratch = cur.fetchone()
             ident = sql.Identifier(name)
             cur.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT {} IN ROLE {}").format(
@@ -216,7 +258,7 @@ def create_submission_database(admin_url: str, label: str) -> SubmissionDatabase
 
 def drop_submission_database(admin_url: str, name: str) -> datetime | None:
     """Drop a submission's database and role; return when the server was started (to spot restarts)."""
-    with admin_connection(admin_url) as conn, conn.cursor() as cur:
+    with kept_admin_connection(admin_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,))
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))

@@ -102,7 +102,9 @@ def _child(request: ForkRequest, database_socket: list[str] | None, report: int,
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", request.connection_file])
+        # No history file: IPython's would be an SQLite database (and a thread) per kernel, written
+        # to and deleted with the notebook's folder; In, Out and %history keep working in memory.
+        app.initialize(["-f", request.connection_file, "--HistoryManager.enabled=False"])
         app.start()
     except BaseException as err:
         _report(report, ForkAnswer(error=f"{type(err).__name__}: {err}"))
