@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import time
 from pathlib import Path
 
+import psutil
 import psycopg2
 import pytest
 
@@ -14,9 +16,10 @@ from pglab.db import scratch_tablespace
 from pglab.db.provision import admin_url
 from pglab.db.server import open_parents
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
-from pglab.grading.kernels.bubblewrap import SandboxPlan, socket_url
+from pglab.grading.kernels.bubblewrap import SandboxPlan, find_bwrap, socket_url
 from pglab.grading.kernels.session import KernelSession
-from pglab.grading.sandbox import UserLease, kernel_environment
+from pglab.grading.outcome import CellStatus
+from pglab.grading.sandbox import UserLease, dispose_sandbox, grading_context, kernel_environment, prepare_sandbox
 from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT, load_settings
 
@@ -200,3 +203,39 @@ def test_copies_go_to_the_scratch_tablespace_and_to_disk_without_it(course_datab
             drop_submission_database(url, on_disk.name)
     finally:
         hidden.rename(where)
+
+
+def test_nothing_a_kernel_started_outlives_its_notebook(course_database) -> None:
+    """Detached grandchildren (a new session, the kernel's parent gone) die with the sandbox, and are
+    gone by the time the sandbox is given back (the next notebook may get the same user)."""
+    marker = "3007.25"  # an argument no other process on the machine has
+    with grading_context(Limits(), find_bwrap(), set(), None, []) as context:
+        lease = UserLease()
+        try:
+            sandbox = prepare_sandbox(context, lease.name)
+            try:
+                run = sandbox.session.run_cell(
+                    "import os, subprocess\n"
+                    f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+                    "if os.fork() == 0:\n"
+                    "    os.setsid()\n"
+                    f"    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '{marker}'])\n"
+                    "    os._exit(0)\n")
+                assert run.status is CellStatus.OK, run.error
+                deadline = time.monotonic() + 10  # the detached one execs a moment after the cell ends
+                while len(_sleepers(marker)) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert len(_sleepers(marker)) == 2
+            finally:
+                dispose_sandbox(context, sandbox)
+            assert _sleepers(marker) == []
+        finally:
+            lease.release()
+
+
+def _sleepers(marker: str) -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info["cmdline"] == ["sleep", marker] and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc.pid)
+    return found

@@ -37,6 +37,7 @@ class GraderTimeouts:
     kernel_report_s: float = 20.0  # a forked kernel reports to the fork server (inside kernel_spawn_s)
     forkserver_start_s: float = 90.0  # the fork server imports what kernels need and says it is ready
     kernel_ready_s: float = 60.0  # a started kernel answers on both of its channels
+    kill_wait_s: float = 3.0  # a killed kernel's sandbox (its PID namespace) is empty
     interrupt_grace_s: float = 10.0  # an interrupted cell ends: a query in progress ends within its statement_timeout
     sandbox_wait_s: float = 180.0  # a sandbox made ahead (a kernel start and a database copy) becomes ready
     lease_wait_s: float = 180.0  # a sandbox user comes free

@@ -155,15 +155,21 @@ class KernelSession:
             return
         with contextlib.suppress(Exception):
             self._client.stop_channels()
+        all_gone = False
         if self._initfd is not None:  # PID 1 of the kernel's namespace: every process in there goes with it
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 signal.pidfd_send_signal(self._initfd, signal.SIGKILL)
+            # A namespace's init exits only once every other process in it has (the kernel's
+            # zap_pid_ns_processes), so its pidfd turning readable means the sandbox is empty: no
+            # look through every process of the machine (22 ms of CPU per notebook) is needed.
+            with contextlib.suppress(OSError, ValueError):
+                all_gone = bool(select.select([self._initfd], [], [], TIMEOUTS.kill_wait_s)[0])
             os.close(self._initfd)
             self._initfd = None
         elif self._process_alive():  # its pid is its group's id, and cannot have been reused
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._pid, signal.SIGKILL)
-        if self.user:
+        if self.user and not all_gone:
             kill_processes_of(self.user)
         if self._pidfd is not None:
             os.close(self._pidfd)
