@@ -8,6 +8,7 @@ default) and stops it at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -18,11 +19,13 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from pglab.db import scratch_tablespace
 from pglab.db.provision import CourseDatabase, ensure_course_database
 from pglab.db.server import EmbeddedServer
 from pglab.settings import LIBPQ_SERVER_VARIABLES, PROJECT_ROOT, load_settings
 
 _suite_started = time.monotonic()
+_suite_started_at = time.time()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own tmp_path plugin reads the option
@@ -39,6 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="pglab-suite-")
         config.option.basetemp = folder
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The RAM-disk folders of the clusters tests made in their temporary folders (pglab.db.scratch_tablespace):
+    a cluster that still wants its folder makes it again at its next start."""
+    for folder in scratch_tablespace.RAM_DISK.glob("pglab-scratch-*"):
+        with contextlib.suppress(OSError):
+            if folder.stat().st_ctime >= _suite_started_at:
+                shutil.rmtree(folder)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
@@ -74,6 +86,7 @@ def course_database(pglab_home: Path) -> Iterator[CourseDatabase]:
     os.environ.update(saved)
     if not external:
         EmbeddedServer(pglab_home).stop()
+        scratch_tablespace.remove(pglab_home / "pgdata")
 
 
 @pytest.fixture(scope="session")

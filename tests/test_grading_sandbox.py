@@ -181,6 +181,7 @@ def test_copies_go_to_the_scratch_tablespace_and_to_disk_without_it(course_datab
     settings = load_settings()
     ensure_template(url, settings.data_dir)
     where = scratch_tablespace.folder(settings.home / "pgdata")
+    assert where is not None
 
     def tablespace(database: str) -> str:
         with psycopg2.connect(url, connect_timeout=5) as conn, conn.cursor() as cur:

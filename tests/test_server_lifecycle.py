@@ -28,7 +28,7 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     srv = EmbeddedServer(tmp_path / "home", preferred_port=0)
     yield srv
     srv.stop()
-    scratch_tablespace.remove(srv.pgdata)
+    scratch_tablespace.remove(srv.pgdata)  # before the cluster goes with tmp_path
 
 
 def _answers(url: str) -> int:
@@ -198,6 +198,7 @@ def test_scratch_tablespace_comes_back_after_a_reboot_emptied_the_ram_disk(serve
     dropping the throwaway copies whose files went with the reboot."""
     info = server.start()
     where = scratch_tablespace.folder(server.pgdata)
+    assert where is not None
     try:
         assert list(where.glob("PG_*")), f"no scratch tablespace in {where}"
         admin = psycopg2.connect(info.admin_url(), connect_timeout=5)

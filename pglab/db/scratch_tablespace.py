@@ -19,7 +19,6 @@ be had, the copies are made on disk as before.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pwd
 import shutil
@@ -34,10 +33,17 @@ MIN_FREE_BYTES = 2 << 30
 LOCK = (0x70676C64, 0)  # pg_advisory_lock(class, 0): "pgld", one start at a time remakes it
 
 
-def folder(pgdata: Path) -> Path:
-    """The tablespace's folder for the cluster in ``pgdata`` (one per cluster: tests run several)."""
-    tag = hashlib.sha256(str(pgdata.resolve()).encode()).hexdigest()[:12]
-    return RAM_DISK / f"pglab-scratch-{tag}"
+def folder(pgdata: Path) -> Path | None:
+    """The tablespace's folder for the cluster in ``pgdata``: named after the cluster's system
+    identifier (the first 8 bytes of ``global/pg_control``, set by ``initdb``), so a cluster made
+    again in the same place (tests do) never takes an older one's folder for its own. None when
+    that cannot be read (no cluster yet)."""
+    try:
+        with open(pgdata / "global" / "pg_control", "rb") as control:
+            identifier = int.from_bytes(control.read(8), "little")
+    except OSError:
+        return None
+    return RAM_DISK / f"pglab-scratch-{identifier:016x}"
 
 
 def _in_use(where: Path) -> bool:
@@ -64,7 +70,7 @@ def ensure(admin_url: str, pgdata: Path, server_user: pwd.struct_passwd | None) 
     ``server_user``: the system user the server runs as, when it is not this process's.
     """
     where = folder(pgdata)
-    if _in_use(where) or not _ram_disk_with_room():
+    if where is None or _in_use(where) or not _ram_disk_with_room():
         return
     conn = None
     try:
@@ -92,6 +98,8 @@ def ensure(admin_url: str, pgdata: Path, server_user: pwd.struct_passwd | None) 
 
 
 def remove(pgdata: Path) -> None:
-    """With the cluster itself (``EmbeddedServer.destroy``)."""
-    with contextlib.suppress(OSError):
-        shutil.rmtree(folder(pgdata))
+    """With the cluster itself (``EmbeddedServer.destroy``), or a test's cluster after its session."""
+    where = folder(pgdata)
+    if where is not None:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(where)
