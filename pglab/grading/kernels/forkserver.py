@@ -57,6 +57,9 @@ PRELOAD = (
     # a kernel's CPU per notebook when each kernel imported it (benchmarks/classroom_grading.py).
     # Not pglab.learner.challenge_setup itself: importing it reads DATABASE_URL and connects.
     "pglab.learner.check_your_work",
+    # What IPKernelApp.initialize imports in each kernel (10 ms of its CPU).
+    "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect", "IPython.extensions.storemagic",
+    "IPython.utils.wildcard", "faulthandler", "pdb", "tornado.platform.asyncio",
 )
 
 
