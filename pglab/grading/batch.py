@@ -45,7 +45,7 @@ from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback, outputs_digest
-from pglab.grading.reports.class_report import write_class_report
+from pglab.grading.reports.class_report import PLOTS, write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
 from pglab.grading.reports.similarity import class_similarity
@@ -549,7 +549,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         gradebook.close()
     similar = (class_similarity((job.student, job.challenge, job.path) for job in work if job.path is not None)
                if similarity else None)
-    write_class_report(out, grades, rows, similar, list(late.values()))
+    write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)
     return rows
 
 

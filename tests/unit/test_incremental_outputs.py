@@ -4,6 +4,7 @@ bytes and modification time when unchanged, and the gradebook is read whole once
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pglab.grading.deadlines import Lateness
 from pglab.grading.late_penalties import LatePenalty
 from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.reports import feedback
+from pglab.grading.reports.class_report import DrawnPlots
 from pglab.grading.reports.gradebook import GradebookWriter
 
 STAMP = datetime(2026, 12, 1, 9, 0, 0)
@@ -73,3 +75,24 @@ def test_the_gradebook_read_whole_matches_what_was_recorded(tmp_path: Path) -> N
     assert not writer.matches(None, "core", None, [outcome("cy", 10)])
     writer.close()
 
+
+def test_a_plot_is_drawn_again_only_when_what_it_shows_changed(tmp_path: Path) -> None:
+    drawn: list[str] = []
+
+    def draw(text: str) -> Callable[[], str]:
+        return lambda: drawn.append(text) or f"<svg>{text}</svg>"
+
+    plots = DrawnPlots(tmp_path / "plots")
+    assert plots.svg("histograms", [["core", 10.0, [1.0, 7.0]]], draw("a")) == "<svg>a</svg>"
+    plots.drop_unused()
+    again = DrawnPlots(tmp_path / "plots")
+    assert again.svg("histograms", [["core", 10.0, [1.0, 7.0]]], draw("b")) == "<svg>a</svg>"
+    assert again.svg("histograms", [["core", 10.0, [2.0, 7.0]]], draw("c")) == "<svg>c</svg>"
+    assert drawn == ["a", "c"]
+    again.drop_unused()
+    assert len(list((tmp_path / "plots").glob("*.svg"))) == 2
+    last = DrawnPlots(tmp_path / "plots")
+    last.svg("histograms", [["core", 10.0, [2.0, 7.0]]], draw("d"))
+    last.drop_unused()
+    assert [p.read_text() for p in (tmp_path / "plots").glob("*.svg")] == ["<svg>c</svg>"]
+    assert DrawnPlots(None).svg("checks", [], draw("e")) == "<svg>e</svg>" and drawn == ["a", "c", "e"]

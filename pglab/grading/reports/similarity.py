@@ -38,16 +38,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
-from copydetect.utils import get_document_fingerprints, get_token_coverage
 from pygments import token
 from pygments.lexers import PostgresLexer, PythonLexer
 
 from pglab.grading.course_layout import SOURCE, ChallengeNotebook
 from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
+
+if TYPE_CHECKING:
+    from copydetect import CodeFingerprint
 
 K = 25  # normalised characters per fingerprint: about one short line of code
 WINDOW = 1  # winnow window 1: every k-gram's hash is kept (answers are short; no sampling needed)
@@ -222,6 +224,10 @@ def _sql(code: str, base: int, out: _Builder) -> None:
 # -- fingerprints and pairs ------------------------------------------------------------------------------
 
 def _hashes(normalised: Normalised) -> set[int]:
+    # copydetect is imported where it is used, not with this module: its package imports
+    # matplotlib.pyplot (a second of start-up), which a run that writes no report never needs.
+    from copydetect.utils import get_document_fingerprints
+
     return set(get_document_fingerprints(normalised.text, K, WINDOW)[0])
 
 
@@ -233,6 +239,9 @@ def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
     occurrence of any passage an answer repeats, boilerplate or not (tried: ``abcdeXabcdeY`` with an
     unrelated boilerplate keeps only the second ``abcde``), which would leave copied lines unmarked.
     """
+    from copydetect import CodeFingerprint  # when used: see _hashes
+    from copydetect.utils import get_token_coverage
+
     fingerprint = CodeFingerprint("answer.py", K, WINDOW, filter=False, fp=io.StringIO(normalised.text))
     dropped = fingerprint.hashes & excluded
     if dropped:
@@ -261,6 +270,8 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
 
     ``answers``: each learner's answer cells; ``starter``: the code cells they were given.
     """
+    from copydetect import compare_files  # when used: see _hashes
+
     texts: dict[str, str] = {}
     normalised: dict[str, Normalised] = {}
     cache: dict[str, Normalised] = {}
