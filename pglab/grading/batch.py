@@ -48,7 +48,7 @@ from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import PLOTS, write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
-from pglab.grading.reports.similarity import class_similarity
+from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -547,8 +547,8 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         grades = gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
-    similar = (class_similarity((job.student, job.challenge, job.path) for job in work if job.path is not None)
-               if similarity else None)
+    similar = (class_similarity(((job.student, job.challenge, job.path) for job in work if job.path is not None),
+                                kept=out / KEPT_ANSWERS) if similarity else None)
     write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)
     return rows
 
