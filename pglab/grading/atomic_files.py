@@ -26,3 +26,20 @@ def write_atomically(path: Path, data: bytes) -> None:
             tmp.unlink()
         kind = FaultKind.DISK if err.errno in (errno.ENOSPC, errno.EDQUOT) else FaultKind.OUTPUT
         raise GraderFault(kind, f"{err.strerror or err}: {path}") from None
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` whole unless it already holds exactly that; True if written.
+
+    A re-run that re-grades one learner rewrites the class-wide outputs, hundreds of per-notebook
+    files among them, nearly all byte for byte the same: reading a file back is cheaper than
+    rewriting it (a temporary file, a rename, a directory entry), and an unchanged page keeps its
+    modification time, so whoever syncs OUT to learners copies only what changed.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:  # not there, or not readable: written (or its fault reported) below
+        pass
+    write_atomically(path, data)
+    return True

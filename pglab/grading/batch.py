@@ -31,6 +31,7 @@ from typing import Any
 
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import reference_check, timeouts
+from pglab.grading.atomic_files import write_if_changed
 from pglab.grading.course_gradebook import course_gradebook_url, read_deadlines
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
@@ -44,10 +45,10 @@ from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback, outputs_digest
-from pglab.grading.reports.class_report import write_class_report
+from pglab.grading.reports.class_report import PLOTS, write_class_report
 from pglab.grading.reports.gradebook import GradebookWriter
 from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
-from pglab.grading.reports.similarity import class_similarity
+from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -523,13 +524,14 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
             feedback.write(outcome, out / "feedback", late.get((outcome.student, outcome.assignment, outcome.notebook)))
             if outcome.autograded:  # where nbgrader's formgrader opens it, with OUT as the course root
                 where = out / "autograded" / outcome.student / outcome.assignment
-                write_atomically(where / f"{outcome.notebook}.ipynb", outcome.autograded.encode("utf-8"))
+                write_if_changed(where / f"{outcome.notebook}.ipynb", outcome.autograded.encode("utf-8"))
         else:
             feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
             ungraded.add((job.student, job.challenge.assignment))
     gradebook = GradebookWriter(out / "gradebook.db")
     try:
         gradebook.register(course, deadlines.duedates)
+        recorded = gradebook.recorded()
         for (student, assignment), members in sorted(by_submission.items()):
             graded = [outcomes[job] for job in members]
             extension = deadlines.extensions.get((student, assignment))
@@ -537,16 +539,17 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
                          if (student, assignment, o.notebook) in late}
             if (student, assignment) in ungraded:
                 gradebook.forget(student, assignment)
-            elif not gradebook.has(student, assignment, members[0].timestamp, graded, extension, penalties):
+            elif not gradebook.matches(recorded.get((student, assignment)), assignment, members[0].timestamp,
+                                       graded, extension, penalties):
                 gradebook.record(student, assignment, members[0].timestamp, graded, extension, penalties)
         rows = check_rows([outcomes[job] for job in work if job in outcomes], problems, late)
         write_atomically(out / "checks.csv", checks_csv(rows))
         grades = gradebook.export_csv(out / "grades.csv", ungraded)
     finally:
         gradebook.close()
-    similar = (class_similarity((job.student, job.challenge, job.path) for job in work if job.path is not None)
-               if similarity else None)
-    write_class_report(out, grades, rows, similar, list(late.values()))
+    similar = (class_similarity(((job.student, job.challenge, job.path) for job in work if job.path is not None),
+                                kept=out / KEPT_ANSWERS) if similarity else None)
+    write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)
     return rows
 
 

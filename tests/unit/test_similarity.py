@@ -7,12 +7,17 @@ notebook, the answer cells from the submission.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from pglab.grading.course_layout import assignments
+from pglab.grading.reports import similarity
 from pglab.grading.reports.class_report import class_results, render_report
 from pglab.grading.reports.rows import GradeRow
 from pglab.grading.reports.similarity import (
@@ -183,3 +188,45 @@ def test_an_nbgrader_source_of_another_course_gives_what_nbgrader_releases_as_st
     given = "\n".join(starter_cells(challenge))
     assert "import math" in given and "def squares(n):" in given and "raise NotImplementedError()" in given
     assert "range(n)" not in given
+
+
+def test_a_rerun_reads_and_ranks_only_what_changed_and_ranks_the_same(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {"ana": ORIGINAL, "bo": RENAMED, **{f"l{i}": SHORT + extra for i, extra in enumerate(HONEST_EXTRAS)}}
+    submitted = tmp_path / "submitted"
+    paths = [(student, BEGINNER, Case(student, "core", "beginner", 0, answer=answer).write(submitted))
+             for student, answer in answers.items()]
+    fresh = class_similarity(paths)
+    kept = tmp_path / "kept"
+    assert class_similarity(paths, kept=kept) == fresh
+    read: list[Path] = []
+    counted = similarity.answer_cells
+    monkeypatch.setattr(similarity, "answer_cells",
+                        lambda challenge, path: read.append(path) or counted(challenge, path))
+    ranked: list[str] = []
+    ranks = similarity.similar_pairs
+    monkeypatch.setattr(similarity, "similar_pairs",
+                        lambda notebook, *rest: ranked.append(notebook) or ranks(notebook, *rest))
+    assert class_similarity(paths, kept=kept) == fresh and read == [] and ranked == [], "nothing changed: nothing read"
+    Case("bo", "core", "beginner", 0, answer=SHORT + "\n# bo's own\n").write(submitted)
+    again = class_similarity(paths, kept=kept)
+    assert read == [paths[1][2]] and ranked == ["core/beginner"]
+    assert again == class_similarity(paths) and again != fresh
+
+
+def test_what_another_process_kept_ranks_the_same(tmp_path: Path) -> None:
+    """copydetect's fingerprints depend on the process's hash salt: what is kept must not."""
+    answers = {"ana": ORIGINAL, "bo": RENAMED, **{f"l{i}": SHORT + extra for i, extra in enumerate(HONEST_EXTRAS)}}
+    submitted = tmp_path / "submitted"
+    paths = [(student, BEGINNER, Case(student, "core", "beginner", 0, answer=answer).write(submitted))
+             for student, answer in answers.items()]
+    kept = tmp_path / "kept"
+    keep = ("import sys; from pathlib import Path; from tests.unit.test_similarity import BEGINNER; "
+            "from pglab.grading.reports.similarity import class_similarity; "
+            "class_similarity([(p.parent.parent.name, BEGINNER, p) for p in map(Path, sys.argv[2:])], "
+            "kept=Path(sys.argv[1]))")
+    subprocess.run([sys.executable, "-c", keep, str(kept), *(str(p) for _, _, p in paths)], check=True,
+                   env={**os.environ, "PYTHONHASHSEED": "1"}, cwd=Path(__file__).resolve().parents[2])
+    Case("cy", "core", "beginner", 0, answer=RENAMED + "\n# cy's\n").write(submitted)
+    paths.append(("cy", BEGINNER, submitted / "cy" / "core" / "beginner.ipynb"))
+    assert class_similarity(paths, kept=kept) == class_similarity(paths)

@@ -23,9 +23,13 @@ so they say exactly what those say; each file is written whole (temporary file, 
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
+import importlib.metadata
 import io
+import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+PLOTS = Path(".pglab") / "plots"  # in OUT: where pglab grade keeps the plots drawn for the next run
 WIDE_IDENTITY = ("Student", "ID", "SIS Login ID", "Section")
 TOTAL = "Total"
 LATE_PENALTY = "Late penalty"
@@ -99,14 +104,17 @@ class ClassResults:
 
 def write_class_report(out: Path, grades: list[GradeRow], rows: list[CheckRow],
                        similarity: list[ChallengeSimilarity] | None = None,
-                       late: list[LatePenalty] | None = None) -> None:
+                       late: list[LatePenalty] | None = None, plots_kept: Path | None = None) -> None:
     """Write ``report.html`` and ``grades-wide.csv`` into ``out``, each whole or not at all.
 
     ``similarity``: the "Similar answers" section's pairs; None leaves the section out.
-    ``late``: the late penalties taken off, for the "Late submissions" table."""
+    ``late``: the late penalties taken off, for the "Late submissions" table. ``plots_kept``: the
+    folder where the plots are kept from one run to the next (:class:`DrawnPlots`; None: none)."""
     results = class_results(grades, rows, late)
     write_atomically(out / "grades-wide.csv", wide_csv(results))
-    write_atomically(out / "report.html", render_report(results, similarity).encode("utf-8"))
+    plots = DrawnPlots(plots_kept)
+    write_atomically(out / "report.html", render_report(results, similarity, plots).encode("utf-8"))
+    plots.drop_unused()
 
 
 def class_results(grades: list[GradeRow], rows: list[CheckRow], late: list[LatePenalty] | None = None
@@ -194,8 +202,11 @@ def _points(value: float) -> str:
 
 # -- the HTML page ----------------------------------------------------------------------------------
 
-def render_report(results: ClassResults, similarity: list[ChallengeSimilarity] | None = None) -> str:
+def render_report(results: ClassResults, similarity: list[ChallengeSimilarity] | None = None,
+                  plots: DrawnPlots | None = None) -> str:
+    """``plots``: where the plots drawn by earlier runs are kept (None: every plot is drawn)."""
     e = html.escape
+    plots = plots or DrawnPlots(None)
     n = len(results.students)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
@@ -215,17 +226,17 @@ def render_report(results: ClassResults, similarity: list[ChallengeSimilarity] |
         summary = "; ".join(
             f"{a}: median {_points(_median(list(scores.values())))} of {_points(results.assignment_max[a])}"
             for a, scores in results.assignment_scores.items())
-        parts.append(_figure(_histograms(results), f"Points per learner in each graded assignment ({summary}). "
+        parts.append(_figure(_histograms(results, plots), f"Points per learner in each graded assignment ({summary}). "
                              f"Totals over the course (of {_points(results.total_max)}) are in grades-wide.csv: "
                              f"median {_points(_median(totals))}, mean {sum(totals) / n:.1f}."))
     if results.notebooks:
-        parts += ["<h2>Per notebook</h2>", _figure(_notebook_strips(results),
+        parts += ["<h2>Per notebook</h2>", _figure(_notebook_strips(results, plots),
                   "Each dot is a learner who handed the notebook in; the bar is the median."),
                   _notebook_table(results)]
     if results.checks:
         parts += [
             "<h2>Checks the class failed</h2>",
-            _figure(_failure_bars(results),
+            _figure(_failure_bars(results, plots),
                     "Share of the learners who handed the notebook in and did not get this check's points."),
             _check_table(results),
         ]
@@ -373,18 +384,67 @@ def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _histograms(results: ClassResults) -> str:
+class DrawnPlots:
+    """The report's plots as earlier runs drew them, by a digest of what each shows.
+
+    Drawing the three plots (and importing matplotlib to draw them) is two seconds of a re-run that
+    re-grades one learner; when that learner's points did not change, neither did the plots. The SVG
+    is taken from the folder when the data a plot shows is the same (matplotlib's SVG differs from
+    one drawing to the next only in its random element ids). ``folder`` None: nothing is kept.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[Path] = set()
+
+    def svg(self, kind: str, shown: object, draw: Callable[[], str]) -> str:
+        """The plot of ``kind`` showing ``shown`` (JSON-able: all that ``draw`` draws from)."""
+        if self.folder is None:
+            return draw()
+        key = hashlib.sha256(json.dumps([kind, shown, _matplotlib_version()]).encode()).hexdigest()
+        path = self.folder / f"{kind}-{key}.svg"
+        self.used.add(path)
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            pass
+        drawn = draw()
+        write_atomically(path, drawn.encode("utf-8"))
+        return drawn
+
+    def drop_unused(self) -> None:
+        """Plots of earlier runs this report did not show: they would only pile up."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.svg"):
+            if path not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def _matplotlib_version() -> str:
+    """Part of a plot's key (another matplotlib may draw it otherwise), read without importing it."""
+    try:
+        return importlib.metadata.version("matplotlib")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _histograms(results: ClassResults, plots: DrawnPlots) -> str:
     """One histogram per graded assignment, side by side, each over its own 0..max points."""
+    graded = [(assignment, results.assignment_max.get(assignment) or max(scores.values(), default=1.0) or 1.0,
+               sorted(scores.values())) for assignment, scores in results.assignment_scores.items()]
+    return plots.svg("histograms", graded, lambda: _draw_histograms(graded))
+
+
+def _draw_histograms(graded: list[tuple[str, float, list[float]]]) -> str:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    graded = list(results.assignment_scores.items())
     figure = Figure(figsize=(max(8, 3 * len(graded)), 3.2), dpi=96)
     figure.set_layout_engine("constrained")
     axes = figure.subplots(1, len(graded), squeeze=False)[0]
-    for ax, (assignment, scores) in zip(axes, graded, strict=True):
-        maximum = results.assignment_max.get(assignment) or max(scores.values(), default=1.0) or 1.0
-        ax.hist(list(scores.values()), bins=min(20, max(int(maximum), 1)), range=(0, maximum), color="#3b6ea5",
+    for ax, (assignment, maximum, scores) in zip(axes, graded, strict=True):
+        ax.hist(scores, bins=min(20, max(int(maximum), 1)), range=(0, maximum), color="#3b6ea5",
                 edgecolor="white")
         ax.set_xlim(0, maximum)
         ax.set_title(assignment, fontsize=10)
@@ -395,36 +455,46 @@ def _histograms(results: ClassResults) -> str:
     return _svg(figure)
 
 
-def _notebook_strips(results: ClassResults) -> str:
-    figure, ax = _new_figure(8, 0.5 + 0.55 * len(results.notebooks))
-    for row, notebook in enumerate(reversed(results.notebooks)):
+def _notebook_strips(results: ClassResults, plots: DrawnPlots) -> str:
+    labels = [f"{n} (of {_points(results.notebook_max[n])})" for n in reversed(results.notebooks)]
+    strips = []
+    for notebook in reversed(results.notebooks):
         maximum = results.notebook_max[notebook] or 1.0
-        shares = [100 * results.notebook_points.get((s, notebook), 0.0) / maximum for s in results.students
-                  if (s, notebook) in results.submitted]
+        strips.append([100 * results.notebook_points.get((s, notebook), 0.0) / maximum for s in results.students
+                       if (s, notebook) in results.submitted])
+    return plots.svg("notebooks", [labels, strips], lambda: _draw_notebook_strips(labels, strips))
+
+
+def _draw_notebook_strips(labels: list[str], strips: list[list[float]]) -> str:
+    figure, ax = _new_figure(8, 0.5 + 0.55 * len(labels))
+    for row, shares in enumerate(strips):
         if not shares:
             continue
         jitter = [row + 0.4 * ((index * 0.618) % 1 - 0.5) for index in range(len(shares))]
         median = _median(shares)
         ax.plot([median, median], [row - 0.32, row + 0.32], color="#b3261e", linewidth=1.5, zorder=2)
         ax.scatter(shares, jitter, s=26, alpha=0.65, color="#3b6ea5", linewidths=0, zorder=3)
-    ax.set_yticks(range(len(results.notebooks)),
-                  [f"{n} (of {_points(results.notebook_max[n])})" for n in reversed(results.notebooks)])
+    ax.set_yticks(range(len(labels)), labels)
     ax.set_xlim(-3, 103)
     ax.set_xlabel("% of the notebook's points")
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
 
 
-def _failure_bars(results: ClassResults) -> str:
-    checks = list(reversed(results.checks))
-    figure, ax = _new_figure(8, 0.6 + 0.24 * len(checks))
-    shares = [100 * t.share_failed for t in checks]
+def _failure_bars(results: ClassResults, plots: DrawnPlots) -> str:
+    bars = [(f"{t.notebook} · {t.check}", 100 * t.share_failed, t.failed, t.submitted)
+            for t in reversed(results.checks)]
+    return plots.svg("checks", bars, lambda: _draw_failure_bars(bars))
+
+
+def _draw_failure_bars(bars: list[tuple[str, float, int, int]]) -> str:
+    figure, ax = _new_figure(8, 0.6 + 0.24 * len(bars))
+    shares = [share for _, share, _, _ in bars]
     colours = ["#b3261e" if s >= 50 else "#e8a33d" if s > 0 else "#9bbf85" for s in shares]
-    ax.barh(range(len(checks)), shares, color=colours, height=0.7)
-    for index, tally in enumerate(checks):
-        ax.text(min(shares[index] + 1, 88), index, f"{tally.failed}/{tally.submitted}", va="center", fontsize=7,
-                color="#333")
-    ax.set_yticks(range(len(checks)), [f"{t.notebook} · {t.check}" for t in checks], fontsize=7)
+    ax.barh(range(len(bars)), shares, color=colours, height=0.7)
+    for index, (_, share, failed, submitted) in enumerate(bars):
+        ax.text(min(share + 1, 88), index, f"{failed}/{submitted}", va="center", fontsize=7, color="#333")
+    ax.set_yticks(range(len(bars)), [label for label, _, _, _ in bars], fontsize=7)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of learners who failed the check")
     ax.spines[["top", "right"]].set_visible(False)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from pglab.grading.atomic_files import write_if_changed
 from pglab.grading.late_penalties import LatePenalty
 from pglab.grading.outcome import CellKind, NotebookOutcome
-from pglab.grading.result_store import write_atomically
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto; color: #222; }
@@ -71,6 +71,7 @@ def page_path(outcome: NotebookOutcome, feedback_root: Path) -> Path:
 
 
 def write(outcome: NotebookOutcome, feedback_root: Path, late: LatePenalty | None = None) -> Path:
+    """The page, written only if it differs from the one already there (a re-run rewrites few)."""
     path = page_path(outcome, feedback_root)
-    write_atomically(path, render(outcome, late).encode("utf-8"))
+    write_if_changed(path, render(outcome, late).encode("utf-8"))
     return path

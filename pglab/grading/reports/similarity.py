@@ -30,6 +30,8 @@ most alike are measured (``benchmarks/similarity.py``: about 4 ms per answer, li
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import io
 import itertools
 import json
@@ -38,17 +40,22 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
-from copydetect.utils import get_document_fingerprints, get_token_coverage
 from pygments import token
 from pygments.lexers import PostgresLexer, PythonLexer
 
+from pglab.grading import notebook_cells
+from pglab.grading.atomic_files import write_atomically
 from pglab.grading.course_layout import SOURCE, ChallengeNotebook
 from pglab.grading.nbgrader_cells import release_source
 from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
 
+if TYPE_CHECKING:
+    from copydetect import CodeFingerprint
+
+KEPT_ANSWERS = Path(".pglab") / "similarity"  # in OUT: where pglab grade keeps answers read (KeptAnswers)
 K = 25  # normalised characters per fingerprint: about one short line of code
 WINDOW = 1  # winnow window 1: every k-gram's hash is kept (answers are short; no sampling needed)
 COMMON_SHARE = 0.10  # a passage more than this share of the class wrote is not a sign of copying
@@ -222,6 +229,10 @@ def _sql(code: str, base: int, out: _Builder) -> None:
 # -- fingerprints and pairs ------------------------------------------------------------------------------
 
 def _hashes(normalised: Normalised) -> set[int]:
+    # copydetect is imported where it is used, not with this module: its package imports
+    # matplotlib.pyplot (a second of start-up), which a run that writes no report never needs.
+    from copydetect.utils import get_document_fingerprints
+
     return set(get_document_fingerprints(normalised.text, K, WINDOW)[0])
 
 
@@ -233,6 +244,9 @@ def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
     occurrence of any passage an answer repeats, boilerplate or not (tried: ``abcdeXabcdeY`` with an
     unrelated boilerplate keeps only the second ``abcde``), which would leave copied lines unmarked.
     """
+    from copydetect import CodeFingerprint  # when used: see _hashes
+    from copydetect.utils import get_token_coverage
+
     fingerprint = CodeFingerprint("answer.py", K, WINDOW, filter=False, fp=io.StringIO(normalised.text))
     dropped = fingerprint.hashes & excluded
     if dropped:
@@ -261,6 +275,8 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
 
     ``answers``: each learner's answer cells; ``starter``: the code cells they were given.
     """
+    from copydetect import compare_files  # when used: see _hashes
+
     texts: dict[str, str] = {}
     normalised: dict[str, Normalised] = {}
     cache: dict[str, Normalised] = {}
@@ -341,11 +357,112 @@ def _locked_ids(source_path: Path) -> frozenset[str]:
 
 
 def class_similarity(submissions: Iterable[tuple[str, ChallengeNotebook, Path]],
-                     shown: int = PAIRS_SHOWN) -> list[ChallengeSimilarity]:
-    """Each challenge's most alike pairs, from ``(student, challenge, submitted notebook)``."""
-    by_challenge: dict[ChallengeNotebook, dict[str, list[str]]] = defaultdict(dict)
-    for student, challenge, path in submissions:
-        by_challenge[challenge][student] = answer_cells(challenge, path)
-    return [similar_pairs(f"{c.assignment}/{c.notebook}", answers, starter_cells(c), shown)
-            for c, answers in sorted(by_challenge.items(), key=lambda item: (item[0].assignment, item[0].notebook))]
+                     shown: int = PAIRS_SHOWN, kept: Path | None = None) -> list[ChallengeSimilarity]:
+    """Each challenge's most alike pairs, from ``(student, challenge, submitted notebook)``.
 
+    ``kept``: a folder where each notebook's answer cells and each challenge's ranking are kept from
+    one run to the next (:class:`KeptAnswers`), so a re-run reads only the notebooks that changed and
+    ranks again only the challenges whose answers changed."""
+    by_challenge: dict[ChallengeNotebook, dict[str, Path]] = defaultdict(dict)
+    for student, challenge, path in submissions:
+        by_challenge[challenge][student] = path
+    found = []
+    for challenge, paths in sorted(by_challenge.items(), key=lambda item: (item[0].assignment, item[0].notebook)):
+        answers = KeptAnswers(kept, challenge)
+        cells = {student: answers.answer(path) for student, path in paths.items()}
+        starter = starter_cells(challenge)
+        inputs = hashlib.sha256(json.dumps([sorted(cells.items()), starter, shown]).encode()).hexdigest()
+        ranked = answers.ranking(inputs)
+        if ranked is None:  # some answer changed: ranked again (copydetect is imported only then)
+            ranked = similar_pairs(f"{challenge.assignment}/{challenge.notebook}", cells, starter, shown)
+        found.append(ranked)
+        answers.save(inputs, ranked)
+    return found
+
+
+class KeptAnswers:
+    """One challenge's submitted notebooks' answer cells, by the digest of the file, and the last
+    ranking with the digest of the answers it was made from.
+
+    A re-run that re-graded one learner read all 900 notebooks of a class of 300 and ranked every
+    challenge again. A ranking made from the same answers is the same ranking: a challenge whose
+    answers did not change is not ranked again (nor copydetect imported for it). What is kept is
+    valid only for the same challenge source (its locked cells), the same code reading and ranking
+    answers, and the same copydetect and Pygments: all part of the key; anything else starts afresh.
+    The fingerprints themselves are not kept: copydetect hashes with Python's ``hash()``, salted
+    per process, so they are comparable within one run only. ``folder`` None: nothing is kept.
+    """
+
+    def __init__(self, folder: Path | None, challenge: ChallengeNotebook) -> None:
+        self.challenge = challenge
+        self.path = folder / challenge.assignment / f"{challenge.notebook}.json" if folder is not None else None
+        self.key = _answers_key(challenge)
+        self.entries: dict[str, list[str]] = {}
+        self.used: dict[str, list[str]] = {}
+        self.ranked: tuple[str, ChallengeSimilarity] | None = None  # the last ranking and what it was made from
+        if self.path is not None:
+            try:
+                record = json.loads(self.path.read_text(encoding="utf-8"))
+                if record["key"] == self.key:
+                    self.entries = {digest: [str(cell) for cell in cells]
+                                    for digest, cells in record["answers"].items()}
+                    self.ranked = (str(record["ranked"]["inputs"]), _ranking_from_json(record["ranked"]))
+            except (OSError, ValueError, KeyError, TypeError, IndexError):
+                self.entries, self.ranked = {}, None
+
+    def ranking(self, inputs: str) -> ChallengeSimilarity | None:
+        """The ranking kept, if it was made from the same answers (``inputs``: their digest)."""
+        return self.ranked[1] if self.ranked is not None and self.ranked[0] == inputs else None
+
+    def answer(self, submitted: Path) -> list[str]:
+        """A learner's answer cells (:func:`answer_cells`)."""
+        try:
+            digest = hashlib.sha256(submitted.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""
+        entry = self.entries.get(digest) if digest else None
+        if entry is None:
+            entry = answer_cells(self.challenge, submitted)
+        if digest:
+            self.used[digest] = entry
+        return entry
+
+    def save(self, inputs: str, ranked: ChallengeSimilarity) -> None:
+        """Keep what this run used (a notebook no longer submitted is dropped) and its ranking, if changed."""
+        if self.path is None or (self.used.keys() == self.entries.keys() and self.ranking(inputs) is not None):
+            return
+        answers = dict(sorted(self.used.items()))
+        record = {"key": self.key, "answers": answers, "ranked": {"inputs": inputs, **_ranking_json(ranked)}}
+        write_atomically(self.path, json.dumps(record).encode("utf-8"))
+
+
+def _ranking_json(ranked: ChallengeSimilarity) -> dict[str, object]:
+    return {"notebook": ranked.notebook, "compared": ranked.compared,
+            "pairs": [[list(p.students), p.score, p.shared_size, list(p.shares), list(p.answers),
+                       [[list(span) for span in spans] for spans in p.shared]] for p in ranked.pairs]}
+
+
+def _ranking_from_json(data: dict) -> ChallengeSimilarity:
+    """What :func:`_ranking_json` wrote (JSON keeps Python's floats exactly)."""
+    pairs = [SimilarPair(str(data["notebook"]), (str(students[0]), str(students[1])), float(score), int(size),
+                         (float(shares[0]), float(shares[1])), (str(answers[0]), str(answers[1])),
+                         ([(int(a), int(b)) for a, b in shared[0]], [(int(a), int(b)) for a, b in shared[1]]))
+             for students, score, size, shares, answers, shared in data["pairs"]]
+    return ChallengeSimilarity(str(data["notebook"]), int(data["compared"]), pairs)
+
+
+def _answers_key(challenge: ChallengeNotebook) -> str:
+    digest = hashlib.sha256(json.dumps([K, WINDOW, _version("copydetect"), _version("pygments")]).encode())
+    for code in (Path(__file__), Path(notebook_cells.__file__), challenge.source):
+        try:
+            digest.update(code.read_bytes())
+        except OSError:
+            digest.update(b"\0unreadable")
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
