@@ -404,7 +404,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-grade")
     try:
         try:
-            sandboxes = SandboxPool(context, min(workers, len(gradable)))
+            sandboxes = SandboxPool(context, min(workers, len(gradable)), expected=len(gradable) + len(unchecked))
         except GraderFault as fault:  # no sandbox user could be had: nothing can be graded now
             results.update({job: _not_graded(job, fault) for job in gradable})
             return results, False

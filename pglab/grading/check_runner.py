@@ -239,10 +239,16 @@ class CheckRunner:
         return self.process.poll() is None and not self.conn.closed
 
     def close(self) -> None:
+        self.ask_to_stop()
+        self.wait_stopped()
+
+    def ask_to_stop(self) -> None:
         if not self.conn.closed:
             with contextlib.suppress(OSError):
                 self.conn.send(Stop())
             self.conn.close()
+
+    def wait_stopped(self) -> None:
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -292,9 +298,12 @@ class CheckRunners:
         return runner
 
     def close(self) -> None:
+        """Every runner asked first, then waited for: each takes ~0.1 s to wind pytest down."""
         with self._lock:
             for runner in self._all:
-                runner.close()
+                runner.ask_to_stop()
+            for runner in self._all:
+                runner.wait_stopped()
             self._all.clear()
 
 

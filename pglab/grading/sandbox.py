@@ -21,6 +21,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -224,10 +225,17 @@ class SandboxPool:
     wait is bounded: a sandbox that does not come is a GraderFault, not a hang.
     """
 
-    def __init__(self, context: GradingContext, workers: int, refill: bool = True) -> None:
+    def __init__(self, context: GradingContext, workers: int, refill: bool = True, expected: int | None = None) -> None:
         self.context = context
         self.workers = workers
         self.refill = refill  # False: one sandbox for one notebook (pytest --submission), none ahead
+        # How many sandboxes the run will take (its notebooks and references): none is made ahead
+        # beyond that (a re-run of one learner made three kernels and copies it never used), and
+        # one more is made on demand when a retry wants it. None: no end known, always one ahead.
+        self.expected = expected
+        self._made = 0
+        self._coming = 0  # made or being made, not taken yet
+        self._count_lock = threading.Lock()
         self.leases: list[UserLease] = []
         self.users: queue.Queue[str] = queue.Queue()
         try:
@@ -241,8 +249,18 @@ class SandboxPool:
         self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
         self.preparer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-sandbox")
         self.closed = False
-        for _ in range(workers):
-            self.preparer.submit(self._prepare)
+        for _ in range(workers if expected is None else min(workers, expected)):
+            self._make_one()
+
+    def _make_one(self) -> None:
+        with self._count_lock:
+            self._made += 1
+            self._coming += 1
+        self.preparer.submit(self._prepare)
+
+    def _wanted_ahead(self) -> bool:
+        with self._count_lock:
+            return self.expected is None or self._made < self.expected
 
     def _prepare(self) -> None:
         try:
@@ -262,13 +280,19 @@ class SandboxPool:
         for fresh attempts, up to one per worker; then the last failure is raised."""
         failure: BaseException | None = None
         for _ in range(self.workers + 1):
+            with self._count_lock:
+                none_coming = self._coming == 0
+            if none_coming and not self.closed:  # more takes than expected: a notebook graded again
+                self._make_one()
             try:
                 item = self.ready.get(timeout=TIMEOUTS.sandbox_wait_s)
             except queue.Empty:
                 raise GraderFault(FaultKind.KERNEL,
                                   f"no sandbox became ready within {TIMEOUTS.sandbox_wait_s:.0f} s") from None
-            if not self.closed and self.refill:
-                self.preparer.submit(self._prepare)
+            with self._count_lock:
+                self._coming -= 1
+            if not self.closed and self.refill and self._wanted_ahead():
+                self._make_one()
             if not isinstance(item, BaseException):
                 return item
             failure = item
