@@ -26,7 +26,7 @@ import pglab.checks as checks_contract
 from pglab.checks.layout import all_check_files, check_roots
 from pglab.checks.plugin import INFO, errors_in_report, library_arguments
 from pglab.checks.results import CheckInfo
-from pglab.errors import ChecksDoNotLoad, one_line
+from pglab.errors import ChecksDoNotLoad, GraderFault, one_line
 from pglab.grading.atomic_files import write_atomically
 from pglab.grading.check_runner import PACKAGE_HOME, child_command, child_environment
 from pglab.grading.timeouts import TIMEOUTS
@@ -68,7 +68,7 @@ def _stored_or_collected(files: list[Path]) -> dict[str, list[CheckInfo]]:
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         return _by_file(files, Catalogue.read(record.read_text(encoding="utf-8")))
     found = collect(files)
-    with contextlib.suppress(OSError):  # an unwritable state folder: collected again next time
+    with contextlib.suppress(GraderFault):  # a state folder this user may not write: collected again next time
         write_atomically(record, Catalogue([info for infos in found.values() for info in infos]).line().encode())
     return found
 

@@ -57,3 +57,16 @@ def test_an_unreadable_record_is_collected_again(folders: tuple[list[Path], list
         record.write_text("{not json")
     check_catalogue._stored_or_collected(files)
     assert len(calls) == 2
+
+
+def test_a_state_folder_that_cannot_be_written_costs_a_collection_not_the_run(
+        folders: tuple[list[Path], list[list[Path]]]) -> None:
+    """An instructor grading with someone else's checkout (its ``.pglab`` not theirs) still grades."""
+    files, calls = folders
+    home = check_catalogue.load_settings().home
+    home.mkdir(parents=True)
+    (home / "check-catalogues").write_text("not a folder")  # what root cannot write either
+    first = check_catalogue._stored_or_collected(files)
+    again = check_catalogue._stored_or_collected(files)
+    assert len(calls) == 2
+    assert first.keys() == again.keys()
