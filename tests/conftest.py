@@ -8,7 +8,6 @@ default) and stops it at the end.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -25,7 +24,6 @@ from pglab.db.server import EmbeddedServer
 from pglab.settings import LIBPQ_SERVER_VARIABLES, PROJECT_ROOT, load_settings
 
 _suite_started = time.monotonic()
-_suite_started_at = time.time()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own tmp_path plugin reads the option
@@ -45,12 +43,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The RAM-disk folders of the clusters tests made in their temporary folders (pglab.db.scratch_tablespace):
-    a cluster that still wants its folder makes it again at its next start."""
-    for folder in scratch_tablespace.RAM_DISK.glob("pglab-scratch-*"):
-        with contextlib.suppress(OSError):
-            if folder.stat().st_ctime >= _suite_started_at:
-                shutil.rmtree(folder)
+    """The RAM-disk folders of the clusters tests made in this session's temporary folders
+    (pglab.db.scratch_tablespace), found by their clusters: any other server on the machine (a
+    developer's ``make lab``, a second pytest session) keeps its folder while it runs."""
+    base = Path(session.config.option.basetemp)
+    for root, _, files in os.walk(base):
+        if "pg_control" in files and Path(root).name == "global":
+            where = scratch_tablespace.folder(Path(root).parent)
+            if where is not None:
+                shutil.rmtree(where, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

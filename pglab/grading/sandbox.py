@@ -235,6 +235,7 @@ class SandboxPool:
         self.expected = expected
         self._made = 0
         self._coming = 0  # made or being made, not taken yet
+        self._waiting = 0  # takers waiting for one: never more than are coming (two retries at once)
         self._count_lock = threading.Lock()
         self.leases: list[UserLease] = []
         self.users: queue.Queue[str] = queue.Queue()
@@ -254,9 +255,12 @@ class SandboxPool:
 
     def _make_one(self) -> None:
         with self._count_lock:
-            self._made += 1
-            self._coming += 1
+            self._count_one()
         self.preparer.submit(self._prepare)
+
+    def _count_one(self) -> None:
+        self._made += 1
+        self._coming += 1
 
     def _wanted_ahead(self) -> bool:
         with self._count_lock:
@@ -281,14 +285,22 @@ class SandboxPool:
         failure: BaseException | None = None
         for _ in range(self.workers + 1):
             with self._count_lock:
-                none_coming = self._coming == 0
-            if none_coming and not self.closed:  # more takes than expected: a notebook graded again
-                self._make_one()
+                self._waiting += 1
+                # More takes than expected (notebooks graded again, maybe two at once): one more
+                # sandbox for each taker that none coming would serve.
+                short = self._coming < self._waiting and not self.closed
+                if short:
+                    self._count_one()
+            if short:
+                self.preparer.submit(self._prepare)
             try:
                 item = self.ready.get(timeout=TIMEOUTS.sandbox_wait_s)
             except queue.Empty:
                 raise GraderFault(FaultKind.KERNEL,
                                   f"no sandbox became ready within {TIMEOUTS.sandbox_wait_s:.0f} s") from None
+            finally:
+                with self._count_lock:
+                    self._waiting -= 1
             with self._count_lock:
                 self._coming -= 1
             if not self.closed and self.refill and self._wanted_ahead():
