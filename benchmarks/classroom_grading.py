@@ -86,6 +86,20 @@ def command(submissions: Path, out: Path, jobs: int) -> tuple[float, str]:
     return seconds, lines[0] if lines else f"(exit {done.returncode}, no output)"
 
 
+def startup_costs(repeat: int) -> tuple[float, float]:
+    """What every re-run pays before grading: a fresh interpreter's start, and the grader's imports."""
+    bare, imports = [], []
+    timed = "import time; t = time.perf_counter(); import pglab.grading.batch; print(time.perf_counter() - t)"
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=60)
+        bare.append(time.perf_counter() - started)
+        done = subprocess.run([sys.executable, "-c", timed], check=True, capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+        imports.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(bare), statistics.median(imports)
+
+
 def hand_in_again(learner: Path) -> None:
     """The learner changes their beginner answer (a comment) and submits again, later."""
     path = learner / "core" / "beginner.ipynb"
@@ -158,6 +172,9 @@ def main() -> int:
             again.append(command(submissions, out, args.jobs))
         print(f"(d) one learner handed in again:                  median {statistics.median(s for s, _ in again):5.2f}"
               f" s of {len(again)}: {again[-1][1]}")
+        start_s, import_s = startup_costs(args.reruns)
+        print(f"    of which, before the grader runs: starting Python {start_s:4.2f} s, importing the grader "
+              f"{import_s:4.2f} s (medians of {args.reruns}, each in a fresh interpreter)")
 
         if nb_scores:
             pg_scores: dict[str, float] = {}
