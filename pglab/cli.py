@@ -11,12 +11,16 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pglab.classroom.commands import add_learners_parser
 from pglab.db import course_data
 from pglab.db.provision import embedded_server, ensure_course_database
 from pglab.errors import GraderFault, PglabError
 from pglab.settings import load_settings, mask_password
+
+if TYPE_CHECKING:
+    from pglab.grading.head_start import HeadStart
 
 
 def _external_note(action: str) -> str:
@@ -130,6 +134,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str) -> int:
+    # The kernel fork server boots on another core while the grader is imported (pglab.grading.head_start).
+    from pglab.grading.head_start import head_start
+
+    ahead = head_start(args.unsafe_no_sandbox)
+    try:
+        return _grade_with(args, source, out, inputs, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _grade_with(args: argparse.Namespace, source: Path | None, out: Path, inputs: str,
+                ahead: HeadStart | None) -> int:
     import os
 
     from pglab.grading import unchanged_run
@@ -149,7 +166,8 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
                            progress=not args.quiet, students=tuple(args.student or ()),
                            regrade_all=args.regrade_all, db_wait_s=args.db_wait,
                            unsafe_no_sandbox=args.unsafe_no_sandbox, source=source, course_config=config,
-                           similarity=not args.no_similarity, due=tuple(args.due or ()), late_policy=late_policy)
+                           similarity=not args.no_similarity, due=tuple(args.due or ()), late_policy=late_policy,
+                           ahead=ahead)
     per = summary.seconds_each
     median = per[len(per) // 2] if per else 0.0
     students = len({o.student for o in summary.outcomes})

@@ -37,6 +37,7 @@ from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.deadlines import Deadlines, parse_due, read_timestamp
 from pglab.grading.grade_notebook import grade_notebook
+from pglab.grading.head_start import HeadStart
 from pglab.grading.kernels.bubblewrap import find_bwrap
 from pglab.grading.late_penalties import LatePenalty, NotebookKey, late_penalties
 from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_config
@@ -219,8 +220,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                  progress: bool = True, students: tuple[str, ...] = (), regrade_all: bool = False,
                  db_wait_s: float = 60.0, unsafe_no_sandbox: bool = False,
                  source: Path | None = None, course_config: CourseConfig | None = None,
-                 similarity: bool = True, due: tuple[str, ...] = (), late_policy: LatePolicy = NO_PENALTY
-                 ) -> BatchSummary:
+                 similarity: bool = True, due: tuple[str, ...] = (), late_policy: LatePolicy = NO_PENALTY,
+                 ahead: HeadStart | None = None) -> BatchSummary:
     """Grade what needs grading in ``submitted``, then write the class-wide outputs in ``out``.
 
     ``students``: grade only these learners (again), keeping everyone else's stored results.
@@ -233,7 +234,9 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     ``limits``, a cell then gets that config's timeout. ``similarity``: give ``report.html`` its
     "Similar answers" section (it changes no grade: False only leaves the section out). ``due``:
     ``ASSIGNMENT=WHEN`` due dates over the course gradebook's (:mod:`pglab.grading.course_gradebook`);
-    ``late_policy``: what a late notebook loses (:mod:`pglab.grading.late_penalties`).
+    ``late_policy``: what a late notebook loses (:mod:`pglab.grading.late_penalties`). ``ahead``: a
+    fork server launched before the grader was imported (:mod:`pglab.grading.head_start`), adopted if
+    the run grades; its caller closes it in any case.
     """
     started = time.monotonic()
     if not submitted.is_dir():
@@ -263,7 +266,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
                          "choose a writable --out and run the same command again") from None
     try:
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
-                             regrade_all, db_wait_s, started, bwrap, similarity, Penalising(deadlines, late_policy))
+                             regrade_all, db_wait_s, started, bwrap, similarity, Penalising(deadlines, late_policy),
+                             ahead)
     finally:
         lock.release()
 
@@ -271,7 +275,8 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
-                  started: float, bwrap: str | None, similarity: bool, penalising: Penalising) -> BatchSummary:
+                  started: float, bwrap: str | None, similarity: bool, penalising: Penalising,
+                  ahead: HeadStart | None = None) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()
@@ -292,7 +297,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
     breaker = Breaker()
     references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
-                               references, times)
+                               references, times, ahead)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
@@ -362,7 +367,8 @@ def default_jobs() -> int:
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
                 jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
-                references: References, times: PhaseTimes) -> tuple[dict[Job, NotebookOutcome], bool]:
+                references: References, times: PhaseTimes, ahead: HeadStart | None = None
+                ) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck).
 
     First the checks of every challenge in ``todo`` run on its reference solution (unless they
@@ -387,7 +393,7 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     check_files = sorted({f for job in gradable for f in job.challenge.check_files()})
     try:
         with times.timed(RunPhase.START_SANDBOX):
-            context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files))
+            context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files, ahead))
     except GraderFault as fault:
         bar.close()
         results.update({job: _not_graded(job, fault) for job in gradable})

@@ -40,6 +40,7 @@ from pglab.grading.database_copies import (
     drop_submission_database,
     ensure_template,
 )
+from pglab.grading.head_start import HeadStart
 from pglab.grading.kernels.bubblewrap import DatabaseSocket, SandboxPlan, socket_url
 from pglab.grading.kernels.forkserver import ForkServer, interpreter
 from pglab.grading.kernels.session import KernelSession, kill_processes_of
@@ -63,12 +64,15 @@ class GradingContext:
 
 @contextlib.contextmanager
 def grading_context(limits: Limits, bwrap: str | None, source_roots: set[Path], out: Path | None = None,
-                    check_files: list[Path] | None = None) -> Iterator[GradingContext]:
+                    check_files: list[Path] | None = None, ahead: HeadStart | None = None
+                    ) -> Iterator[GradingContext]:
     """Everything notebooks are graded with, for the length of a run; closed (and cleaned) after it.
 
     The course template is made sure of, a dead run's databases dropped, this run's advisory lock
     taken, a workspace made and the kernel fork server started (in bubblewrap unless ``bwrap`` is
-    None). Failures are GraderFaults (nothing can be graded now), or SandboxUnavailable.
+    None), or those two taken over from ``ahead`` (:mod:`pglab.grading.head_start`) when it was
+    launched for the same server and sandboxing. Failures are GraderFaults (nothing can be graded
+    now), or SandboxUnavailable.
     """
     check(limits)  # bounds that contradict each other: one line, before anything starts
     url = admin_url()
@@ -78,18 +82,29 @@ def grading_context(limits: Limits, bwrap: str | None, source_roots: set[Path], 
     claim = RunClaim(url)
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(claim.close)
-        try:
-            workspace = GradingWorkspace()
-        except OSError as err:
-            raise disk_fault(err) from None
-        cleanup.callback(workspace.close)
+        adopted = ahead if ahead is not None and ahead.fits(url, sandboxed=bwrap is not None) else None
+        if adopted is not None:
+            cleanup.callback(adopted.close)
+            workspace = adopted.workspace
+        else:
+            try:
+                workspace = GradingWorkspace()
+            except OSError as err:
+                raise disk_fault(err) from None
+            cleanup.callback(workspace.close)
         # instructor-only folders a kernel must not see (hidden tests, answers, the outputs)
         hidden = tuple(p for p in (PROJECT_ROOT / "solutions", PROJECT_ROOT / "grader", PROJECT_ROOT / ".git",
                                    PROJECT_ROOT / "tests", settings.home, *([out.resolve()] if out else []),
                                    *sorted(source_roots)) if p.is_dir())
-        plan = SandboxPlan.for_server(url, bwrap) if bwrap else None  # SandboxUnavailable says what to run
-        forkserver = plan.start_forkserver(workspace.path) if plan else ForkServer()
-        cleanup.callback(forkserver.close)
+        forkserver: ForkServer | None = None
+        if adopted is not None:
+            with contextlib.suppress(OSError):  # it died meanwhile: started afresh below, with a start's errors
+                adopted.forkserver.wait_ready()
+                plan, forkserver = adopted.plan, adopted.forkserver
+        if forkserver is None:
+            plan = SandboxPlan.for_server(url, bwrap) if bwrap else None  # SandboxUnavailable says what to run
+            forkserver = plan.start_forkserver(workspace.path) if plan else ForkServer()
+            cleanup.callback(forkserver.close)
         runners = CheckRunners(check_files or [])
         cleanup.callback(runners.close)
         yield GradingContext(admin_url=url, workspace=workspace.path, limits=limits, forkserver=forkserver,

@@ -190,13 +190,14 @@ class SandboxPlan:
     def for_server(cls, admin_url: str, bwrap: str | None = None) -> SandboxPlan:
         return cls(bwrap or find_bwrap(), find_database_socket(admin_url))
 
-    def start_forkserver(self, workspace: Path) -> ForkServer:
-        """The kernel fork server inside ``bwrap``, after it entered a kernel's namespaces once."""
+    def start_forkserver(self, workspace: Path, wait: bool = True) -> ForkServer:
+        """The kernel fork server inside ``bwrap``, after it entered a kernel's namespaces once
+        (``wait`` False: launched only, see :meth:`ForkServer.wait_ready`)."""
         from pglab.grading.kernels.forkserver import ForkServer
 
         try:
             return ForkServer(bwrap_command(self.bwrap, workspace, self.socket),
-                              database_socket=(SERVER_DIR_INSIDE, self.socket.inside))
+                              database_socket=(SERVER_DIR_INSIDE, self.socket.inside), wait=wait)
         except OSError as err:
             raise SandboxUnavailable(f"the grading sandbox could not start ({err}): {start_fix(str(err))}"
                                      ) from None

@@ -237,7 +237,10 @@ class ForkServer:
     ``database_socket`` the server's socket folder and the socket's place, as the sandbox shows them.
     """
 
-    def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None) -> None:
+    def __init__(self, sandbox: list[str] | None = None, database_socket: tuple[str, str] | None = None,
+                 wait: bool = True) -> None:
+        """``wait`` False: launched only; :meth:`wait_ready` waits for its answer (see
+        :mod:`pglab.grading.head_start`)."""
         self.sandboxed = bool(sandbox)
         self._command = [*(sandbox or []), interpreter(), "-m", "pglab.grading.kernels.forkserver"]
         if sandbox:
@@ -246,10 +249,24 @@ class ForkServer:
             self._command += ["--database-socket", *database_socket]
         self._lock = threading.Lock()
         self.restarts = 0
-        self._process, self._stderr = self._start()
+        self._process, self._stderr = self._launch()
+        self._unanswered = True
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the server launched said it is ready (OSError with its reason if it is not)."""
+        if self._unanswered:
+            self._unanswered = False
+            self._check_ready(self._process, self._stderr)
 
     def _start(self) -> tuple[subprocess.Popen[str], IO[bytes]]:
         """A new server, once it said it is ready (OSError with its reason if it is not)."""
+        process, stderr = self._launch()
+        self._check_ready(process, stderr)
+        return process, stderr
+
+    def _launch(self) -> tuple[subprocess.Popen[str], IO[bytes]]:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         if os.environ.get("PYTHONPATH"):
@@ -257,6 +274,9 @@ class ForkServer:
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the server runs)
         process = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=stderr, text=True, env=env)
+        return process, stderr
+
+    def _check_ready(self, process: subprocess.Popen[str], stderr: IO[bytes]) -> None:
         try:
             answer = self._read_answer(process, stderr, TIMEOUTS.forkserver_start_s)
         except (OSError, ValueError):
@@ -265,7 +285,6 @@ class ForkServer:
         if answer.error:  # it started, but a kernel's namespaces could not be entered
             self._close_process(process, stderr)
             raise OSError(answer.error)
-        return process, stderr
 
     @property
     def pid(self) -> int:
@@ -282,6 +301,8 @@ class ForkServer:
         if not self._lock.acquire(timeout=TIMEOUTS.kernel_spawn_s):
             raise GraderFault(FaultKind.KERNEL, f"the fork server was busy for {TIMEOUTS.kernel_spawn_s:.0f} s")
         try:
+            if self._unanswered:  # launched ahead and never waited for: not graded without its answer
+                self.wait_ready()
             if self._process.poll() is not None:
                 self._restart()
             try:
