@@ -264,18 +264,26 @@ finally:
 def test_close_closes_every_connection(sub):
     """close() closes the pool's connections"""
     got = sub.run("""
-p = MonitoredPool(3, 5, dsn=DATABASE_URL, application_name="zz_grader_close")
+import psycopg2.extensions
+_zz_made = []
+class _ZzCounted(psycopg2.extensions.connection):  # each connection the pool opens, to ask it after close()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _zz_made.append(self)
+p = MonitoredPool(3, 5, dsn=DATABASE_URL, application_name="zz_grader_close", connection_factory=_ZzCounted)
 with p.connection():
     pass
 p.close()
 import sys
 sys.modules["__main__"].__dict__["_zz_grader_keep"] = p  # a pool still referenced: only close() may close it
-result = True
+result = {"made": len(_zz_made), "open": sum(1 for c in _zz_made if not c.closed)}
 """)
-    del got
+    if got["made"]:  # asked on the learner's side: no race with the server noticing the sockets closed
+        assert got["open"] == 0, f"{got['open']} connection(s) are still open after close(): call closeall()"
+        return
     import time
 
-    for _ in range(20):
+    for _ in range(20):  # the pool did not pass connection_factory on: ask the server
         left = sub.sql("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'zz_grader_close'")
         if left[0]["n"] == 0:
             return
