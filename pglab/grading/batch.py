@@ -47,8 +47,16 @@ from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import PLOTS, write_class_report
-from pglab.grading.reports.gradebook import GradebookWriter
-from pglab.grading.reports.rows import CheckRow, RowKind, SubmissionProblem, check_rows, checks_csv, listed_problems
+from pglab.grading.reports.gradebook import SubmissionRecord, grades_csv, record_submissions
+from pglab.grading.reports.rows import (
+    CheckRow,
+    RowKind,
+    SubmissionProblem,
+    check_rows,
+    checks_csv,
+    grade_rows,
+    listed_problems,
+)
 from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
@@ -534,25 +542,20 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         else:
             feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
             ungraded.add((job.student, job.challenge.assignment))
-    gradebook = GradebookWriter(out / "gradebook.db")
-    try:
-        gradebook.register(course, deadlines.duedates)
-        recorded = gradebook.recorded()
-        for (student, assignment), members in sorted(by_submission.items()):
-            graded = [outcomes[job] for job in members]
-            extension = deadlines.extensions.get((student, assignment))
-            penalties = {o.notebook: late[(student, assignment, o.notebook)].points for o in graded
-                         if (student, assignment, o.notebook) in late}
-            if (student, assignment) in ungraded:
-                gradebook.forget(student, assignment)
-            elif not gradebook.matches(recorded.get((student, assignment)), assignment, members[0].timestamp,
-                                       graded, extension, penalties):
-                gradebook.record(student, assignment, members[0].timestamp, graded, extension, penalties)
-        rows = check_rows([outcomes[job] for job in work if job in outcomes], problems, late)
-        write_atomically(out / "checks.csv", checks_csv(rows))
-        grades = gradebook.export_csv(out / "grades.csv", ungraded)
-    finally:
-        gradebook.close()
+    submissions = []
+    for (student, assignment), members in sorted(by_submission.items()):
+        graded = [outcomes[job] for job in members]
+        penalties = {o.notebook: late[(student, assignment, o.notebook)].points for o in graded
+                     if (student, assignment, o.notebook) in late}
+        submissions.append(SubmissionRecord(student, assignment, members[0].timestamp, tuple(graded),
+                                            deadlines.extensions.get((student, assignment)), penalties,
+                                            graded=(student, assignment) not in ungraded))
+    export = record_submissions(out / "gradebook.db", course, deadlines.duedates, submissions)
+    rows = check_rows([outcomes[job] for job in work if job in outcomes], problems, late)
+    write_atomically(out / "checks.csv", checks_csv(rows))
+    grades_text = grades_csv(export, ungraded)
+    write_atomically(out / "grades.csv", grades_text.encode("utf-8"))
+    grades = grade_rows(grades_text)
     similar = (class_similarity(((job.student, job.challenge, job.path) for job in work if job.path is not None),
                                 kept=out / KEPT_ANSWERS) if similarity else None)
     write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
+import importlib.metadata
 import io
+import json
 import logging
 import sqlite3
 import tempfile
@@ -35,8 +38,7 @@ from sqlalchemy.exc import SAWarning
 
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.outcome import NotebookOutcome
-from pglab.grading.reports.rows import GradeRow, grade_rows
-from pglab.grading.result_store import write_atomically
+from pglab.grading.reports.gradebook_ledger import GradebookLedger, entry_key, file_identity, splice_export
 from pglab.grading.strategies import GradebookCellKind, GradingStrategy, strategy_for
 
 
@@ -202,25 +204,109 @@ class GradebookWriter:
             self.gradebook.remove_submission(assignment, student)
             self.gradebook.db.commit()
 
-    def export_csv(self, destination: Path, ungraded: Collection[tuple[str, str]] = ()) -> list[GradeRow]:
-        """nbgrader's export, without rows for ``(student, assignment)`` pairs that were not graded:
-        nbgrader lists every assignment for every student it knows, a missing one as 0. Returns
-        its rows, for the class report."""
+    def export(self, students: Collection[str] = ()) -> str:
+        """nbgrader's CSV export (its ``CsvExportPlugin``) of every learner, or of ``students`` only."""
         with tempfile.TemporaryDirectory() as scratch:
-            plugin = CsvExportPlugin(to=str(Path(scratch) / "grades.csv"))
+            plugin = CsvExportPlugin(to=str(Path(scratch) / "grades.csv"), student=sorted(students))
             plugin.log = logging.getLogger("pglab.gradebook")
             plugin.export(self.gradebook)
-            text = (Path(scratch) / "grades.csv").read_text(encoding="utf-8")
-        if ungraded:
-            rows = list(csv.reader(io.StringIO(text)))
-            header = rows[0]
-            student, assignment = header.index("student_id"), header.index("assignment")
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerows([header, *(r for r in rows[1:] if (r[student], r[assignment]) not in ungraded)])
-            text = buffer.getvalue()
-        write_atomically(destination, text.encode("utf-8"))
-        return grade_rows(text)
+            return (Path(scratch) / "grades.csv").read_text(encoding="utf-8")
 
     def close(self) -> None:
         self.gradebook.close()
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """What the gradebook is to hold of one submission after this run."""
+
+    student: str
+    assignment: str
+    timestamp: datetime | None
+    outcomes: tuple[NotebookOutcome, ...]
+    extension: timedelta | None = None
+    penalties: Mapping[str, float] = field(default_factory=dict)  # notebook -> late penalty points
+    graded: bool = True  # False: not graded this time, so no entry (an older one is dropped)
+
+
+def record_submissions(path: Path, course: dict[str, list[ChallengeNotebook]], duedates: Mapping[str, datetime],
+                       submissions: list[SubmissionRecord]) -> str:
+    """Bring the gradebook at ``path`` to ``submissions`` (each recorded unless it already is, so a
+    re-run keeps any grades given by hand); returns nbgrader's export of the whole gradebook.
+
+    Only the submissions that changed since the last run are written, and only their learners'
+    rows exported again, while the gradebook is the file that run left (:mod:`.gradebook_ledger`);
+    otherwise every submission is compared with what the gradebook holds and the export is whole.
+    """
+    strategies = {(name, c.notebook): strategy_for(c) for name, notebooks in course.items() for c in notebooks}
+    entries = {entry_key(s.student, s.assignment): _entry_digest(s, strategies) for s in submissions}
+    course_key = _course_digest(course, duedates, strategies)
+    ledger = GradebookLedger.current(path, course_key)
+    changed = [s for s in submissions
+               if ledger is None or ledger.entries.get(entry_key(s.student, s.assignment)) != entries[
+                   entry_key(s.student, s.assignment)]]
+    if ledger is not None and not changed:
+        return ledger.export
+    GradebookLedger.forget(path)
+    writer = GradebookWriter(path)
+    try:
+        if ledger is None:
+            writer.register(course, duedates)
+            recorded = writer.recorded()
+        else:
+            writer.strategies = strategies
+        for submission in changed:
+            if not submission.graded:
+                writer.forget(submission.student, submission.assignment)
+            elif ledger is not None or not writer.matches(
+                    recorded.get((submission.student, submission.assignment)), submission.assignment,
+                    submission.timestamp, list(submission.outcomes), submission.extension, submission.penalties):
+                writer.record(submission.student, submission.assignment, submission.timestamp,
+                              list(submission.outcomes), submission.extension, submission.penalties)
+        export = None
+        if ledger is not None:
+            export = splice_export(ledger.export, writer.export({s.student for s in changed}))
+        if export is None:
+            export = writer.export()
+    finally:
+        writer.close()
+    identity = file_identity(path)
+    if identity is not None:
+        GradebookLedger(identity, course_key, {**(ledger.entries if ledger else {}), **entries}, export).save(path)
+    return export
+
+
+def grades_csv(export: str, ungraded: Collection[tuple[str, str]] = ()) -> str:
+    """grades.csv: nbgrader's export without rows for ``(student, assignment)`` pairs that were not
+    graded (nbgrader lists every assignment for every learner it knows, a missing one as 0)."""
+    if not ungraded:
+        return export
+    rows = list(csv.reader(io.StringIO(export)))
+    header = rows[0]
+    student, assignment = header.index("student_id"), header.index("assignment")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([header, *(r for r in rows[1:] if (r[student], r[assignment]) not in ungraded)])
+    return buffer.getvalue()
+
+
+def _entry_digest(submission: SubmissionRecord, strategies: Mapping[tuple[str, str], GradingStrategy]) -> str:
+    """Everything :meth:`GradebookWriter.record` writes of a submission."""
+    if not submission.graded:
+        return "not graded"
+    scores = [[o.notebook, sorted(strategies[(submission.assignment, o.notebook)].auto_scores(o).items())]
+              for o in submission.outcomes]
+    return hashlib.sha256(json.dumps([str(_as_stored(submission.timestamp)), str(submission.extension),
+                                      sorted(submission.penalties.items()), scores]).encode()).hexdigest()
+
+
+def _course_digest(course: dict[str, list[ChallengeNotebook]], duedates: Mapping[str, datetime],
+                   strategies: Mapping[tuple[str, str], GradingStrategy]) -> str:
+    """What :meth:`GradebookWriter.register` writes, and the code and nbgrader that write it."""
+    shape = [[name, str(duedates.get(name)),
+              [[c.notebook, [[cell.name, cell.kind.value, cell.max_score, cell.cell_type]
+                             for cell in strategies[(name, c.notebook)].gradebook_cells()]] for c in notebooks]]
+             for name, notebooks in sorted(course.items())]
+    digest = hashlib.sha256(json.dumps([shape, importlib.metadata.version("nbgrader")], default=str).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
