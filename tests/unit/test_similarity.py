@@ -230,3 +230,16 @@ def test_what_another_process_kept_ranks_the_same(tmp_path: Path) -> None:
     Case("cy", "core", "beginner", 0, answer=RENAMED + "\n# cy's\n").write(submitted)
     paths.append(("cy", BEGINNER, submitted / "cy" / "core" / "beginner.ipynb"))
     assert class_similarity(paths, kept=kept) == class_similarity(paths)
+
+
+def test_copydetect_is_imported_ahead_on_a_thread_of_its_own() -> None:
+    """A run that will rank again starts copydetect's import while it grades (in a fresh
+    interpreter: this one may have imported copydetect already)."""
+    script = ("import sys, threading\n"
+              "from pglab.grading.reports.similarity import import_copydetect_ahead\n"
+              "assert 'copydetect' not in sys.modules\n"
+              "thread = import_copydetect_ahead()\n"
+              "assert thread is not threading.current_thread() and thread.daemon\n"
+              "thread.join(60)\n"
+              "assert 'copydetect.detector' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)

@@ -29,13 +29,16 @@ most alike are measured (``benchmarks/similarity.py``: about 4 ms per answer, li
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import io
 import itertools
 import json
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -227,6 +230,23 @@ def _sql(code: str, base: int, out: _Builder) -> None:
 
 
 # -- fingerprints and pairs ------------------------------------------------------------------------------
+
+def import_copydetect_ahead() -> threading.Thread:
+    """Import copydetect on a thread of its own, now, and return that thread.
+
+    Its import (0.4 s: it loads matplotlib.pyplot) is most of what ranking a changed challenge
+    costs a re-run; started when a run begins grading, it happens while the main process waits for
+    the kernels, instead of after. Whoever imports it later waits for this import (Python's import
+    lock) rather than doing it twice; a failed import here is reported there, where it is used.
+    """
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module("copydetect")
+
+    thread = threading.Thread(target=load, name="pglab-import-copydetect", daemon=True)
+    thread.start()
+    return thread
+
 
 def _hashes(normalised: Normalised) -> set[int]:
     # copydetect is imported where it is used, not with this module: its package imports
