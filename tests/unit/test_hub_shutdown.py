@@ -28,7 +28,7 @@ def test_what_outlives_the_grace_period_is_killed_with_its_process_group() -> No
 
 
 def test_a_hub_that_stops_its_servers_itself_is_not_killed() -> None:
-    hub = subprocess.Popen(["bash", "-c", "sleep 300 & trap 'kill $!; exit 0' TERM; wait"], start_new_session=True)
+    hub = subprocess.Popen(["bash", "-c", "trap 'kill $!; exit 0' TERM; sleep 300 & wait"], start_new_session=True)
     deadline = time.monotonic() + 10
     while not any(p.name() == "sleep" for p in psutil.Process(hub.pid).children()):
         assert time.monotonic() < deadline
