@@ -239,16 +239,15 @@ def record_submissions(path: Path, course: dict[str, list[ChallengeNotebook]], d
     otherwise every submission is compared with what the gradebook holds and the export is whole.
     """
     strategies = {(name, c.notebook): strategy_for(c) for name, notebooks in course.items() for c in notebooks}
-    entries = {entry_key(s.student, s.assignment): _entry_digest(s, strategies) for s in submissions}
+    keyed = [(entry_key(s.student, s.assignment), _entry_digest(s, strategies), s) for s in submissions]
     course_key = _course_digest(course, duedates, strategies)
     ledger = GradebookLedger.current(path, course_key)
-    changed = [s for s in submissions
-               if ledger is None or ledger.entries.get(entry_key(s.student, s.assignment)) != entries[
-                   entry_key(s.student, s.assignment)]]
+    changed = [s for key, digest, s in keyed if ledger is None or ledger.entries.get(key) != digest]
     if ledger is not None and not changed:
         return ledger.export
     GradebookLedger.forget(path)
     writer = GradebookWriter(path)
+    recorded: dict[tuple[str, str], RecordedSubmission] = {}  # read back only on the whole path
     try:
         if ledger is None:
             writer.register(course, duedates)
@@ -272,7 +271,8 @@ def record_submissions(path: Path, course: dict[str, list[ChallengeNotebook]], d
         writer.close()
     identity = file_identity(path)
     if identity is not None:
-        GradebookLedger(identity, course_key, {**(ledger.entries if ledger else {}), **entries}, export).save(path)
+        entries = {**(ledger.entries if ledger else {}), **{key: digest for key, digest, _ in keyed}}
+        GradebookLedger(identity, course_key, entries, export).save(path)
     return export
 
 

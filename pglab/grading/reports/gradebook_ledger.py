@@ -94,7 +94,7 @@ def splice_export(whole: str, part: str) -> str | None:
         fields = line.rstrip("\n").split(",")  # nbgrader writes its fields unquoted, one row a line
         return (fields[assignment], fields[student]) if len(fields) == len(header) else None
 
-    where: dict[tuple[str, str] | None, int] = {}
+    where: dict[tuple[str, str], int] = {}
     for number, line in enumerate(lines[1:], start=1):
         found = key(line)
         if found is None or found in where:
@@ -107,6 +107,6 @@ def splice_export(whole: str, part: str) -> str | None:
             return None
         lines[where[found]] = line
         students.add(found[1])
-    if sum(1 for found in where if found is not None and found[1] in students) != len(new) - 1:
+    if sum(1 for found in where if found[1] in students) != len(new) - 1:
         return None  # the learners had rows the part lacks: not the same gradebook shape
     return "".join(lines)
