@@ -19,7 +19,14 @@ from pglab.grading.database_copies import create_submission_database, drop_submi
 from pglab.grading.kernels.bubblewrap import SandboxPlan, find_bwrap, socket_url
 from pglab.grading.kernels.session import KernelSession
 from pglab.grading.outcome import CellStatus
-from pglab.grading.sandbox import UserLease, dispose_sandbox, grading_context, kernel_environment, prepare_sandbox
+from pglab.grading.sandbox import (
+    SandboxPool,
+    UserLease,
+    dispose_sandbox,
+    grading_context,
+    kernel_environment,
+    prepare_sandbox,
+)
 from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT, load_settings
 
@@ -232,6 +239,34 @@ def test_nothing_a_kernel_started_outlives_its_notebook(course_database) -> None
             assert _sleepers(marker) == []
         finally:
             lease.release()
+
+
+def test_a_kernel_made_ahead_that_died_waiting_is_not_handed_out(course_database) -> None:
+    """The fork server killed while a sandbox waits in the pool (its kernel dies with it in the
+    sandbox): the notebook that takes one gets a running kernel, not an attempt spent for nothing."""
+    with grading_context(Limits(), find_bwrap(), set(), None, []) as context:
+        pool = SandboxPool(context, workers=1, expected=2)
+        try:
+            deadline = time.monotonic() + 60
+            while pool.ready.qsize() < 1:
+                assert time.monotonic() < deadline, "no sandbox was made ahead"
+                time.sleep(0.05)
+            waiting = pool.ready.queue[0]
+            assert not isinstance(waiting, BaseException), waiting
+            psutil.Process(context.forkserver.pid).kill()
+            deadline = time.monotonic() + 10
+            while waiting.session.started_alive():
+                assert time.monotonic() < deadline, "the kernel outlived its fork server: the test proves nothing"
+                time.sleep(0.05)
+            taken = pool.take()
+            try:
+                assert taken is not waiting
+                run = taken.session.run_cell("print(6 * 7)")
+                assert run.status is CellStatus.OK and run.output.strip() == "42", run
+            finally:
+                pool.give_back(taken)
+        finally:
+            pool.close()
 
 
 def _sleepers(marker: str) -> list[int]:

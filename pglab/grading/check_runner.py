@@ -290,7 +290,12 @@ class CheckRunners:
         runner: CheckRunner | None = getattr(self._local, "runner", None)
         if runner is None or not runner.alive:
             with self._lock:
-                runner = self._spare.pop() if self._spare else None
+                runner = None
+                while self._spare and runner is None:
+                    runner = self._spare.pop()
+                    if not runner.alive:  # started ahead, then lost before its first notebook
+                        runner.close()
+                        runner = None
                 if runner is None:
                     runner = CheckRunner(self.files)
                     self._all.append(runner)

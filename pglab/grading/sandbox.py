@@ -320,6 +320,11 @@ class SandboxPool:
                 self._coming -= 1
             if not self.closed and self.refill and self._wanted_ahead():
                 self._make_one()
+            if isinstance(item, Sandbox) and not item.session.started_alive():
+                # made ahead, then lost before any learner code ran (its fork server was killed):
+                # handing it out would cost the notebook an attempt for nothing
+                self._discard(item)
+                item = GraderFault(FaultKind.KERNEL, "a kernel made ahead died before it was used")
             if not isinstance(item, BaseException):
                 return item
             failure = item
@@ -327,6 +332,13 @@ class SandboxPool:
                 break
         assert failure is not None
         raise failure
+
+    def _discard(self, sandbox: Sandbox) -> None:
+        try:
+            with contextlib.suppress(GraderFault):  # nothing was graded in it
+                dispose_sandbox(self.context, sandbox)
+        finally:
+            self.users.put(sandbox.user)
 
     def give_back(self, sandbox: Sandbox) -> None:
         try:

@@ -185,6 +185,11 @@ class KernelSession:
         self._fault_if_sandbox_lost()
         return False
 
+    def started_alive(self) -> bool:
+        """Started and still running, asked before any code of the learner's is given to it (a
+        kernel made ahead may have died waiting: its fork server killed, the machine out of memory)."""
+        return self._pid is not None and not self._dead and self._process_alive()
+
     def _fault_if_sandbox_lost(self) -> None:
         """A kernel that died because its sandbox did (the fork server's ``bwrap`` was killed, and its
         PID namespace with it) says nothing about the learner's code: that is the grader's fault."""
