@@ -151,8 +151,8 @@ def _grade_with(args: argparse.Namespace, source: Path | None, out: Path, inputs
 
     from pglab.grading import unchanged_run
     from pglab.grading.batch import grade_folder
-    from pglab.grading.nbgrader_config import read_course_config
-    from pglab.grading.nbgrader_late_plugin import parse_late_policy
+    from pglab.grading.late_policy import parse_late_policy
+    from pglab.grading.nbgrader_config_file import read_course_config
     from pglab.grading.timeouts import limits_for
 
     late_policy = parse_late_policy(args.late_policy)
@@ -209,10 +209,11 @@ def cmd_release_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_extend(args: argparse.Namespace) -> int:
-    from pglab.grading.course_gradebook import course_gradebook_url, grant_extension
+    from pglab.grading.course_gradebook import grant_extension
     from pglab.grading.course_layout import SOURCE, assignments
     from pglab.grading.deadlines import parse_extension_hours
-    from pglab.grading.nbgrader_config import DEFAULTS, read_course_config
+    from pglab.grading.nbgrader_config import DEFAULTS, course_gradebook_url
+    from pglab.grading.nbgrader_config_file import read_course_config
 
     hours = parse_extension_hours(args.hours)
     source = _source_folder(args)

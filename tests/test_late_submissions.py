@@ -27,7 +27,7 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from pglab.cli import main
 from pglab.grading.batch import BatchSummary, grade_folder
-from pglab.grading.nbgrader_late_plugin import LatePolicy
+from pglab.grading.late_policy import LatePolicy
 from tests.support.nbgrader_course import cell, finish_nbgrader, nbgrader, notebook, start_nbgrader, submit
 
 DUE = datetime(2026, 12, 10, 23, 59)

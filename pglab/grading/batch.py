@@ -32,22 +32,21 @@ from typing import Any
 from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading import reference_check, timeouts
 from pglab.grading.atomic_files import write_if_changed
-from pglab.grading.course_gradebook import course_gradebook_url, read_deadlines
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.deadlines import Deadlines, parse_due, read_timestamp
 from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.head_start import HeadStart
+from pglab.grading.import_ahead import import_ahead
 from pglab.grading.kernels.bubblewrap import find_bwrap
 from pglab.grading.late_penalties import LatePenalty, NotebookKey, late_penalties
-from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, read_course_config
-from pglab.grading.nbgrader_late_plugin import NO_PENALTY, LatePolicy
+from pglab.grading.late_policy import NO_PENALTY, LatePolicy
+from pglab.grading.nbgrader_config import DEFAULTS, CourseConfig, course_gradebook_url, has_gradebook
 from pglab.grading.outcome import NotebookOutcome, not_graded, not_submitted
 from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import PLOTS, write_class_report
-from pglab.grading.reports.gradebook import SubmissionRecord, grades_csv, record_submissions
 from pglab.grading.reports.rows import (
     CheckRow,
     RowKind,
@@ -64,6 +63,7 @@ from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
 
+GRADEBOOK_WRITER = "pglab.grading.reports.gradebook"  # imported ahead by a run that grades a notebook
 ATTEMPTS = 3
 # What report.html's "Problems noted" lists, by kind of row, as the summary line counts it
 PROBLEM_KINDS = {RowKind.NOTEBOOK: "notebook(s) with notes (cells that raised, timed out, were restored or deleted)",
@@ -196,6 +196,18 @@ def unmatched_source(source: Path, work: list[Job], problems: list[SubmissionPro
                       f"give the course's nbgrader source folder, {_likely_source(source)}")
 
 
+def course_deadlines(url: str, course: dict[str, list[ChallengeNotebook]], overrides: dict[str, datetime]
+                     ) -> Deadlines:
+    """Due dates and extensions from the course's gradebook, with ``--due`` over them; only
+    ``--due``'s when the course has no gradebook."""
+    if not has_gradebook(url):
+        return Deadlines(overrides, {})
+    # deferred: nbgrader's gradebook costs 0.6 s to import, which a course without one does without
+    from pglab.grading.course_gradebook import read_deadlines
+
+    return read_deadlines(url, course, overrides)
+
+
 def discover(submitted: Path, course: dict[str, list[ChallengeNotebook]]
              ) -> tuple[list[Job], list[SubmissionProblem]]:
     jobs: list[Job] = []
@@ -238,7 +250,7 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     ``unsafe_no_sandbox``: run kernels without bubblewrap (otherwise its absence refuses the run).
     ``source``: an nbgrader source folder (``<assignment>/<notebook>.ipynb``) instead of the
     course's ``solutions/``, graded with ``course_config`` (by default the ``nbgrader_config.py``
-    of the folder holding it, :func:`~pglab.grading.nbgrader_config.read_course_config`); without
+    of the folder holding it, :func:`~pglab.grading.nbgrader_config_file.read_course_config`); without
     ``limits``, a cell then gets that config's timeout. ``similarity``: give ``report.html`` its
     "Similar answers" section (it changes no grade: False only leaves the section out). ``due``:
     ``ASSIGNMENT=WHEN`` due dates over the course gradebook's (:mod:`pglab.grading.course_gradebook`);
@@ -251,11 +263,14 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
         raise PglabError(f"{submitted} is not a folder of submissions (<student>/<assignment>/*.ipynb)")
     config = DEFAULTS
     if source is not None and source.is_dir():
+        # deferred: reading it imports nbgrader (0.6 s), which a run of the course's own challenges does without
+        from pglab.grading.nbgrader_config_file import read_course_config
+
         config = course_config or read_course_config(source)
     limits = limits or limits_for(course_cell_timeout_s=config.cell_timeout_s if source is not None else None)
     timeouts.check(limits)  # contradicting --cell-timeout/--notebook-timeout: one line, nothing written
     course = source_assignments(source, config)
-    deadlines = read_deadlines(course_gradebook_url(source, config), course, parse_due(due, course))
+    deadlines = course_deadlines(course_gradebook_url(source, config), course, parse_due(due, course))
     work, problems = discover(submitted, course)
     wrong_source = unmatched_source(source, work, problems) if source is not None else None
     if wrong_source is not None:
@@ -302,8 +317,10 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
         elif selected:
             todo.append(job)
     times.add(RunPhase.READ_SUBMISSIONS, time.perf_counter() - reading)
-    if similarity and any(job.path is not None for job in todo):  # a changed answer: ranked again at the end
-        import_copydetect_ahead()
+    if any(job.path is not None for job in todo):  # a notebook to grade: the gradebook is written at the end
+        import_ahead(GRADEBOOK_WRITER)
+        if similarity:  # a changed answer: ranked again at the end
+            import_copydetect_ahead()
     breaker = Breaker()
     references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
@@ -544,6 +561,9 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         else:
             feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
             ungraded.add((job.student, job.challenge.assignment))
+    # deferred (imported ahead when the run grades a notebook): nbgrader's gradebook takes 0.6 s to
+    # import, which a run that rewrites nothing, or only the gradebook-free outputs, does without
+    from pglab.grading.reports.gradebook import SubmissionRecord, grades_csv, record_submissions
     submissions = []
     for (student, assignment), members in sorted(by_submission.items()):
         graded = [outcomes[job] for job in members]

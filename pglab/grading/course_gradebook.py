@@ -13,33 +13,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from pglab.errors import PglabError, one_line
-from pglab.grading.course_root import course_gradebook
 from pglab.grading.deadlines import Deadlines
-from pglab.grading.nbgrader_config import CourseConfig
-
-SQLITE = "sqlite:///"
-
-
-def course_gradebook_url(source: Path | None, config: CourseConfig) -> str:
-    """The course's gradebook, as nbgrader run in its course root would open it: for this course, the
-    one of the clone you work in (:func:`~pglab.grading.course_root.course_gradebook`)."""
-    if source is None:
-        return f"{SQLITE}{course_gradebook()}"
-    settings = config.config.get("CourseDirectory", {})
-    if "db_url" in settings or "root" in settings:
-        return str(config.preprocessor(CourseDirectory).db_url)
-    return f"{SQLITE}{source.resolve().parent / 'gradebook.db'}"
-
-
-def _sqlite_path(url: str) -> Path | None:
-    return Path(url[len(SQLITE):]) if url.startswith(SQLITE) else None
+from pglab.grading.nbgrader_config import SQLITE, has_gradebook, sqlite_path
 
 
 def _open(url: str) -> Gradebook:
@@ -56,8 +36,7 @@ def read_deadlines(url: str, assignments: Iterable[str], overrides: dict[str, da
     wanted = set(assignments)
     duedates: dict[str, datetime] = {}
     extensions: dict[tuple[str, str], timedelta] = {}
-    path = _sqlite_path(url)
-    if path is None or path.is_file():
+    if has_gradebook(url):
         gradebook = _open(url)
         try:
             for assignment in gradebook.assignments:
@@ -81,7 +60,7 @@ def grant_extension(url: str, student: str, assignment: str, hours: float, regis
     A submission row made before nbgrader knows the assignment's notebooks would have none of
     them, and nbgrader (which never adds them later) could not autograde it: so the assignment
     must have been registered first, by ``register_with`` (the nbgrader command that does it)."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and not path.is_file():
         raise PglabError(f"there is no course gradebook {path} yet: run {register_with} first (it makes it and "
                          f"registers {assignment}'s notebooks, as nbgrader needs before it records a submission), "

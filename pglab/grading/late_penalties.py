@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pglab.grading.deadlines import Lateness, late_by
-from pglab.grading.nbgrader_late_plugin import LatePolicy, notebook_penalty
+from pglab.grading.late_policy import LatePolicy
 from pglab.grading.outcome import NotebookOutcome
 
 NotebookKey = tuple[str, str, str]  # (student, assignment, notebook)
@@ -58,13 +58,16 @@ def late_penalties(notebooks: Iterable[tuple[Lateness, NotebookOutcome]], policy
                    ) -> dict[NotebookKey, LatePenalty]:
     """The late notebooks among ``notebooks`` (graded, each with its submission's lateness), with
     their penalty as nbgrader's ``AssignLatePenalties`` would set it under ``policy``."""
-    plugin = policy.plugin()
+    late = [(lateness, outcome) for lateness, outcome in notebooks if outcome.is_grade and lateness.seconds_late > 0]
     found: dict[NotebookKey, LatePenalty] = {}
-    for lateness, outcome in notebooks:
-        seconds = lateness.seconds_late
-        if not outcome.is_grade or seconds <= 0:
-            continue
-        points = notebook_penalty(plugin, outcome.student, outcome.score, seconds)
+    if not late:
+        return found
+    # deferred: the plugin is nbgrader's, whose import (0.6 s) a run with no late notebook does without
+    from pglab.grading.nbgrader_late_plugin import notebook_penalty, plugin_for
+
+    plugin = plugin_for(policy)
+    for lateness, outcome in late:
+        points = notebook_penalty(plugin, outcome.student, outcome.score, lateness.seconds_late)
         penalty = LatePenalty(lateness, outcome.notebook, outcome.score, points, str(policy))
         found[penalty.key] = penalty
     return found

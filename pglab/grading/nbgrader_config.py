@@ -12,6 +12,11 @@ with it (:meth:`CourseConfig.preprocessor`), so each option means what nbgrader'
 A setting that changes autograding but that pglab does not apply (late penalties, a kernel option,
 a replaced preprocessor list) is not silently dropped: it is an :class:`UnhonouredSetting`, which
 ``pglab grade`` prints as one line.
+
+This module holds what a run keeps of the config (:class:`CourseConfig`, nbgrader's defaults
+without one) and imports nothing of nbgrader (importing nbgrader costs a run 0.6 s, see
+:mod:`pglab.grading.cell_metadata`); the file is read by :mod:`pglab.grading.nbgrader_config_file`,
+which does, and only with ``--source``.
 """
 
 from __future__ import annotations
@@ -21,16 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nbgrader.apps.baseapp import NbGrader
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
-from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
-from traitlets.config import Application, Config, Configurable
+from traitlets.config import Config, Configurable
 
 from pglab.errors import PglabError, one_line
+from pglab.grading.course_root import course_gradebook
 
 CONFIG_FILE = "nbgrader_config.py"
+SQLITE = "sqlite:///"
 NO_CELL_LIMIT_S = 0.0  # Execute.timeout None or <= 0: nbgrader waits for a cell as long as it runs
+# nbgrader's defaults (Execute.timeout, ClearHiddenTests' delimiters, CourseDirectory.ignore),
+# held to nbgrader's own by tests/unit/test_nbgrader_config.py
+NBGRADER_CELL_TIMEOUT_S = 30.0
+NBGRADER_HIDDEN_TESTS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+NBGRADER_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 
 # Options pglab applies itself (the rest of these classes' options are listed as not honoured).
 APPLIED = {("Execute", "timeout"), ("ExecutePreprocessor", "timeout"), ("CourseDirectory", "ignore"),
@@ -85,6 +93,11 @@ class CourseConfig:
     version: tuple[int, int] = (0, 0)  # the file's (mtime_ns, size) when it was read
     unhonoured: tuple[UnhonouredSetting, ...] = ()
     config: Config = field(default_factory=Config, compare=False, repr=False)
+    # what nbgrader's classes make of the file, as read (pglab.grading.nbgrader_config_file)
+    cell_timeout_s: float = NBGRADER_CELL_TIMEOUT_S  # Execute.timeout; NO_CELL_LIMIT_S: none
+    hidden_tests: tuple[str, str] = NBGRADER_HIDDEN_TESTS  # the hidden-tests delimiters (begin, end)
+    ignore: tuple[str, ...] = NBGRADER_IGNORE  # CourseDirectory.ignore: files never copied beside a notebook
+    gradebook_url: str = ""  # CourseDirectory.db_url when the file sets it (or the root): "" when it does not
 
     def unhonoured_lines(self) -> list[str]:
         """One line for each setting pglab does not apply, naming the file."""
@@ -96,23 +109,6 @@ class CourseConfig:
         if hasattr(made, "log"):
             made.log = log
         return made
-
-    @property
-    def cell_timeout_s(self) -> float:
-        """nbgrader's ``Execute.timeout`` (nbgrader's default 30 s when unset); NO_CELL_LIMIT_S: none."""
-        timeout = self.preprocessor(Execute).timeout
-        return float(timeout) if timeout is not None and timeout > 0 else NO_CELL_LIMIT_S
-
-    @property
-    def hidden_tests(self) -> tuple[str, str]:
-        """The hidden-tests delimiters (begin, end)."""
-        hidden = self.preprocessor(ClearHiddenTests)
-        return hidden.begin_test_delimeter, hidden.end_test_delimeter
-
-    @property
-    def ignore(self) -> list[str]:
-        """``CourseDirectory.ignore``: the files nbgrader never copies beside a notebook."""
-        return list(self.preprocessor(CourseDirectory).ignore)
 
     def exclude_overwriting(self, assignment: str) -> list[str]:
         """``Autograde.exclude_overwriting``: the source files of ``assignment`` a learner's own copy keeps."""
@@ -131,6 +127,24 @@ class CourseConfig:
 DEFAULTS = CourseConfig()
 
 
+def course_gradebook_url(source: Path | None, config: CourseConfig) -> str:
+    """The course's gradebook (due dates, extensions), as nbgrader run in its course root would open
+    it: for this course, the one of the clone you work in (:func:`~pglab.grading.course_root.course_gradebook`)."""
+    if source is None:
+        return f"{SQLITE}{course_gradebook()}"
+    return config.gradebook_url or f"{SQLITE}{source.resolve().parent / 'gradebook.db'}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    return Path(url[len(SQLITE):]) if url.startswith(SQLITE) else None
+
+
+def has_gradebook(url: str) -> bool:
+    """Whether there is a gradebook to read (a database server's is assumed to be there)."""
+    path = sqlite_path(url)
+    return path is None or path.is_file()
+
+
 def find_config(source: Path, config_file: Path | None) -> Path | None:
     """The config to read: ``--config FILE``, else the one in the course root (the folder holding ``--source``)."""
     if config_file is not None:
@@ -139,34 +153,6 @@ def find_config(source: Path, config_file: Path | None) -> Path | None:
         return config_file
     beside = source.resolve().parent / CONFIG_FILE
     return beside if beside.is_file() else None
-
-
-def read_course_config(source: Path, config_file: Path | None = None) -> CourseConfig:
-    """The course's config for ``--source`` (see :func:`find_config`); nbgrader's defaults when there is none."""
-    path = find_config(source, config_file)
-    if path is None:
-        return DEFAULTS
-    path = path.resolve()
-    app = NbGrader(log=log)
-    app.raise_config_file_errors = True
-    try:  # as nbgrader's NbGrader.initialize loads the course root's nbgrader_config.py
-        Application.load_config_file(app, path.name, path=str(path.parent))
-    except Exception as err:
-        raise PglabError(f"{path} cannot be read as an nbgrader config ({type(err).__name__}: {one_line(err)}): "
-                         "fix it, or give another one with --config") from None
-    stat = path.stat()
-    config = app.config
-    made = CourseConfig(path, (stat.st_mtime_ns, stat.st_size), unhonoured(config), config)
-    if made.cell_timeout_s == NO_CELL_LIMIT_S:
-        timeout = UnhonouredSetting("Execute.timeout", repr(made.preprocessor(Execute).timeout),
-                                    "pglab gives a cell at most the notebook's time, --notebook-timeout")
-        made = CourseConfig(path, made.version, (timeout, *made.unhonoured), config)
-    for option in ("header", "footer"):
-        where = made.course_file(option)
-        if where is not None and not where.is_file():
-            raise PglabError(f"{path}: IncludeHeaderFooter.{option} names {where}, which is not a file: "
-                             "fix the config (nbgrader generate_assignment would fail on it too)")
-    return made
 
 
 def unhonoured(config: Config) -> tuple[UnhonouredSetting, ...]:

@@ -4,7 +4,8 @@ nbgrader's ``AssignLatePenalties`` asks a :class:`~nbgrader.plugins.LateSubmissi
 late notebook's penalty (given the notebook's score and the submission's seconds late), then keeps
 it between 0 and that score. This plugin is one: ``none`` and ``zero`` are nbgrader's own methods,
 ``per-hour`` takes ``points_per_hour`` off for every started hour late. ``pglab grade`` asks it the
-same question nbgrader would (:func:`notebook_penalty`), and a plain nbgrader course can use it in
+same question nbgrader would (:func:`notebook_penalty`) when a notebook is late (the policy itself,
+:mod:`pglab.grading.late_policy`, is read without nbgrader), and a plain nbgrader course can use it in
 ``nbgrader autograde`` too::
 
     c.AssignLatePenalties.plugin_class = "pglab.grading.nbgrader_late_plugin.PglabLatePenalty"
@@ -15,15 +16,11 @@ same question nbgrader would (:func:`notebook_penalty`), and a plain nbgrader co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Enum, Float
 
-from pglab.errors import PglabError
-
-PER_HOUR = "per-hour"
-SECONDS_PER_HOUR = 3600
+from pglab.grading.late_policy import PER_HOUR, SECONDS_PER_HOUR, LatePolicy
 
 
 class PglabLatePenalty(LateSubmissionPlugin):
@@ -40,38 +37,9 @@ class PglabLatePenalty(LateSubmissionPlugin):
         return super().late_submission_penalty(student_id, score, total_seconds_late)
 
 
-@dataclass(frozen=True)
-class LatePolicy:
-    """What ``--late-policy`` chose: ``none``, ``zero`` or ``per-hour:P``."""
-
-    method: str = "none"
-    points_per_hour: float = 0.0
-
-    def __str__(self) -> str:
-        return f"{PER_HOUR}:{self.points_per_hour:g}" if self.method == PER_HOUR else self.method
-
-    def plugin(self) -> PglabLatePenalty:
-        return PglabLatePenalty(penalty_method=self.method, points_per_hour=self.points_per_hour)
-
-
-NO_PENALTY = LatePolicy()
-
-
-def parse_late_policy(text: str) -> LatePolicy:
-    """``--late-policy``'s value, or one line saying what it may be."""
-    value = text.strip()
-    if value in ("none", "zero"):
-        return LatePolicy(value)
-    method, colon, points = value.partition(":")
-    if method == PER_HOUR and colon:
-        try:
-            per_hour = float(points)
-        except ValueError:
-            per_hour = -1.0
-        if per_hour >= 0 and math.isfinite(per_hour):
-            return LatePolicy(PER_HOUR, per_hour)
-    raise PglabError(f"--late-policy {text!r} is not a policy: give none, zero, or per-hour:P "
-                     "(P points off per started hour late, e.g. per-hour:2)")
+def plugin_for(policy: LatePolicy) -> PglabLatePenalty:
+    """The plugin nbgrader would be configured with for ``--late-policy``."""
+    return PglabLatePenalty(penalty_method=policy.method, points_per_hour=policy.points_per_hour)
 
 
 def notebook_penalty(plugin: LateSubmissionPlugin, student: str, score: float, seconds_late: float) -> float:

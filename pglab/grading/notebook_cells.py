@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
-from nbgrader import utils
 
+from pglab.grading.cell_metadata import is_grade, is_locked, is_solution
 from pglab.grading.outcome import CellKind
 
 SELF_CHECK_MARKER = "check_my_work("
@@ -90,14 +90,14 @@ def plan_execution(source_path: Path, submitted: dict) -> GradingPlan:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if not grade_id:
             continue
-        if utils.is_solution(cell):
+        if is_solution(cell):
             answers.add(grade_id)
-        elif utils.is_locked(cell):  # grade cells are locked too
+        elif is_locked(cell):  # grade cells are locked too
             locked[grade_id] = cell
     seen: set[str] = set()
     setup_done = False
     for cell in source.cells:  # locked set-up cells come first, from the source
-        is_setup = utils.is_locked(cell) and not utils.is_grade(cell) and SELF_CHECK_MARKER not in _source(cell)
+        is_setup = is_locked(cell) and not is_grade(cell) and SELF_CHECK_MARKER not in _source(cell)
         if cell.cell_type == "code" and is_setup:
             label = f"set-up cell '{nbgrader_meta(cell).get('grade_id')}'"
             plan.cells.append(PlannedCell(label, _source(cell), CellKind.SETUP))

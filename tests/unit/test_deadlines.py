@@ -10,15 +10,25 @@ from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc as nbgraders_parse_utc
 from traitlets.config import Config
 
 from pglab.checks.results import CheckResult
 from pglab.cli import main
 from pglab.errors import PglabError
 from pglab.grading.course_gradebook import grant_extension, read_deadlines
-from pglab.grading.deadlines import Deadlines, Lateness, late_by, parse_due, parse_extension_hours, read_timestamp
+from pglab.grading.deadlines import (
+    Deadlines,
+    Lateness,
+    late_by,
+    parse_due,
+    parse_extension_hours,
+    parse_utc,
+    read_timestamp,
+)
 from pglab.grading.late_penalties import late_penalties
-from pglab.grading.nbgrader_late_plugin import LatePolicy, PglabLatePenalty, notebook_penalty, parse_late_policy
+from pglab.grading.late_policy import LatePolicy, parse_late_policy
+from pglab.grading.nbgrader_late_plugin import PglabLatePenalty, notebook_penalty, plugin_for
 from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import class_results, render_report, wide_csv
@@ -27,6 +37,25 @@ from pglab.grading.reports.rows import GradeRow, RowKind, check_rows, listed_pro
 
 DUE = datetime(2026, 12, 10, 23, 59)
 HOUR = 3600
+
+TIMES = ["2026-12-10 23:59:00.000000 UTC", "2026-12-10 23:59:00.000000 Europe/Berlin", "2026-12-10 23:59:00 -0500",
+         "2026-12-10 23:59:00 +0530", "2026-12-10 23:59:00 America/New_York", "2026-12-10T23:59:00+00:00",
+         "2026-12-10T23:59:00-08:00", "2026-12-10 23:59", "Dec 10 2026 11:59 PM", "2026-12-10",
+         "2026-07-01 12:00:00 Europe/Berlin", "2026-12-10 23:59:00 Nowhere/Atlantis"]
+
+
+@pytest.mark.parametrize("text", TIMES)
+def test_times_are_read_as_nbgrader_reads_them(text: str) -> None:
+    assert parse_utc(text) == nbgraders_parse_utc(text)
+    assert parse_utc(text).tzinfo is None
+
+
+@pytest.mark.parametrize("text", ["not a time", "2026-13-45 10:00 UTC", ""])
+def test_what_nbgrader_cannot_read_we_cannot_either(text: str) -> None:
+    with pytest.raises(ValueError):
+        nbgraders_parse_utc(text)
+    with pytest.raises(ValueError):
+        parse_utc(text)
 
 
 def stamped(tmp_path: Path, text: str) -> Path:
@@ -124,7 +153,7 @@ def test_lateness_is_timestamp_minus_due_date_plus_extension_never_below_zero() 
 ])
 def test_each_policy_takes_what_nbgrader_would(policy: LatePolicy, score: float, seconds: float,
                                                penalty: float) -> None:
-    assert notebook_penalty(policy.plugin(), "ann", score, seconds) == penalty
+    assert notebook_penalty(plugin_for(policy), "ann", score, seconds) == penalty
 
 
 def test_the_plugin_is_nbgraders_and_configurable_as_nbgrader_configures_it() -> None:

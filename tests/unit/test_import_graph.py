@@ -8,10 +8,14 @@ Read from the source (every ``import`` statement, at module level or inside a fu
 from __future__ import annotations
 
 import ast
+import importlib.util
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pglab
+from pglab.grading.batch import GRADEBOOK_WRITER
 
 PACKAGE = Path(pglab.__file__).resolve().parent
 
@@ -136,3 +140,17 @@ def test_no_test_module_imports_another() -> None:
             offenders += [f"{path.relative_to(tests)} imports {name}" for name in names
                           if name.startswith("tests.") and name.split(".")[1].startswith(("test_", "conftest"))]
     assert offenders == []
+
+
+def test_the_grader_imports_no_nbgrader_until_a_run_needs_it() -> None:
+    """Importing nbgrader costs a run 0.6 s (its package loads its server extensions): the grader and
+    the command line import none of it; a run that grades a notebook imports its gradebook ahead,
+    by a name that must stay the module's."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, pglab.cli, pglab.grading.batch, pglab.grading.grade_notebook\n"
+                               "heavy = ('nbgrader', 'copydetect')\n"
+                               "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", loaded.stdout
+    assert GRADEBOOK_WRITER in MODULES and importlib.util.find_spec(GRADEBOOK_WRITER) is not None
+    assert "nbgrader.api" in ast.unparse(ast.parse(MODULES[GRADEBOOK_WRITER].read_text(encoding="utf-8")))

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 
 from pglab.errors import PglabError
-from pglab.grading.nbgrader_cells import plan_nbgrader, release_source, source_files
 from pglab.grading.nbgrader_cells import test_cells as graded_cells
-from pglab.grading.nbgrader_config import DEFAULTS, read_course_config
+from pglab.grading.nbgrader_config import DEFAULTS, course_gradebook_url
+from pglab.grading.nbgrader_config_file import read_course_config
+from pglab.grading.nbgrader_preprocessing import plan_nbgrader, release_source, source_files
 from pglab.grading.timeouts import Limits, limits_for
 from tests.support.doc_walkthrough import sample_pattern, sample_starting
 from tests.support.nbgrader_course import cell, notebook
@@ -63,6 +67,23 @@ def test_the_courses_config_is_read_by_nbgraders_loader(tmp_path: Path) -> None:
     assert config.unhonoured == ()
     assert read_course_config(source, tmp_path / "nbgrader_config.py") == config  # --config FILE: the same
     assert DEFAULTS.cell_timeout_s == 30.0  # nbgrader's default, not pglab's 10 s
+    assert config.ignore == (".ipynb_checkpoints", "__pycache__", "*.secret")
+    assert course_gradebook_url(source, config) == "sqlite:////somewhere/else/gradebook.db"
+    assert course_gradebook_url(source, DEFAULTS) == f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def test_without_a_config_the_values_are_nbgraders_defaults(tmp_path: Path) -> None:
+    """pglab keeps nbgrader's defaults as values (so a run reads them without importing nbgrader):
+    they are what nbgrader's classes make of an empty config, and of a config file that sets nothing."""
+    assert DEFAULTS.cell_timeout_s == float(Execute().timeout)
+    hidden = ClearHiddenTests()
+    assert DEFAULTS.hidden_tests == (hidden.begin_test_delimeter, hidden.end_test_delimeter)
+    assert DEFAULTS.ignore == tuple(CourseDirectory().ignore)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    (tmp_path / "source").mkdir()
+    empty = read_course_config(tmp_path / "source")
+    assert (empty.cell_timeout_s, empty.hidden_tests, empty.ignore, empty.gradebook_url) == (
+        DEFAULTS.cell_timeout_s, DEFAULTS.hidden_tests, DEFAULTS.ignore, "")
 
 
 def test_the_release_is_made_with_the_courses_delimiters_and_stub(tmp_path: Path) -> None:

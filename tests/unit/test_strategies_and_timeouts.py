@@ -11,7 +11,8 @@ from pglab.checks.results import CheckResult
 from pglab.errors import SettingsError
 from pglab.grading.course_layout import SOURCE, ChallengeNotebook
 from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
-from pglab.grading.strategies import CourseChecks, GradebookCellKind, NbgraderTests, strategy_for
+from pglab.grading.strategies import CourseChecks, GradebookCellKind, strategy_for
+from pglab.grading.strategies.nbgrader_tests import NbgraderTests
 from pglab.grading.timeouts import TIMEOUTS, GraderTimeouts, Limits, check
 
 

@@ -29,7 +29,6 @@ most alike are measured (``benchmarks/similarity.py``: about 4 ms per answer, li
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib
@@ -52,7 +51,7 @@ from pygments.lexers import PostgresLexer, PythonLexer
 from pglab.grading import notebook_cells
 from pglab.grading.atomic_files import write_atomically
 from pglab.grading.course_layout import SOURCE, ChallengeNotebook
-from pglab.grading.nbgrader_cells import release_source
+from pglab.grading.import_ahead import import_ahead
 from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
 
 if TYPE_CHECKING:
@@ -232,20 +231,10 @@ def _sql(code: str, base: int, out: _Builder) -> None:
 # -- fingerprints and pairs ------------------------------------------------------------------------------
 
 def import_copydetect_ahead() -> threading.Thread:
-    """Import copydetect on a thread of its own, now, and return that thread.
-
-    Its import (0.4 s: it loads matplotlib.pyplot) is most of what ranking a changed challenge
-    costs a re-run; started when a run begins grading, it happens while the main process waits for
-    the kernels, instead of after. Whoever imports it later waits for this import (Python's import
-    lock) rather than doing it twice; a failed import here is reported there, where it is used.
-    """
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module("copydetect")
-
-    thread = threading.Thread(target=load, name="pglab-import-copydetect", daemon=True)
-    thread.start()
-    return thread
+    """Import copydetect on a thread of its own, now (:mod:`pglab.grading.import_ahead`): its
+    import (0.4 s: it loads matplotlib.pyplot) is most of what ranking a changed challenge costs a
+    re-run."""
+    return import_ahead("copydetect")
 
 
 def _hashes(normalised: Normalised) -> set[int]:
@@ -350,7 +339,9 @@ def starter_cells(challenge: ChallengeNotebook) -> list[str]:
     to the course's code stubs)."""
     if challenge.source_root == SOURCE and challenge.release.is_file():  # the course's own challenge
         released = json.loads(challenge.release.read_text(encoding="utf-8"))
-    else:
+    else:  # deferred: nbgrader's preprocessors cost a run of the course's own challenges 0.6 s
+        from pglab.grading.nbgrader_preprocessing import release_source
+
         released = release_source(challenge.source, challenge.nbgrader)
     return [text for _, text in _code_cells(released)]
 

@@ -16,15 +16,15 @@ import nbformat
 
 from pglab.checks.results import CheckResult
 from pglab.grading.kernels.session import CellRun
-from pglab.grading.nbgrader_cells import (
+from pglab.grading.nbgrader_cells import solution_cells
+from pglab.grading.nbgrader_preprocessing import (
     NbgraderPlan,
     cell_by_id,
     folder_files,
     plan_nbgrader,
     release_source,
-    solution_cells,
 )
-from pglab.grading.nbgrader_cells import source_files as source_folder_files
+from pglab.grading.nbgrader_preprocessing import source_files as source_folder_files
 from pglab.grading.nbgrader_scoring import executed
 from pglab.grading.nbgrader_scoring import score as score_test_cell
 from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
