@@ -152,12 +152,14 @@ def _grade_with(args: argparse.Namespace, source: Path | None, out: Path, inputs
     from pglab.grading import unchanged_run
     from pglab.grading.batch import grade_folder
     from pglab.grading.late_policy import parse_late_policy
-    from pglab.grading.nbgrader_config_file import read_course_config
     from pglab.grading.timeouts import limits_for
 
     late_policy = parse_late_policy(args.late_policy)
     config = None
     if source is not None and source.is_dir():
+        # only here: reading it imports nbgrader (0.6 s), which a run of the course's own challenges does without
+        from pglab.grading.nbgrader_config_file import read_course_config
+
         config = read_course_config(source, Path(args.config) if args.config else None)
         for line in config.unhonoured_lines():
             print(f"pglab: {line}", file=sys.stderr)
