@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -147,8 +149,6 @@ def _grade(args: argparse.Namespace, source: Path | None, out: Path, inputs: str
 
 def _grade_with(args: argparse.Namespace, source: Path | None, out: Path, inputs: str,
                 ahead: HeadStart | None) -> int:
-    import os
-
     from pglab.grading import unchanged_run
     from pglab.grading.batch import grade_folder
     from pglab.grading.late_policy import parse_late_policy
@@ -352,5 +352,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``pglab`` command: :func:`main`; after ``pglab grade``, the process ends without tearing
+    its modules down. A grading run has loaded some 1,700 modules and 200,000 objects (nbgrader,
+    SQLAlchemy, matplotlib, copydetect): Python's finalization of them took 0.3 to 0.4 s of a
+    one-learner re-run's 2.6 s, after every output was written and closed. No exit handler those
+    libraries register has work left by then (kernels are stopped, the pool is shut down, temporary
+    folders are removed by their ``with`` blocks); logging is flushed, as at a normal exit."""
+    argv = sys.argv[1:]
+    status = main(argv)
+    if argv[:1] != ["grade"]:
+        raise SystemExit(status)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
