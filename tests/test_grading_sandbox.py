@@ -16,6 +16,7 @@ from pglab.db import scratch_tablespace
 from pglab.db.provision import admin_url
 from pglab.db.server import open_parents
 from pglab.grading.database_copies import create_submission_database, drop_submission_database, ensure_template
+from pglab.grading.early_sandbox import ContextSettings, EarlySandbox
 from pglab.grading.kernels.bubblewrap import SandboxPlan, find_bwrap, socket_url
 from pglab.grading.kernels.session import KernelSession
 from pglab.grading.outcome import CellStatus
@@ -267,6 +268,55 @@ def test_a_kernel_made_ahead_that_died_waiting_is_not_handed_out(course_database
                 pool.give_back(taken)
         finally:
             pool.close()
+
+
+def _submission_databases() -> list[str]:
+    with psycopg2.connect(admin_url()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sub\\_%'")
+        names = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return names
+
+
+def _forkservers() -> list[psutil.Process]:
+    me = psutil.Process()
+    return [p for p in me.children(recursive=True) if "pglab.grading.kernels.forkserver" in " ".join(p.cmdline())]
+
+
+def test_an_early_sandbox_is_adopted_when_it_covers_the_run_and_undone_when_not(course_database,
+                                                                                tmp_path: Path) -> None:
+    """Made for every submitted notebook, it serves a run grading some of them (its kernel runs
+    code); a run grading with other limits, or nothing at all, gets it undone: no database copy,
+    no fork server, no kernel left."""
+    checks = PROJECT_ROOT / "grader" / "checks"
+    files = frozenset(sorted(checks.rglob("test_*.py"))[:2])
+    assert files, "no check modules to collect: the test proves nothing"
+    made = ContextSettings(Limits(), find_bwrap(), frozenset({PROJECT_ROOT / "solutions"}), tmp_path, files)
+    before = _submission_databases()
+
+    early = EarlySandbox(made, None)
+    fewer = ContextSettings(made.limits, made.bwrap, made.sources, made.out, frozenset(sorted(files)[:1]))
+    adopted = early.adopt(fewer)
+    assert adopted is not None and adopted.sandbox is not None and adopted.lease is not None
+    try:
+        run = adopted.sandbox.session.run_cell("print(6 * 7)")
+        assert run.status is CellStatus.OK and run.output.strip() == "42", run
+        assert len(_submission_databases()) == len(before) + 1
+        early.close()  # the run owns it now: closing the early one undoes nothing
+        assert adopted.sandbox.session.started_alive()
+    finally:
+        dispose_sandbox(adopted.context, adopted.sandbox)
+        adopted.lease.release()
+        adopted.stack.close()
+    assert _submission_databases() == before and _forkservers() == []
+
+    for other in (ContextSettings(Limits(cell_timeout_s=3.0), made.bwrap, made.sources, made.out, files), None):
+        early = EarlySandbox(made, None)
+        if other is not None:
+            assert early.adopt(other) is None  # other limits: the run starts its own context
+        else:
+            early.close()  # nothing to grade
+        assert _submission_databases() == before and _forkservers() == []
 
 
 def _sleepers(marker: str) -> list[int]:

@@ -35,6 +35,7 @@ from pglab.grading.atomic_files import write_if_changed
 from pglab.grading.course_layout import ChallengeNotebook, assignments
 from pglab.grading.database_copies import admin_connection, data_fingerprint
 from pglab.grading.deadlines import Deadlines, parse_due, read_timestamp
+from pglab.grading.early_sandbox import ContextSettings, EarlySandbox
 from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.head_start import HeadStart
 from pglab.grading.import_ahead import import_ahead
@@ -58,7 +59,7 @@ from pglab.grading.reports.rows import (
 )
 from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity, import_copydetect_ahead
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
-from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
+from pglab.grading.sandbox import GradingContext, SandboxPool, dispose_sandbox, grading_context
 from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
@@ -287,19 +288,34 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
     except GraderFault as fault:
         raise PglabError(f"{len(work)} notebook(s) were not graded ({fault}); nothing was recorded: "
                          "choose a writable --out and run the same command again") from None
+    early = None
     try:
+        submitted_jobs = [job for job in work if job.path is not None]
+        if submitted_jobs:  # the first sandbox made while the run reads what changed
+            early = EarlySandbox(context_settings(submitted_jobs, limits, bwrap, out), ahead)
         return _grade_locked(submitted, out, work, problems, course, limits, jobs, progress, students,
                              regrade_all, db_wait_s, started, bwrap, similarity, Penalising(deadlines, late_policy),
-                             ahead)
+                             ahead, early)
     finally:
-        lock.release()
+        try:
+            if early is not None:
+                early.close()  # nothing to grade, or a failure before grading: it was not adopted
+        finally:
+            lock.release()
+
+
+def context_settings(jobs: list[Job], limits: Limits, bwrap: str | None, out: Path) -> ContextSettings:
+    """The grading context for ``jobs``: their source folders are hidden from kernels, their check
+    modules collected by the check runners."""
+    return ContextSettings(limits, bwrap, frozenset(job.challenge.source_root for job in jobs), out,
+                           frozenset(f for job in jobs for f in job.challenge.check_files()))
 
 
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
                   started: float, bwrap: str | None, similarity: bool, penalising: Penalising,
-                  ahead: HeadStart | None = None) -> BatchSummary:
+                  ahead: HeadStart | None = None, early: EarlySandbox | None = None) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()
@@ -324,7 +340,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
     breaker = Breaker()
     references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
-                               references, times, ahead)
+                               references, times, ahead, early)
     outcomes = {**kept, **fresh}
     ordered = [outcomes[job] for job in work if job in outcomes]
     summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
@@ -394,8 +410,8 @@ def default_jobs() -> int:
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
                 jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
-                references: References, times: PhaseTimes, ahead: HeadStart | None = None
-                ) -> tuple[dict[Job, NotebookOutcome], bool]:
+                references: References, times: PhaseTimes, ahead: HeadStart | None = None,
+                early: EarlySandbox | None = None) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck).
 
     First the checks of every challenge in ``todo`` run on its reference solution (unless they
@@ -416,11 +432,17 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
                                          references.fingerprint)
     bar = _progress(len(todo), progress)
     stack = contextlib.ExitStack()
-    sources = {job.challenge.source_root for job in gradable}  # hidden tests are in there
-    check_files = sorted({f for job in gradable for f in job.challenge.check_files()})
+    needed = context_settings(gradable, limits, bwrap, out)  # hidden tests are in its source folders
+    adopted = None
     try:
         with times.timed(RunPhase.START_SANDBOX):
-            context = stack.enter_context(grading_context(limits, bwrap, sources, out, check_files, ahead))
+            adopted = early.adopt(needed) if early is not None else None
+            if adopted is not None:
+                context = adopted.context
+                stack.enter_context(adopted.stack)
+            else:
+                context = stack.enter_context(grading_context(limits, bwrap, set(needed.sources), out,
+                                                              sorted(needed.check_files), ahead))
     except GraderFault as fault:
         bar.close()
         results.update({job: _not_graded(job, fault) for job in gradable})
@@ -429,16 +451,22 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         bar.close()
         raise
     workers = max(1, jobs or default_jobs())
-    if context.check_runners is not None:
-        context.check_runners.start_ahead(min(workers, len(gradable)))
+    if context.check_runners is not None:  # an adopted context started one already
+        context.check_runners.start_ahead(min(workers, len(gradable)) - (1 if adopted is not None else 0))
+    made = (adopted.sandbox, adopted.lease) if adopted and adopted.sandbox and adopted.lease else None
     watch = ServerWatch(context.admin_url, db_wait_s)
     sandboxes: SandboxPool | None = None
     stuck = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-grade")
     try:
         try:
-            sandboxes = SandboxPool(context, min(workers, len(gradable)), expected=len(gradable) + len(unchecked))
+            sandboxes = SandboxPool(context, min(workers, len(gradable)), expected=len(gradable) + len(unchecked),
+                                    made=made)
         except GraderFault as fault:  # no sandbox user could be had: nothing can be graded now
+            if made is not None:
+                with contextlib.suppress(GraderFault):
+                    dispose_sandbox(context, made[0])
+                made[1].release()
             results.update({job: _not_graded(job, fault) for job in gradable})
             return results, False
 

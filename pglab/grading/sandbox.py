@@ -240,7 +240,8 @@ class SandboxPool:
     wait is bounded: a sandbox that does not come is a GraderFault, not a hang.
     """
 
-    def __init__(self, context: GradingContext, workers: int, refill: bool = True, expected: int | None = None) -> None:
+    def __init__(self, context: GradingContext, workers: int, refill: bool = True, expected: int | None = None,
+                 made: tuple[Sandbox, UserLease] | None = None) -> None:
         self.context = context
         self.workers = workers
         self.refill = refill  # False: one sandbox for one notebook (pytest --submission), none ahead
@@ -265,7 +266,15 @@ class SandboxPool:
         self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
         self.preparer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-sandbox")
         self.closed = False
-        for _ in range(workers if expected is None else min(workers, expected)):
+        ahead = workers if expected is None else min(workers, expected)
+        if made is not None:  # one made before the pool (pglab.grading.early_sandbox): its user joins the pool's
+            sandbox, lease = made
+            self.leases.append(lease)
+            with self._count_lock:
+                self._count_one()
+            self.ready.put(sandbox)
+            ahead -= 1
+        for _ in range(ahead):
             self._make_one()
 
     def _make_one(self) -> None:
