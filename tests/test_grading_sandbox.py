@@ -298,16 +298,17 @@ def test_an_early_sandbox_is_adopted_when_it_covers_the_run_and_undone_when_not(
     early = EarlySandbox(made, None)
     fewer = ContextSettings(made.limits, made.bwrap, made.sources, made.out, frozenset(sorted(files)[:1]))
     adopted = early.adopt(fewer)
-    assert adopted is not None and adopted.sandbox is not None and adopted.lease is not None
+    assert adopted is not None and adopted.made is not None
+    sandbox, lease = adopted.made
     try:
-        run = adopted.sandbox.session.run_cell("print(6 * 7)")
+        run = sandbox.session.run_cell("print(6 * 7)")
         assert run.status is CellStatus.OK and run.output.strip() == "42", run
         assert len(_submission_databases()) == len(before) + 1
         early.close()  # the run owns it now: closing the early one undoes nothing
-        assert adopted.sandbox.session.started_alive()
+        assert sandbox.session.started_alive()
     finally:
-        dispose_sandbox(adopted.context, adopted.sandbox)
-        adopted.lease.release()
+        dispose_sandbox(adopted.context, sandbox)
+        lease.release()
         adopted.stack.close()
     assert _submission_databases() == before and {p.pid for p in _forkservers()} == servers
 

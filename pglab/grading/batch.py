@@ -59,7 +59,7 @@ from pglab.grading.reports.rows import (
 )
 from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity, import_copydetect_ahead
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
-from pglab.grading.sandbox import GradingContext, SandboxPool, dispose_sandbox, grading_context
+from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
@@ -307,8 +307,9 @@ def grade_folder(submitted: Path, out: Path, jobs: int | None = None, limits: Li
 def context_settings(jobs: list[Job], limits: Limits, bwrap: str | None, out: Path) -> ContextSettings:
     """The grading context for ``jobs``: their source folders are hidden from kernels, their check
     modules collected by the check runners."""
-    return ContextSettings(limits, bwrap, frozenset(job.challenge.source_root for job in jobs), out,
-                           frozenset(f for job in jobs for f in job.challenge.check_files()))
+    challenges = {job.challenge for job in jobs}  # a class of 300 hands in 3 challenges 300 times
+    return ContextSettings(limits, bwrap, frozenset(c.source_root for c in challenges), out,
+                           frozenset(f for c in challenges for f in c.check_files()))
 
 
 def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[SubmissionProblem],
@@ -453,7 +454,6 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     workers = max(1, jobs or default_jobs())
     if context.check_runners is not None:  # an adopted context started one already
         context.check_runners.start_ahead(min(workers, len(gradable)) - (1 if adopted is not None else 0))
-    made = (adopted.sandbox, adopted.lease) if adopted and adopted.sandbox and adopted.lease else None
     watch = ServerWatch(context.admin_url, db_wait_s)
     sandboxes: SandboxPool | None = None
     stuck = False
@@ -461,12 +461,8 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     try:
         try:
             sandboxes = SandboxPool(context, min(workers, len(gradable)), expected=len(gradable) + len(unchecked),
-                                    made=made)
+                                    made=adopted.made if adopted is not None else None)
         except GraderFault as fault:  # no sandbox user could be had: nothing can be graded now
-            if made is not None:
-                with contextlib.suppress(GraderFault):
-                    dispose_sandbox(context, made[0])
-                made[1].release()
             results.update({job: _not_graded(job, fault) for job in gradable})
             return results, False
 

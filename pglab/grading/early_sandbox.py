@@ -57,8 +57,7 @@ class Adopted:
 
     context: GradingContext
     stack: contextlib.ExitStack
-    sandbox: Sandbox | None  # None: it could not be made (the pool makes one and reports why)
-    lease: UserLease | None
+    made: tuple[Sandbox, UserLease] | None  # None: it could not be made (the pool makes one and reports why)
 
 
 class EarlySandbox:
@@ -76,8 +75,7 @@ class EarlySandbox:
                 self._stack.callback(ahead.close)
         self._ahead = ahead
         self._context: GradingContext | None = None
-        self._sandbox: Sandbox | None = None
-        self._lease: UserLease | None = None
+        self._made: tuple[Sandbox, UserLease] | None = None
         self._error: BaseException | None = None
         self._taken = False
         self._thread = threading.Thread(target=self._start, name="pglab-early-sandbox", daemon=True)
@@ -85,7 +83,6 @@ class EarlySandbox:
 
     def _start(self) -> None:
         if self._ahead is None:  # no fork server could be launched: the run starts its context itself
-            self._error = _NotStarted()
             return
         try:
             s = self.settings
@@ -99,8 +96,7 @@ class EarlySandbox:
         lease = None
         try:
             lease = UserLease()
-            self._sandbox = prepare_sandbox(self._context, lease.name)
-            self._lease = lease
+            self._made = (prepare_sandbox(self._context, lease.name), lease)
         except BaseException:  # the pool makes its sandboxes as it always did, and reports what fails
             if lease is not None:
                 lease.release()
@@ -109,7 +105,7 @@ class EarlySandbox:
         """What was made, for a run entering a context with ``settings``; None when they differ
         (it is closed: the run starts its own). Errors of entering the context are raised here."""
         self._thread.join()
-        if not self.settings.covers(settings) or isinstance(self._error, _NotStarted):
+        if self._ahead is None or not self.settings.covers(settings):
             self.close()
             return None
         if self._error is not None:
@@ -118,7 +114,7 @@ class EarlySandbox:
             raise error
         assert self._context is not None
         self._taken = True
-        return Adopted(self._context, self._stack, self._sandbox, self._lease)
+        return Adopted(self._context, self._stack, self._made)
 
     def close(self) -> None:
         """Undo what was made and not adopted: the sandbox, its user, the context."""
@@ -127,14 +123,10 @@ class EarlySandbox:
             return
         self._taken = True
         try:
-            if self._sandbox is not None and self._context is not None:
+            if self._made is not None and self._context is not None:
                 with contextlib.suppress(Exception):  # nothing was graded in it; the next run cleans up
-                    dispose_sandbox(self._context, self._sandbox)
+                    dispose_sandbox(self._context, self._made[0])
         finally:
-            if self._lease is not None:
-                self._lease.release()
+            if self._made is not None:
+                self._made[1].release()
             self._stack.close()
-
-
-class _NotStarted(Exception):
-    """Nothing was made early (no fork server could be launched): not an error of the run's."""

@@ -253,26 +253,29 @@ class SandboxPool:
         self._coming = 0  # made or being made, not taken yet
         self._waiting = 0  # takers waiting for one: never more than are coming (two retries at once)
         self._count_lock = threading.Lock()
-        self.leases: list[UserLease] = []
+        # a sandbox made before the pool (pglab.grading.early_sandbox) is the pool's from here on,
+        # undone with the pool's own if the pool cannot be had
+        self.leases: list[UserLease] = [made[1]] if made is not None else []
         self.users: queue.Queue[str] = queue.Queue()
         try:
             for _ in range(workers * 2):
                 self.leases.append(UserLease())
         except BaseException:
+            if made is not None:
+                with contextlib.suppress(GraderFault):  # nothing was graded in it; the next run cleans up
+                    dispose_sandbox(context, made[0])
             self._release_leases()
             raise
-        for lease in self.leases:
+        for lease in self.leases[1 if made is not None else 0:]:  # the made one's user is in use
             self.users.put(lease.name)
         self.ready: queue.Queue[Sandbox | BaseException] = queue.Queue()
         self.preparer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pglab-sandbox")
         self.closed = False
         ahead = workers if expected is None else min(workers, expected)
-        if made is not None:  # one made before the pool (pglab.grading.early_sandbox): its user joins the pool's
-            sandbox, lease = made
-            self.leases.append(lease)
+        if made is not None:
             with self._count_lock:
                 self._count_one()
-            self.ready.put(sandbox)
+            self.ready.put(made[0])
             ahead -= 1
         for _ in range(ahead):
             self._make_one()
