@@ -85,6 +85,23 @@ def test_kernel_runs_under_resource_limits(sandbox) -> None:
     assert outcome == "MemoryError"
 
 
+def test_an_interrupt_between_a_cells_code_and_its_reply_is_a_timeout_not_a_dead_kernel(sandbox) -> None:
+    """A cell that ends just as its time runs out: the interrupt lands while ipykernel is about to
+    reply, which it then drops (seen in CI: a learner's 5 s query under a 5 s cell limit). The kernel
+    says idle and works on; calling it dead cost the learner every point of the notebook."""
+    session, _, _ = sandbox
+    # ipykernel sleeps _execute_sleep s between a cell's code and its reply: widened, the
+    # interrupt lands in that window every time instead of once in a few dozen runs.
+    assert session.run_cell("get_ipython().kernel._execute_sleep = 3.0").status is CellStatus.OK
+    try:
+        late = session.run_cell("import time\ntime.sleep(0.2)\nreached = True", timeout=1.0)
+        assert (late.status, late.error) == (CellStatus.TIMEOUT, "timed out")
+        assert session.alive and session.death_reason == ""
+    finally:
+        session.run_cell("get_ipython().kernel._execute_sleep = 0.0005", timeout=10)
+    assert session.evaluate("result = reached") is True
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="a throw-away user needs root")
 def test_as_root_the_kernel_runs_as_a_throw_away_user(sandbox) -> None:
     session, _, _ = sandbox

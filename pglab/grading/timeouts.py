@@ -39,6 +39,7 @@ class GraderTimeouts:
     kernel_ready_s: float = 60.0  # a started kernel answers on both of its channels
     kill_wait_s: float = 3.0  # a killed kernel's sandbox (its PID namespace) is empty
     interrupt_grace_s: float = 10.0  # an interrupted cell ends: a query in progress ends within its statement_timeout
+    reply_after_idle_s: float = 1.0  # an interrupted kernel said idle: its reply, if it sent one, arrives
     sandbox_wait_s: float = 180.0  # a sandbox made ahead (a kernel start and a database copy) becomes ready
     lease_wait_s: float = 180.0  # a sandbox user comes free
     checks_start_s: float = 120.0  # a check runner imports pytest and collects every check module
@@ -56,6 +57,8 @@ class GraderTimeouts:
              "a kernel's report must come before the grader stops waiting for the fork server"),
             (self.interrupt_grace_s > self.submission_statement_s,
              "an interrupted cell must be waited for longer than a query of it can still run"),
+            (self.reply_after_idle_s < self.interrupt_grace_s,
+             "a reply after idle must be waited for less than an interrupted cell"),
             (self.submission_lock_s < self.submission_statement_s,
              "a submission's lock wait must end before its statement does"),
             (self.sandbox_wait_s > self.kernel_ready_s + self.admin_statement_s,

@@ -77,3 +77,5 @@ def test_the_bounds_hold_and_contradicting_limits_are_one_line() -> None:
     broken = GraderTimeouts(interrupt_grace_s=5.0)
     assert broken.problems(Limits()) == ["an interrupted cell must be waited for longer than a query of it can "
                                          "still run"]
+    assert GraderTimeouts(reply_after_idle_s=20.0).problems(Limits()) == [
+        "a reply after idle must be waited for less than an interrupted cell"]

@@ -291,6 +291,11 @@ class KernelSession:
                 # A query in progress only sees the interrupt when it returns; the role's
                 # statement_timeout bounds that, so wait a little longer before giving up (timeouts).
                 deadline = now + TIMEOUTS.interrupt_grace_s
+            if interrupted and idle and reply is None:
+                # The interrupt came after the cell's code, while ipykernel was about to reply: it
+                # catches that KeyboardInterrupt, drops the reply and goes idle. Idle, the kernel is
+                # fine; the reply travels on another socket, so it gets a moment to arrive first.
+                deadline = min(deadline, now + TIMEOUTS.reply_after_idle_s)
             ready = dict(self._poller.poll(int(min(0.2, max(deadline - now, 0.001)) * 1000)))
             if iopub.socket in ready:
                 msg = iopub._recv()
@@ -307,8 +312,10 @@ class KernelSession:
                 return None, output
         if interrupted and reply is not None and reply.get("ename") == "KeyboardInterrupt":
             return None, output
+        if interrupted and reply is None and idle:
+            return None, output  # interrupted between its code and its reply (above): a timeout
         if reply is None and interrupted:
-            self._dead = f"the kernel stopped responding after {timeout:.0f} s and an interrupt"
+            self._dead = f"the kernel stopped responding after {timeout:g} s and an interrupt"
             return None, output
         return reply, output
 
