@@ -352,7 +352,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                            phases=times)
     late = penalising.penalties(work, outcomes)
     summary.late = list(late.values())
-    in_outputs = [(outcomes[job], f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
+    in_outputs = [(store.digest(outcomes[job]), f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
                   if job in outcomes]
     dues = penalising.deadlines.duedates  # grades.csv shows every assignment's, submitted to or not
     notebooks = [f"{c.assignment}/{c.notebook}|{dues.get(c.assignment)}" for nbs in course.values() for c in nbs]

@@ -69,6 +69,27 @@ def test_the_store_keeps_grades_by_fingerprint_and_never_a_fault(tmp_path: Path)
     assert store.load("bob", "core", "beginner") is None
 
 
+def test_an_outcome_is_digested_as_the_record_it_was_read_from_or_written_to(tmp_path: Path) -> None:
+    """The outputs' digest uses these: the run that grades a notebook and the re-run that reads it
+    back must agree (else a no-op re-run rewrites every output), and a changed grade must not."""
+    graded = NotebookOutcome("ann", "core", "beginner", 5.0)
+    graded.results = [CheckResult("test_a", "a", 2.0, 2.0, False, "passed")]
+    writer = ResultStore(tmp_path)
+    writer.save("print-1", graded)
+    reader = ResultStore(tmp_path)
+    loaded = reader.load("ann", "core", "beginner")
+    assert loaded is not None
+    assert reader.digest(loaded[1]) == writer.digest(graded)
+    regraded = NotebookOutcome("ann", "core", "beginner", 3.0)
+    writer.save("print-2", regraded)
+    assert writer.digest(regraded) != writer.digest(graded)
+    never_stored = not_graded("bob", "core", "beginner", CHECKS, GraderFault(FaultKind.KERNEL, "x"))
+    same_again = not_graded("bob", "core", "beginner", CHECKS, GraderFault(FaultKind.KERNEL, "x"))
+    assert writer.digest(never_stored) == writer.digest(same_again) != writer.digest(graded)
+    copy = NotebookOutcome.from_json(graded.to_json())  # equal, but not what the store read or wrote
+    assert writer.digest(copy) != writer.digest(graded) and writer.digest(copy).startswith("json:")
+
+
 def test_fingerprint_follows_the_challenge_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A changed check module re-grades that challenge's notebooks, and only those."""
     hidden = tmp_path / "checks"

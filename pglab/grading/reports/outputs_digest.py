@@ -27,18 +27,20 @@ RECORD = Path(".pglab") / "outputs.digest"
 CLASS_WIDE = ("grades.csv", "checks.csv", "report.html", "grades-wide.csv", "gradebook.db")
 
 
-def outputs_digest(outcomes: Iterable[tuple[NotebookOutcome, str]], problems: list[SubmissionProblem],
+def outputs_digest(outcomes: Iterable[tuple[str, str]], problems: list[SubmissionProblem],
                    course: Iterable[str], grader_revision: str, similarity: Iterable[str] | None = None) -> str:
-    """``outcomes``: each notebook in the outputs, in order, with its submission's timestamp and
-    deadline (due date, extension, penalty); ``similarity``: the fingerprints of the submitted files
-    report.html's "Similar answers" section is made from, None when it has none (``--no-similarity``)."""
+    """``outcomes``: each notebook in the outputs, in order: a digest of its outcome (of the stored
+    record it is, :meth:`ResultStore.digest <pglab.grading.result_store.ResultStore.digest>`) with its
+    submission's timestamp and deadline (due date, extension, penalty); ``similarity``: the
+    fingerprints of the submitted files report.html's "Similar answers" section is made from, None
+    when it has none (``--no-similarity``)."""
     digest = hashlib.sha256(grader_revision.encode())
     digest.update(json.dumps(None if similarity is None else list(similarity)).encode())
     for source in sorted(REPORTS.glob("*.py")):  # the code that writes the outputs
         digest.update(source.read_bytes())
     digest.update(json.dumps(sorted(course)).encode())
     for outcome, timestamp in outcomes:
-        digest.update(json.dumps([outcome.to_json(), timestamp], sort_keys=True, default=str).encode())
+        digest.update(json.dumps([outcome, timestamp]).encode())
     digest.update(json.dumps([astuple(p) for p in problems], default=str).encode())
     return digest.hexdigest()
 
