@@ -50,10 +50,11 @@ def write_class(folder: Path, learners: int) -> None:
                    cwd=ROOT, check=True, timeout=600)
 
 
-def floor(submissions: Path, database_url: str, learners: int) -> list[float]:
+def floor(submissions: Path, database_url: str, learners: int) -> tuple[list[float], list[float]]:
     """Each notebook of the first ``learners`` learners in a fresh bare kernel: start, then the cells
-    ``pglab grade`` would execute (the source's set-up, then the learner's cells), one after another."""
-    samples = []
+    ``pglab grade`` would execute (the source's set-up, then the learner's cells), one after another.
+    Returns each notebook's seconds, and each bare kernel's start (to ready) among them."""
+    samples, starts = [], []
     env = dict(os.environ, DATABASE_URL=database_url)
     for learner in sorted(submissions.iterdir())[:learners]:
         for notebook in NOTEBOOKS:
@@ -67,13 +68,14 @@ def floor(submissions: Path, database_url: str, learners: int) -> list[float]:
             client.start_channels()
             try:
                 client.wait_for_ready(timeout=60)
+                starts.append(time.perf_counter() - started)
                 for cell in plan.cells:
                     client.execute_interactive(cell.source, timeout=60, output_hook=lambda _msg: None)
                 samples.append(time.perf_counter() - started)
             finally:
                 client.stop_channels()
                 manager.shutdown_kernel(now=True)
-    return samples
+    return samples, starts
 
 
 def command(submissions: Path, out: Path, jobs: int) -> tuple[float, str]:
@@ -111,6 +113,13 @@ def hand_in_again(learner: Path) -> None:
     (learner / "core" / "timestamp.txt").write_text("2026-12-02 09:00:00.000000 UTC")
 
 
+def graded_seconds(out: Path, learner: str) -> float:
+    """How long pglab took over the notebook ``hand_in_again`` changed (its cells and checks), as it
+    stored it with the outcome."""
+    record = json.loads((out / ".pglab" / "results" / learner / "core" / "beginner.json").read_text())
+    return float(record["outcome"]["seconds"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=300)
@@ -133,10 +142,11 @@ def main() -> int:
         print(f"{args.learners} learners x {len(NOTEBOOKS)} core notebooks = {notebooks} notebooks (every fifth "
               f"learner with one mistake); {os.cpu_count()} cores, pglab --jobs {args.jobs}")
 
-        bare = floor(submissions, course.url, args.floor_learners)
-        floor_s = statistics.median(bare)
+        bare, kernel_starts = floor(submissions, course.url, args.floor_learners)
+        floor_s, kernel_s = statistics.median(bare), statistics.median(kernel_starts)
         print(f"floor, a bare kernel executing the same cells:   median {floor_s:6.2f} s per notebook "
-              f"(of {len(bare)}, one after another; no sandbox, database copy or checks)")
+              f"(of {len(bare)}, one after another; no sandbox, database copy or checks), of which the "
+              f"kernel's start {kernel_s:4.2f} s")
 
         nb_rate = None
         nb_scores: dict[str, float] = {}
@@ -166,12 +176,18 @@ def main() -> int:
         noop_s = statistics.median(s for s, _ in noop)
         print(f"(c) no-op re-run (the command, start-up included): median {noop_s:5.2f} s of {len(noop)}: "
               f"{noop[-1][1]}")
-        again = []
+        again, own = [], []
         for round_ in range(args.reruns):
-            hand_in_again(sorted(submissions.iterdir())[round_ % args.learners])
+            learner = sorted(submissions.iterdir())[round_ % args.learners]
+            hand_in_again(learner)
             again.append(command(submissions, out, args.jobs))
-        print(f"(d) one learner handed in again:                  median {statistics.median(s for s, _ in again):5.2f}"
+            own.append(graded_seconds(out, learner.name))
+        again_s, own_s = statistics.median(s for s, _ in again), statistics.median(own)
+        print(f"(d) one learner handed in again:                  median {again_s:5.2f}"
               f" s of {len(again)}: {again[-1][1]}")
+        print(f"    of which that learner's notebook: its cells and checks {own_s:4.2f} s (as pglab timed them) and "
+              f"a kernel's start {kernel_s:4.2f} s (the floor's); the rest, the run's fixed cost: "
+              f"{again_s - own_s - kernel_s:4.2f} s")
         start_s, import_s = startup_costs(args.reruns)
         print(f"    of which, before the grader runs: starting Python {start_s:4.2f} s, importing the grader "
               f"{import_s:4.2f} s (medians of {args.reruns}, each in a fresh interpreter)")
