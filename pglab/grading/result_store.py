@@ -78,14 +78,17 @@ class ResultStore:
             return None
         if outcome.state is OutcomeState.NOT_GRADED:
             return None
-        self._records[id(outcome)] = (outcome, hashlib.sha256(data).hexdigest())
+        self._remember(outcome, data)
         return str(record["fingerprint"]), outcome
 
     def save(self, fingerprint: str, outcome: NotebookOutcome) -> None:
         record = {"fingerprint": fingerprint, "outcome": outcome.to_json()}
         data = json.dumps(record, indent=1).encode()
         write_atomically(self._path(outcome.student, outcome.assignment, outcome.notebook), data)
-        self._records[id(outcome)] = (outcome, hashlib.sha256(data).hexdigest())
+        self._remember(outcome, data)
+
+    def _remember(self, outcome: NotebookOutcome, record: bytes) -> None:
+        self._records[id(outcome)] = (outcome, hashlib.sha256(record).hexdigest())
 
     def digest(self, outcome: NotebookOutcome) -> str:
         """What ``outcome`` is, as a digest: that of the record it was read from or written to, or, for
