@@ -57,7 +57,7 @@ from pglab.grading.reports.rows import (
     grade_rows,
     listed_problems,
 )
-from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity, import_copydetect_ahead
+from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -336,8 +336,6 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
     times.add(RunPhase.READ_SUBMISSIONS, time.perf_counter() - reading)
     if any(job.path is not None for job in todo):  # a notebook to grade: the gradebook is written at the end
         import_ahead(GRADEBOOK_WRITER)
-        if similarity:  # a changed answer: ranked again at the end
-            import_copydetect_ahead()
     breaker = Breaker()
     references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
     fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,

@@ -232,14 +232,31 @@ def test_what_another_process_kept_ranks_the_same(tmp_path: Path) -> None:
     assert class_similarity(paths, kept=kept) == class_similarity(paths)
 
 
-def test_copydetect_is_imported_ahead_on_a_thread_of_its_own() -> None:
-    """A run that will rank again starts copydetect's import while it grades (in a fresh
-    interpreter: this one may have imported copydetect already)."""
-    script = ("import sys, threading\n"
-              "from pglab.grading.reports.similarity import import_copydetect_ahead\n"
-              "assert 'copydetect' not in sys.modules\n"
-              "thread = import_copydetect_ahead()\n"
-              "assert thread is not threading.current_thread() and thread.daemon\n"
-              "thread.join(60)\n"
-              "assert 'copydetect.detector' in sys.modules\n")
+def test_copydetect_is_loaded_without_pyplot_and_matplotlib_is_left_untouched() -> None:
+    """copydetect gets stand-ins for pyplot that refuse to plot; afterwards the real matplotlib
+    imports as before (in a fresh interpreter: this one may have imported copydetect already)."""
+    script = ("import sys\n"
+              "from pglab.grading.reports.copydetect_without_plots import CopydetectPlotting, load_copydetect\n"
+              "assert 'copydetect' not in sys.modules and 'matplotlib' not in sys.modules\n"
+              "copydetect = load_copydetect()\n"
+              "assert 'matplotlib' not in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"
+              "assert callable(copydetect.compare_files) and callable(copydetect.utils.get_token_coverage)\n"
+              "try:\n"
+              "    copydetect.detector.plt.hist([1.0])\n"
+              "    raise SystemExit('the stand-in plotted')\n"
+              "except CopydetectPlotting as err:\n"
+              "    assert 'without pyplot' in str(err)\n"
+              "import matplotlib.figure\n"
+              "assert matplotlib.figure.Figure.__module__ == 'matplotlib.figure'\n"
+              "assert load_copydetect() is copydetect\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+def test_copydetect_loaded_after_pyplot_gets_the_real_one() -> None:
+    script = ("import sys\n"
+              "import matplotlib\n"
+              "matplotlib.use('Agg')\n"
+              "import matplotlib.pyplot as plt\n"
+              "from pglab.grading.reports.copydetect_without_plots import load_copydetect\n"
+              "assert load_copydetect().detector.plt is plt\n")
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)

@@ -37,7 +37,6 @@ import io
 import itertools
 import json
 import re
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -51,8 +50,8 @@ from pygments.lexers import PostgresLexer, PythonLexer
 from pglab.grading import notebook_cells
 from pglab.grading.atomic_files import write_atomically
 from pglab.grading.course_layout import SOURCE, ChallengeNotebook
-from pglab.grading.import_ahead import import_ahead
 from pglab.grading.notebook_cells import SELF_CHECK_MARKER, UnreadableNotebook, nbgrader_meta, read_submission
+from pglab.grading.reports.copydetect_without_plots import load_copydetect
 
 if TYPE_CHECKING:
     from copydetect import CodeFingerprint
@@ -230,19 +229,11 @@ def _sql(code: str, base: int, out: _Builder) -> None:
 
 # -- fingerprints and pairs ------------------------------------------------------------------------------
 
-def import_copydetect_ahead() -> threading.Thread:
-    """Import copydetect on a thread of its own, now (:mod:`pglab.grading.import_ahead`): its
-    import (0.4 s: it loads matplotlib.pyplot) is most of what ranking a changed challenge costs a
-    re-run."""
-    return import_ahead("copydetect")
-
-
 def _hashes(normalised: Normalised) -> set[int]:
-    # copydetect is imported where it is used, not with this module: its package imports
-    # matplotlib.pyplot (a second of start-up), which a run that writes no report never needs.
-    from copydetect.utils import get_document_fingerprints
-
-    return set(get_document_fingerprints(normalised.text, K, WINDOW)[0])
+    # copydetect is loaded where it is used, not with this module, and without pyplot
+    # (:mod:`.copydetect_without_plots`): a run that ranks nothing again never imports it.
+    copydetect = load_copydetect()
+    return set(copydetect.utils.get_document_fingerprints(normalised.text, K, WINDOW)[0])
 
 
 def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
@@ -253,16 +244,15 @@ def _fingerprint(normalised: Normalised, excluded: set[int]) -> CodeFingerprint:
     occurrence of any passage an answer repeats, boilerplate or not (tried: ``abcdeXabcdeY`` with an
     unrelated boilerplate keeps only the second ``abcde``), which would leave copied lines unmarked.
     """
-    from copydetect import CodeFingerprint  # when used: see _hashes
-    from copydetect.utils import get_token_coverage
-
-    fingerprint = CodeFingerprint("answer.py", K, WINDOW, filter=False, fp=io.StringIO(normalised.text))
+    copydetect = load_copydetect()  # when used: see _hashes
+    fingerprint: CodeFingerprint = copydetect.CodeFingerprint("answer.py", K, WINDOW, filter=False,
+                                                              fp=io.StringIO(normalised.text))
     dropped = fingerprint.hashes & excluded
     if dropped:
         fingerprint.hashes -= dropped
         for value in dropped:
             del fingerprint.hash_idx[value]
-        fingerprint.token_coverage = get_token_coverage(fingerprint.hash_idx, K, len(normalised.text))
+        fingerprint.token_coverage = copydetect.utils.get_token_coverage(fingerprint.hash_idx, K, len(normalised.text))
     return fingerprint
 
 
@@ -284,8 +274,7 @@ def similar_pairs(notebook: str, answers: dict[str, list[str]], starter: list[st
 
     ``answers``: each learner's answer cells; ``starter``: the code cells they were given.
     """
-    from copydetect import compare_files  # when used: see _hashes
-
+    compare_files = load_copydetect().compare_files  # when used: see _hashes
     texts: dict[str, str] = {}
     normalised: dict[str, Normalised] = {}
     cache: dict[str, Normalised] = {}
