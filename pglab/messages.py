@@ -10,7 +10,10 @@ Each boundary is encoded and decoded here and nowhere else:
 - **the kernel fork server ⇄ the grader** (:mod:`pglab.grading.kernels.forkserver`): one JSON object
   per line (:class:`ForkRequest`, :class:`ForkAnswer`);
 - **the check catalogue's child → the grader** (:mod:`pglab.grading.check_catalogue`): the checks it
-  collected, or why it could not (:class:`Catalogue`).
+  collected, or why it could not (:class:`Catalogue`);
+- **the grader ⇄ its gradebook writer** (:mod:`pglab.grading.reports.gradebook_writer`): what nbgrader's
+  gradebook is to hold, as plain data (:class:`RecordGradebook`), and nbgrader's export of it
+  (:class:`GradebookRecorded`); the writer imports none of the grader.
 
 Whose doing a failure is travels as a :class:`Blame`, never in message text. This module imports
 only small things: the learner's kernel imports it to encode its answers.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pglab.checks import wire
@@ -261,3 +265,95 @@ class Catalogue:
     def read(cls, line: str) -> Catalogue:
         data = json.loads(line)
         return cls([CheckInfo(**entry) for entry in data["checks"]], str(data["error"]))
+
+
+# -- the grader <-> its gradebook writer -------------------------------------------------------------
+
+class GradebookCellKind(enum.Enum):
+    GRADE = "grade"  # scored automatically (or, for a solution graded by hand, in formgrader)
+    TASK = "task"  # nbgrader's "manually graded task": an instructor scores it
+    SOLUTION = "solution"  # an answer cell formgrader shows, with no points of its own
+
+
+@dataclass(frozen=True)
+class GradebookCell:
+    """One cell of a notebook as nbgrader's gradebook records it."""
+
+    name: str
+    kind: GradebookCellKind
+    max_score: float = 0.0
+    cell_type: str = "code"
+
+
+@dataclass(frozen=True)
+class GradebookNotebook:
+    name: str
+    cells: tuple[GradebookCell, ...]
+
+
+@dataclass(frozen=True)
+class GradebookAssignment:
+    """An assignment as the gradebook registers it: its due date (None: not due) and notebooks."""
+
+    name: str
+    duedate: datetime | None
+    notebooks: tuple[GradebookNotebook, ...]
+
+
+@dataclass(frozen=True)
+class NotebookScores:
+    """One submitted notebook: its late penalty (points, 0.0: none) and each grade cell's auto score
+    (None: left for grading by hand)."""
+
+    notebook: str
+    late_penalty: float
+    auto_scores: tuple[tuple[str, float | None], ...]
+
+
+@dataclass(frozen=True)
+class GradebookEntry:
+    """One submission as the gradebook is to hold it; ``graded`` False: it is to have none."""
+
+    student: str
+    assignment: str
+    timestamp: datetime | None
+    extension: timedelta | None
+    notebooks: tuple[NotebookScores, ...]
+    graded: bool = True
+
+
+@dataclass(frozen=True)
+class RecordGradebook:
+    """Grader -> writer: bring the gradebook at ``path`` to ``entries``, then export it.
+
+    ``previous_export`` None: the whole path (register ``course``, compare every entry with what the
+    gradebook holds, write those that differ, export every learner). Otherwise the gradebook is the
+    file the last run left, with that export: write every entry and splice their learners' rows in.
+    """
+
+    path: str
+    course: tuple[GradebookAssignment, ...]
+    entries: tuple[GradebookEntry, ...]
+    previous_export: str | None
+
+
+@dataclass(frozen=True)
+class GradebookRecorded:
+    """Writer -> grader: nbgrader's CSV export of the whole gradebook, after the gradebook was closed."""
+
+    export: str
+
+
+@dataclass(frozen=True)
+class GradebookWriterReady:
+    """Writer -> grader, once: nbgrader is imported, requests are read."""
+
+
+@dataclass(frozen=True)
+class GradebookNotRecorded:
+    """Writer -> grader: the request failed (a full disk, an unwritable OUT, a damaged file)."""
+
+    failure: Failure
+
+
+GradebookMessage = RecordGradebook | GradebookRecorded | GradebookWriterReady | GradebookNotRecorded | Stop

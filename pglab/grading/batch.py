@@ -38,7 +38,6 @@ from pglab.grading.deadlines import Deadlines, parse_due, read_timestamp
 from pglab.grading.early_sandbox import ContextSettings, EarlySandbox
 from pglab.grading.grade_notebook import grade_notebook
 from pglab.grading.head_start import HeadStart
-from pglab.grading.import_ahead import import_ahead
 from pglab.grading.kernels.bubblewrap import find_bwrap
 from pglab.grading.late_penalties import LatePenalty, NotebookKey, late_penalties
 from pglab.grading.late_policy import NO_PENALTY, LatePolicy
@@ -48,6 +47,8 @@ from pglab.grading.phase_times import PhaseTimes, RunPhase
 from pglab.grading.reference_check import ReferenceRecords
 from pglab.grading.reports import feedback, outputs_digest
 from pglab.grading.reports.class_report import PLOTS, write_class_report
+from pglab.grading.reports.gradebook_plan import SubmissionRecord, grades_csv, record_submissions
+from pglab.grading.reports.gradebook_writer import GradebookWriterProcess
 from pglab.grading.reports.rows import (
     CheckRow,
     RowKind,
@@ -64,7 +65,6 @@ from pglab.grading.strategies import strategy_for
 from pglab.grading.timeouts import Limits, limits_for
 from pglab.settings import load_settings
 
-GRADEBOOK_WRITER = "pglab.grading.reports.gradebook"  # imported ahead by a run that grades a notebook
 ATTEMPTS = 3
 # What report.html's "Problems noted" lists, by kind of row, as the summary line counts it
 PROBLEM_KINDS = {RowKind.NOTEBOOK: "notebook(s) with notes (cells that raised, timed out, were restored or deleted)",
@@ -316,7 +316,8 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
                   started: float, bwrap: str | None, similarity: bool, penalising: Penalising,
-                  ahead: HeadStart | None = None, early: EarlySandbox | None = None) -> BatchSummary:
+                  ahead: HeadStart | None = None, early: EarlySandbox | None = None,
+                  ) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()
@@ -334,42 +335,46 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
         elif selected:
             todo.append(job)
     times.add(RunPhase.READ_SUBMISSIONS, time.perf_counter() - reading)
-    if any(job.path is not None for job in todo):  # a notebook to grade: the gradebook is written at the end
-        import_ahead(GRADEBOOK_WRITER)
-    breaker = Breaker()
-    references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
-    fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
-                               references, times, ahead, early)
-    outcomes = {**kept, **fresh}
-    ordered = [outcomes[job] for job in work if job in outcomes]
-    summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
-                           graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
-                           not_graded=[o for o in ordered if not o.is_grade], stuck=stuck,
-                           retried=len(breaker.retried),
-                           seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds),
-                           phases=times)
-    late = penalising.penalties(work, outcomes)
-    summary.late = list(late.values())
-    in_outputs = [(store.digest(outcomes[job]), f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
-                  if job in outcomes]
-    dues = penalising.deadlines.duedates  # grades.csv shows every assignment's, submitted to or not
-    notebooks = [f"{c.assignment}/{c.notebook}|{dues.get(c.assignment)}" for nbs in course.values() for c in nbs]
-    digest = outputs_digest.outputs_digest(in_outputs, problems, notebooks, GRADER_REVISION,
-                                           [f"{job.student}:{prints[job]}" for job in work] if similarity else None)
-    try:
-        with times.timed(RunPhase.WRITE_OUTPUTS):
-            if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
-                summary.rows = check_rows(ordered, problems, late)
-                summary.outputs_written = False
-            else:
-                outputs_digest.forget(out)
-                summary.rows = _write_outputs(out, work, outcomes, problems, course, penalising.deadlines, late,
-                                              similarity)
-                outputs_digest.remember(out, digest)
-    except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
-        summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
-    summary.seconds = time.monotonic() - started
-    return summary
+    # A notebook to grade: the gradebook will be written at the end, by a process that imports
+    # nbgrader now, on the other core, while this one waits for kernels and checks.
+    with contextlib.ExitStack() as stack:
+        writer = GradebookWriterProcess.start() if any(job.path is not None for job in todo) else None
+        if writer is not None:
+            stack.callback(writer.close)
+        breaker = Breaker()
+        references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
+        fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
+                                   references, times, ahead, early)
+        outcomes = {**kept, **fresh}
+        ordered = [outcomes[job] for job in work if job in outcomes]
+        summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
+                               graded_now=sum(1 for o in fresh.values() if o.is_grade), kept=len(kept),
+                               not_graded=[o for o in ordered if not o.is_grade], stuck=stuck,
+                               retried=len(breaker.retried),
+                               seconds_each=sorted(o.seconds for o in fresh.values() if o.is_grade and o.seconds),
+                               phases=times)
+        late = penalising.penalties(work, outcomes)
+        summary.late = list(late.values())
+        in_outputs = [(store.digest(outcomes[job]), f"{job.timestamp}|{penalising.digest(job, late)}") for job in work
+                      if job in outcomes]
+        dues = penalising.deadlines.duedates  # grades.csv shows every assignment's, submitted to or not
+        notebooks = [f"{c.assignment}/{c.notebook}|{dues.get(c.assignment)}" for nbs in course.values() for c in nbs]
+        digest = outputs_digest.outputs_digest(in_outputs, problems, notebooks, GRADER_REVISION,
+                                               [f"{job.student}:{prints[job]}" for job in work] if similarity else None)
+        try:
+            with times.timed(RunPhase.WRITE_OUTPUTS):
+                if outputs_digest.outputs_current(out, digest, ordered):  # nothing changed: already written
+                    summary.rows = check_rows(ordered, problems, late)
+                    summary.outputs_written = False
+                else:
+                    outputs_digest.forget(out)
+                    summary.rows = _write_outputs(out, work, outcomes, problems, course, penalising.deadlines, late,
+                                                  similarity, writer)
+                    outputs_digest.remember(out, digest)
+        except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
+            summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
+        summary.seconds = time.monotonic() - started
+        return summary
 
 
 @dataclass(frozen=True)
@@ -564,11 +569,12 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
                    problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]],
-                   deadlines: Deadlines, late: dict[NotebookKey, LatePenalty], similarity: bool = True
-                   ) -> list[CheckRow]:
+                   deadlines: Deadlines, late: dict[NotebookKey, LatePenalty], similarity: bool = True,
+                   gradebook_writer: GradebookWriterProcess | None = None) -> list[CheckRow]:
     """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs
     (with the due dates, extensions and late penalties), then report.html (with its similar answers,
-    unless ``similarity`` is False); the rows of checks.csv."""
+    unless ``similarity`` is False); the rows of checks.csv. The gradebook is written by
+    ``gradebook_writer`` when there is one (and it answers)."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
         if job in outcomes:
@@ -583,9 +589,6 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         else:
             feedback.page_path(outcome, out / "feedback").unlink(missing_ok=True)  # a stale page
             ungraded.add((job.student, job.challenge.assignment))
-    # deferred (imported ahead when the run grades a notebook): nbgrader's gradebook takes 0.6 s to
-    # import, which a run that rewrites nothing, or only the gradebook-free outputs, does without
-    from pglab.grading.reports.gradebook import SubmissionRecord, grades_csv, record_submissions
     submissions = []
     for (student, assignment), members in sorted(by_submission.items()):
         graded = [outcomes[job] for job in members]
@@ -594,7 +597,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
         submissions.append(SubmissionRecord(student, assignment, members[0].timestamp, tuple(graded),
                                             deadlines.extensions.get((student, assignment)), penalties,
                                             graded=(student, assignment) not in ungraded))
-    export = record_submissions(out / "gradebook.db", course, deadlines.duedates, submissions)
+    export = record_submissions(out / "gradebook.db", course, deadlines.duedates, submissions, gradebook_writer)
     rows = check_rows([outcomes[job] for job in work if job in outcomes], problems, late)
     write_atomically(out / "checks.csv", checks_csv(rows))
     grades_text = grades_csv(export, ungraded)

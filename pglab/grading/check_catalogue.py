@@ -28,7 +28,7 @@ from pglab.checks.plugin import INFO, errors_in_report, library_arguments
 from pglab.checks.results import CheckInfo
 from pglab.errors import ChecksDoNotLoad, GraderFault, one_line
 from pglab.grading.atomic_files import write_atomically
-from pglab.grading.check_runner import PACKAGE_HOME, child_command, child_environment
+from pglab.grading.child_processes import PACKAGE_HOME, child_command, child_environment
 from pglab.grading.timeouts import TIMEOUTS
 from pglab.messages import Catalogue
 from pglab.settings import load_settings

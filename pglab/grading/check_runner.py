@@ -34,6 +34,7 @@ from pglab.checks.plugin import FAULT, INFO, PROVIDED, RESULT, SUBMISSION, libra
 from pglab.checks.results import CheckResult, result_of
 from pglab.checks.submission import Submission
 from pglab.errors import ChecksDoNotLoad, FaultKind, GraderFault, one_line
+from pglab.grading.child_processes import PACKAGE_HOME, child_command, child_environment
 from pglab.grading.timeouts import TIMEOUTS
 from pglab.messages import (
     CheckNotebook,
@@ -49,20 +50,6 @@ from pglab.messages import (
     Stop,
     failure_of,
 )
-
-# The children run from the folder this very pglab was imported from: ``python -m`` puts the working
-# directory first on sys.path, and an instructor grading in another clone of the course must not get
-# that clone's pglab (and its check folders) in the child.
-PACKAGE_HOME = Path(__file__).resolve().parents[2]
-
-
-def child_command(module: str, *args: str) -> list[str]:
-    """``module`` run as a child process (with ``cwd=PACKAGE_HOME``, ``env=child_environment()``)."""
-    return [sys.executable, "-m", module, *args]
-
-
-def child_environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 class RemoteSubmission(Submission):

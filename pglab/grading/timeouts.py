@@ -44,6 +44,8 @@ class GraderTimeouts:
     lease_wait_s: float = 180.0  # a sandbox user comes free
     checks_start_s: float = 120.0  # a check runner imports pytest and collects every check module
     checks_answer_s: float = 60.0  # a check's own Python and SQL, between two messages of its runner
+    gradebook_start_s: float = 60.0  # the gradebook writer imports nbgrader and says it is ready
+    gradebook_answer_s: float = 300.0  # ... records a whole class and exports it (300 learners: ~3 s)
     submission_statement_s: float = 8.0  # a submission's database role: statement_timeout
     submission_lock_s: float = 3.0  # ... lock_timeout
     submission_idle_s: float = 30.0  # ... idle_in_transaction_session_timeout

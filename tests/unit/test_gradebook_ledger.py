@@ -16,8 +16,8 @@ from pglab.checks.results import CheckResult
 from pglab.grading.course_layout import assignments
 from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
 from pglab.grading.reports import gradebook as gradebook_module
-from pglab.grading.reports.gradebook import SubmissionRecord, grades_csv, record_submissions
 from pglab.grading.reports.gradebook_ledger import GradebookLedger, splice_export
+from pglab.grading.reports.gradebook_plan import SubmissionRecord, grades_csv, record_submissions
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader under SQLAlchemy 2
 STAMP = datetime(2026, 12, 1, 9, 0, 0)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pglab
-from pglab.grading.batch import GRADEBOOK_WRITER
+from pglab.grading.reports.gradebook_writer import GRADEBOOK
 
 PACKAGE = Path(pglab.__file__).resolve().parent
 
@@ -143,14 +143,29 @@ def test_no_test_module_imports_another() -> None:
 
 
 def test_the_grader_imports_no_nbgrader_until_a_run_needs_it() -> None:
-    """Importing nbgrader costs a run 0.6 s (its package loads its server extensions): the grader and
-    the command line import none of it; a run that grades a notebook imports its gradebook ahead,
-    by a name that must stay the module's."""
+    """Importing nbgrader costs a run 0.7 s, copydetect's pyplot 0.3 s: the grader and the command
+    line import none of it, nor does writing the outputs (the gradebook writer's process imports
+    nbgrader's gradebook, by a name that must stay the module's)."""
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, pglab.cli, pglab.grading.batch, pglab.grading.grade_notebook\n"
-                               "heavy = ('nbgrader', 'copydetect')\n"
+                               "heavy = ('nbgrader', 'copydetect', 'matplotlib')\n"
                                "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"],
         capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]", loaded.stdout
-    assert GRADEBOOK_WRITER in MODULES and importlib.util.find_spec(GRADEBOOK_WRITER) is not None
-    assert "nbgrader.api" in ast.unparse(ast.parse(MODULES[GRADEBOOK_WRITER].read_text(encoding="utf-8")))
+    assert GRADEBOOK in MODULES and importlib.util.find_spec(GRADEBOOK) is not None
+    assert "nbgrader.api" in ast.unparse(ast.parse(MODULES[GRADEBOOK].read_text(encoding="utf-8")))
+
+
+def test_the_gradebook_writer_imports_nbgrader_without_its_server_extensions() -> None:
+    """The writer's process: nbgrader's gradebook, not its package's Jupyter server extensions."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys\n"
+                               "from pglab.grading.reports.gradebook_writer import import_nbgrader_gradebook\n"
+                               "module = import_nbgrader_gradebook()\n"
+                               "assert callable(module.write_gradebook)\n"
+                               "wanted = ('nbgrader.', 'jupyter_server')\n"
+                               "print(sorted(m for m in sys.modules if m.startswith(wanted)))"],
+        capture_output=True, text=True, check=True)
+    modules = set(ast.literal_eval(loaded.stdout.strip()))
+    assert "nbgrader.api" in modules and "nbgrader.plugins.export" in modules
+    assert not any(m.startswith(("nbgrader.server_extensions", "jupyter_server")) for m in modules), modules

@@ -19,6 +19,8 @@ from pglab.grading.outcome import NotebookOutcome
 from pglab.grading.reports import feedback
 from pglab.grading.reports.class_report import DrawnPlots
 from pglab.grading.reports.gradebook import GradebookWriter
+from pglab.grading.reports.gradebook_plan import SubmissionRecord, course_entries, entry_of, strategies_of
+from pglab.messages import GradebookEntry
 
 STAMP = datetime(2026, 12, 1, 9, 0, 0)
 OLD = 1_000_000_000  # a modification time (s) no write of this test can leave
@@ -58,21 +60,28 @@ def test_an_unchanged_feedback_page_keeps_its_time_and_a_changed_one_is_rewritte
 def test_the_gradebook_read_whole_matches_what_was_recorded(tmp_path: Path) -> None:
     writer = GradebookWriter(tmp_path / "gradebook.db")
     course = {"core": [c for c in assignments()["core"] if c.notebook == "beginner"]}
-    writer.register(course)
-    writer.record("ann", "core", STAMP, [outcome("ann", 7)], timedelta(hours=1), {"beginner": 2.0})
-    writer.record("bob", "core", None, [outcome("bob", 10)])
+    strategies = strategies_of(course)
+
+    def entry(student: str, points: float, stamp: datetime | None = STAMP, extension: timedelta | None = None,
+              penalties: dict[str, float] | None = None) -> GradebookEntry:
+        return entry_of(SubmissionRecord(student, "core", stamp, (outcome(student, points),), extension,
+                                         penalties or {}), strategies)
+
+    writer.register(course_entries(course, {}, strategies))
+    writer.record(entry("ann", 7, STAMP, timedelta(hours=1), {"beginner": 2.0}))
+    writer.record(entry("bob", 10, None))
     recorded = writer.recorded()
     assert set(recorded) == {("ann", "core"), ("bob", "core")}
     ann, bob = recorded[("ann", "core")], recorded[("bob", "core")]
     assert ann.timestamp == STAMP and ann.extension == timedelta(hours=1) and ann.late == {"beginner": 2.0}
-    assert writer.matches(ann, "core", STAMP, [outcome("ann", 7)], timedelta(hours=1), {"beginner": 2.0})
-    assert not writer.matches(ann, "core", STAMP, [outcome("ann", 8)], timedelta(hours=1), {"beginner": 2.0})
-    assert not writer.matches(ann, "core", STAMP, [outcome("ann", 7)], None, {"beginner": 2.0})
-    assert not writer.matches(ann, "core", STAMP, [outcome("ann", 7)], timedelta(hours=1))
-    assert not writer.matches(ann, "core", STAMP + timedelta(seconds=1), [outcome("ann", 7)],
-                              timedelta(hours=1), {"beginner": 2.0})
-    assert writer.matches(bob, "core", None, [outcome("bob", 10)])
-    assert not writer.matches(None, "core", None, [outcome("cy", 10)])
+    assert writer.matches(ann, entry("ann", 7, STAMP, timedelta(hours=1), {"beginner": 2.0}))
+    assert not writer.matches(ann, entry("ann", 8, STAMP, timedelta(hours=1), {"beginner": 2.0}))
+    assert not writer.matches(ann, entry("ann", 7, STAMP, None, {"beginner": 2.0}))
+    assert not writer.matches(ann, entry("ann", 7, STAMP, timedelta(hours=1)))
+    assert not writer.matches(ann, entry("ann", 7, STAMP + timedelta(seconds=1), timedelta(hours=1),
+                                         {"beginner": 2.0}))
+    assert writer.matches(bob, entry("bob", 10, None))
+    assert not writer.matches(None, entry("cy", 10, None))
     writer.close()
 
 

@@ -1,25 +1,23 @@
-"""Results into an nbgrader gradebook, and ``grades.csv`` out of it with nbgrader's own exporter.
+"""Plain entries into an nbgrader gradebook, and its export, through nbgrader's own API.
 
 Writing through nbgrader's API keeps ``nbgrader export`` and formgrader working on what
-``pglab grade`` produced, and the CSV has exactly ``nbgrader export``'s columns. Only the main
-thread writes, one submission at a time, so parallel grading cannot leave it half-written.
+``pglab grade`` produced, and the CSV has exactly ``nbgrader export``'s columns. This is the only
+part of the grader that needs nbgrader's gradebook; it imports none of the grader (it runs in the
+gradebook writer's process, :mod:`.gradebook_writer`) and takes what to write as plain data
+(:mod:`pglab.messages`), decided by :mod:`.gradebook_plan`. One writer writes one submission at a
+time, so a run cut off cannot leave a submission half-written.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
-import importlib.metadata
-import io
-import json
 import logging
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nbgrader.api import (
@@ -36,10 +34,8 @@ from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy import event
 from sqlalchemy.exc import SAWarning
 
-from pglab.grading.course_layout import ChallengeNotebook
-from pglab.grading.outcome import NotebookOutcome
-from pglab.grading.reports.gradebook_ledger import GradebookLedger, entry_key, file_identity, splice_export
-from pglab.grading.strategies import GradebookCellKind, GradingStrategy, strategy_for
+from pglab.grading.reports.gradebook_ledger import as_stored, splice_export
+from pglab.messages import GradebookAssignment, GradebookCellKind, GradebookEntry, GradebookRecorded, RecordGradebook
 
 
 def stamp_new_gradebook(path: Path) -> None:
@@ -65,13 +61,6 @@ def _alembic_head() -> str:
     if head is None:
         raise RuntimeError("nbgrader's migration scripts have no head revision")
     return head
-
-
-def _as_stored(timestamp: datetime | None) -> datetime | None:
-    """nbgrader keeps timestamps as naive UTC."""
-    if timestamp is None or timestamp.tzinfo is None:
-        return timestamp
-    return timestamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
@@ -104,31 +93,22 @@ class GradebookWriter:
         event.listen(self.gradebook.engine, "connect", _without_disk_waits)
         self.gradebook.db.remove()
         self.gradebook.engine.dispose()  # the connection nbgrader opened goes; new ones get the pragma
-        self.strategies: dict[tuple[str, str], GradingStrategy] = {}  # (assignment, notebook): how it is graded
 
-    def register(self, assignments: dict[str, list[ChallengeNotebook]],
-                 duedates: Mapping[str, datetime] | None = None) -> None:
-        """The assignments, notebooks and their cells, as each notebook's grading strategy has them:
-        one grade cell for a course challenge (its max = sum of checks); nbgrader's own for a notebook
-        graded by its test cells (so formgrader can grade the ones graded by hand), plus one for the
-        course's checks if it has any. ``duedates``: each assignment's due date (none: not due)."""
+    def register(self, assignments: tuple[GradebookAssignment, ...]) -> None:
+        """The assignments (with their due dates), notebooks and their cells."""
         gb = self.gradebook
-        for name, notebooks in assignments.items():
-            gb.update_or_create_assignment(name, duedate=(duedates or {}).get(name))
-            for challenge in notebooks:
-                gb.update_or_create_notebook(challenge.notebook, name)
-                strategy = self.strategies[(name, challenge.notebook)] = strategy_for(challenge)
-                for cell in strategy.gradebook_cells():
+        for assignment in assignments:
+            gb.update_or_create_assignment(assignment.name, duedate=assignment.duedate)
+            for notebook in assignment.notebooks:
+                gb.update_or_create_notebook(notebook.name, assignment.name)
+                for cell in notebook.cells:
                     if cell.kind is GradebookCellKind.SOLUTION:
-                        gb.update_or_create_solution_cell(cell.name, challenge.notebook, name)
+                        gb.update_or_create_solution_cell(cell.name, notebook.name, assignment.name)
                     else:
                         add = (gb.update_or_create_task_cell if cell.kind is GradebookCellKind.TASK
                                else gb.update_or_create_grade_cell)
-                        add(cell.name, challenge.notebook, name, max_score=cell.max_score, cell_type=cell.cell_type)
-
-    def _auto_scores(self, assignment: str, outcome: NotebookOutcome) -> dict[str, float | None]:
-        """Each grade cell's auto score (None: to be graded by hand)."""
-        return self.strategies[(assignment, outcome.notebook)].auto_scores(outcome)
+                        add(cell.name, notebook.name, assignment.name, max_score=cell.max_score,
+                            cell_type=cell.cell_type)
 
     def recorded(self) -> dict[tuple[str, str], RecordedSubmission]:
         """Every submission as the gradebook has it, by ``(student, assignment)``, in three queries.
@@ -161,38 +141,37 @@ class GradebookWriter:
             found[(student, assignment)].scores[(notebook, cell)] = auto
         return found
 
-    def matches(self, recorded: RecordedSubmission | None, assignment: str, timestamp: datetime | None,
-                outcomes: list[NotebookOutcome], extension: timedelta | None = None,
-                penalties: Mapping[str, float] | None = None) -> bool:
+    @staticmethod
+    def matches(recorded: RecordedSubmission | None, entry: GradebookEntry) -> bool:
         """Already recorded exactly so: a re-run then leaves it alone (and keeps any manual grades).
         ``recorded``: the submission as :meth:`recorded` read it (None: not in the gradebook)."""
         if recorded is None:
             return False
-        if recorded.timestamp != _as_stored(timestamp) or (recorded.extension or None) != (extension or None):
+        if recorded.timestamp != as_stored(entry.timestamp):
             return False
-        if any(recorded.late.get(o.notebook, 0.0) != (penalties or {}).get(o.notebook, 0.0) for o in outcomes):
+        if (recorded.extension or None) != (entry.extension or None):
             return False
-        return all(recorded.scores.get((o.notebook, name), -1.0) == auto
-                   for o in outcomes for name, auto in self._auto_scores(assignment, o).items())
+        if any(recorded.late.get(n.notebook, 0.0) != n.late_penalty for n in entry.notebooks):
+            return False
+        return all(recorded.scores.get((n.notebook, name), -1.0) == auto
+                   for n in entry.notebooks for name, auto in n.auto_scores)
 
-    def record(self, student: str, assignment: str, timestamp: datetime | None, outcomes: list[NotebookOutcome],
-               extension: timedelta | None = None, penalties: Mapping[str, float] | None = None) -> None:
-        """The submission with its auto scores, its extension and each notebook's late penalty
-        (notebook name -> points; as nbgrader's AssignLatePenalties stores it, none when 0)."""
+    def record(self, entry: GradebookEntry) -> None:
+        """The submission with its auto scores, its extension and each notebook's late penalty (as
+        nbgrader's AssignLatePenalties stores it, none when 0)."""
         gb = self.gradebook
         # nbgrader's own API trips SQLAlchemy 2's autoflush warnings when it replaces a submission.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)
-            gb.update_or_create_student(student)
+            gb.update_or_create_student(entry.student)
             with contextlib.suppress(MissingEntry):  # first grading of this student: nothing to replace
-                gb.remove_submission(assignment, student)
-            gb.add_submission(assignment, student, timestamp=timestamp, extension=extension)
-            for outcome in outcomes:
-                late = (penalties or {}).get(outcome.notebook, 0.0)
-                gb.find_submission_notebook(outcome.notebook, assignment, student).late_submission_penalty = (
-                    late or None)
-                for name, auto in self._auto_scores(assignment, outcome).items():
-                    grade = gb.find_grade(name, outcome.notebook, assignment, student)
+                gb.remove_submission(entry.assignment, entry.student)
+            gb.add_submission(entry.assignment, entry.student, timestamp=entry.timestamp, extension=entry.extension)
+            for notebook in entry.notebooks:
+                gb.find_submission_notebook(notebook.notebook, entry.assignment, entry.student
+                                            ).late_submission_penalty = notebook.late_penalty or None
+                for name, auto in notebook.auto_scores:
+                    grade = gb.find_grade(name, notebook.notebook, entry.assignment, entry.student)
                     grade.auto_score = auto
                     grade.needs_manual_grade = auto is None
             gb.db.commit()
@@ -216,97 +195,27 @@ class GradebookWriter:
         self.gradebook.close()
 
 
-@dataclass(frozen=True)
-class SubmissionRecord:
-    """What the gradebook is to hold of one submission after this run."""
-
-    student: str
-    assignment: str
-    timestamp: datetime | None
-    outcomes: tuple[NotebookOutcome, ...]
-    extension: timedelta | None = None
-    penalties: Mapping[str, float] = field(default_factory=dict)  # notebook -> late penalty points
-    graded: bool = True  # False: not graded this time, so no entry (an older one is dropped)
-
-
-def record_submissions(path: Path, course: dict[str, list[ChallengeNotebook]], duedates: Mapping[str, datetime],
-                       submissions: list[SubmissionRecord]) -> str:
-    """Bring the gradebook at ``path`` to ``submissions`` (each recorded unless it already is, so a
-    re-run keeps any grades given by hand); returns nbgrader's export of the whole gradebook.
-
-    Only the submissions that changed since the last run are written, and only their learners'
-    rows exported again, while the gradebook is the file that run left (:mod:`.gradebook_ledger`);
-    otherwise every submission is compared with what the gradebook holds and the export is whole.
-    """
-    strategies = {(name, c.notebook): strategy_for(c) for name, notebooks in course.items() for c in notebooks}
-    keyed = [(entry_key(s.student, s.assignment), _entry_digest(s, strategies), s) for s in submissions]
-    course_key = _course_digest(course, duedates, strategies)
-    ledger = GradebookLedger.current(path, course_key)
-    changed = [s for key, digest, s in keyed if ledger is None or ledger.entries.get(key) != digest]
-    if ledger is not None and not changed:
-        return ledger.export
-    GradebookLedger.forget(path)
+def write_gradebook(request: RecordGradebook) -> GradebookRecorded:
+    """Do what ``request`` asks (see :class:`~pglab.messages.RecordGradebook`); the gradebook is
+    closed before the export is returned, so the file's identity is final when the grader reads it."""
+    path = Path(request.path)
     writer = GradebookWriter(path)
-    recorded: dict[tuple[str, str], RecordedSubmission] = {}  # read back only on the whole path
     try:
-        if ledger is None:
-            writer.register(course, duedates)
+        whole = request.previous_export is None
+        recorded: dict[tuple[str, str], RecordedSubmission] = {}
+        if whole:
+            writer.register(request.course)
             recorded = writer.recorded()
-        else:
-            writer.strategies = strategies
-        for submission in changed:
-            if not submission.graded:
-                writer.forget(submission.student, submission.assignment)
-            elif ledger is not None or not writer.matches(
-                    recorded.get((submission.student, submission.assignment)), submission.assignment,
-                    submission.timestamp, list(submission.outcomes), submission.extension, submission.penalties):
-                writer.record(submission.student, submission.assignment, submission.timestamp,
-                              list(submission.outcomes), submission.extension, submission.penalties)
+        for entry in request.entries:
+            if not entry.graded:
+                writer.forget(entry.student, entry.assignment)
+            elif not whole or not writer.matches(recorded.get((entry.student, entry.assignment)), entry):
+                writer.record(entry)
         export = None
-        if ledger is not None:
-            export = splice_export(ledger.export, writer.export({s.student for s in changed}))
+        if request.previous_export is not None:
+            export = splice_export(request.previous_export, writer.export({e.student for e in request.entries}))
         if export is None:
             export = writer.export()
     finally:
         writer.close()
-    identity = file_identity(path)
-    if identity is not None:
-        entries = {**(ledger.entries if ledger else {}), **{key: digest for key, digest, _ in keyed}}
-        GradebookLedger(identity, course_key, entries, export).save(path)
-    return export
-
-
-def grades_csv(export: str, ungraded: Collection[tuple[str, str]] = ()) -> str:
-    """grades.csv: nbgrader's export without rows for ``(student, assignment)`` pairs that were not
-    graded (nbgrader lists every assignment for every learner it knows, a missing one as 0)."""
-    if not ungraded:
-        return export
-    rows = list(csv.reader(io.StringIO(export)))
-    header = rows[0]
-    student, assignment = header.index("student_id"), header.index("assignment")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([header, *(r for r in rows[1:] if (r[student], r[assignment]) not in ungraded)])
-    return buffer.getvalue()
-
-
-def _entry_digest(submission: SubmissionRecord, strategies: Mapping[tuple[str, str], GradingStrategy]) -> str:
-    """Everything :meth:`GradebookWriter.record` writes of a submission."""
-    if not submission.graded:
-        return "not graded"
-    scores = [[o.notebook, sorted(strategies[(submission.assignment, o.notebook)].auto_scores(o).items())]
-              for o in submission.outcomes]
-    return hashlib.sha256(json.dumps([str(_as_stored(submission.timestamp)), str(submission.extension),
-                                      sorted(submission.penalties.items()), scores]).encode()).hexdigest()
-
-
-def _course_digest(course: dict[str, list[ChallengeNotebook]], duedates: Mapping[str, datetime],
-                   strategies: Mapping[tuple[str, str], GradingStrategy]) -> str:
-    """What :meth:`GradebookWriter.register` writes, and the code and nbgrader that write it."""
-    shape = [[name, str(duedates.get(name)),
-              [[c.notebook, [[cell.name, cell.kind.value, cell.max_score, cell.cell_type]
-                             for cell in strategies[(name, c.notebook)].gradebook_cells()]] for c in notebooks]]
-             for name, notebooks in sorted(course.items())]
-    digest = hashlib.sha256(json.dumps([shape, importlib.metadata.version("nbgrader")], default=str).encode())
-    digest.update(Path(__file__).read_bytes())
-    return digest.hexdigest()
+    return GradebookRecorded(export)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pglab.errors import FaultKind, GraderFault
@@ -30,6 +31,13 @@ def file_identity(path: Path) -> list[int] | None:
     except OSError:
         return None
     return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+def as_stored(timestamp: datetime | None) -> datetime | None:
+    """A timestamp as nbgrader keeps it: naive UTC."""
+    if timestamp is None or timestamp.tzinfo is None:
+        return timestamp
+    return timestamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def entry_key(student: str, assignment: str) -> str:

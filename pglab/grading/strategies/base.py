@@ -10,8 +10,6 @@ has, what a grade depends on) is the strategy's.
 from __future__ import annotations
 
 import abc
-import enum
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +18,9 @@ from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.kernels.session import CellRun
 from pglab.grading.notebook_cells import PlannedCell
 from pglab.grading.outcome import NotebookOutcome
+from pglab.messages import GradebookCell, GradebookCellKind
+
+__all__ = ["CellPlan", "GradebookCell", "GradebookCellKind", "GradingStrategy"]
 
 
 class CellPlan(Protocol):
@@ -29,22 +30,6 @@ class CellPlan(Protocol):
     def cells(self) -> list[PlannedCell]: ...
     @property
     def notes(self) -> list[str]: ...
-
-
-class GradebookCellKind(enum.Enum):
-    GRADE = "grade"  # scored automatically (or, for a solution graded by hand, in formgrader)
-    TASK = "task"  # nbgrader's "manually graded task": an instructor scores it
-    SOLUTION = "solution"  # an answer cell formgrader shows, with no points of its own
-
-
-@dataclass(frozen=True)
-class GradebookCell:
-    """One cell of a notebook as nbgrader's gradebook records it."""
-
-    name: str
-    kind: GradebookCellKind
-    max_score: float = 0.0
-    cell_type: str = "code"
 
 
 class GradingStrategy(abc.ABC):
