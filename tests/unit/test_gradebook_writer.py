@@ -72,6 +72,16 @@ def test_the_writers_gradebook_is_the_one_written_in_process(tmp_path: Path, wri
     assert "cy" in nbgrader_export(there, tmp_path)
 
 
+def test_a_relative_out_is_where_the_grader_works(tmp_path: Path, writer: GradebookWriterProcess,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pglab grade ... --out grader/grades``: the writer's process runs elsewhere."""
+    (tmp_path / "grades").mkdir()
+    monkeypatch.chdir(tmp_path)
+    export = record_submissions(Path("grades") / "gradebook.db", course(), DUE, [submission("ann", 7)], writer)
+    assert not writer.conn.closed  # the writer answered (no fall-back in-process)
+    assert export == nbgrader_export(tmp_path / "grades" / "gradebook.db", tmp_path)
+
+
 def test_a_killed_writer_leaves_the_gradebook_to_the_grader(tmp_path: Path, writer: GradebookWriterProcess) -> None:
     os.kill(writer.process.pid, signal.SIGKILL)
     writer.process.wait(timeout=10)

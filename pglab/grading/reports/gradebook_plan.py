@@ -100,7 +100,8 @@ def plan_gradebook(path: Path, course: dict[str, list[ChallengeNotebook]], dueda
     if ledger is not None and not changed:
         return GradebookPlan(path, course_key, ledger, digests, None)
     GradebookLedger.forget(path)
-    request = RecordGradebook(str(path), course_entries(course, duedates, strategies), changed,
+    # absolute: the writer's process runs from pglab's own folder, and OUT may be given relative
+    request = RecordGradebook(str(path.absolute()), course_entries(course, duedates, strategies), changed,
                               ledger.export if ledger is not None else None)
     return GradebookPlan(path, course_key, ledger, digests, request)
 
