@@ -58,7 +58,7 @@ from pglab.grading.reports.rows import (
     grade_rows,
     listed_problems,
 )
-from pglab.grading.reports.similarity import KEPT_ANSWERS, class_similarity
+from pglab.grading.reports.similarity import KEPT_ANSWERS, ChallengeSimilarity, class_similarity
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -335,16 +335,24 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
         elif selected:
             todo.append(job)
     times.add(RunPhase.READ_SUBMISSIONS, time.perf_counter() - reading)
-    # A notebook to grade: the gradebook will be written at the end, by a process that imports
-    # nbgrader now, on the other core, while this one waits for kernels and checks.
+    grading = any(job.path is not None for job in todo)
     with contextlib.ExitStack() as stack:
-        writer = GradebookWriterProcess.start() if any(job.path is not None for job in todo) else None
+        # A notebook to grade: the outputs are written at the end. The gradebook's writer imports
+        # nbgrader now, in a process of its own on the other core; the answers are ranked now (from
+        # the files, whatever the grades), while the first kernel starts, rather than after grading.
+        writer = GradebookWriterProcess.start() if grading else None
         if writer is not None:
             stack.callback(writer.close)
+        ranked = None
+        if grading and similarity:
+            with contextlib.suppress(GraderFault):  # OUT unwritable: said where the outputs are written
+                ranked = class_similarity(_answers(work), kept=out / KEPT_ANSWERS)
         breaker = Breaker()
         references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
+        grading_context_stack = stack.enter_context(contextlib.ExitStack())  # closed here if grading raises
         fresh, stuck = _grade_jobs(todo, out, store, prints, limits, jobs, progress, db_wait_s, breaker, bwrap,
-                                   references, times, ahead, early)
+                                   references, times, grading_context_stack, ahead, early)
+        stack.callback(WindDown(grading_context_stack.pop_all()).join)
         outcomes = {**kept, **fresh}
         ordered = [outcomes[job] for job in work if job in outcomes]
         summary = BatchSummary(outcomes=ordered, problems=problems, seconds=0.0,
@@ -369,7 +377,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                 else:
                     outputs_digest.forget(out)
                     summary.rows = _write_outputs(out, work, outcomes, problems, course, penalising.deadlines, late,
-                                                  similarity, writer)
+                                                  similarity, writer, ranked)
                     outputs_digest.remember(out, digest)
         except GraderFault as fault:  # out became unwritable, or the disk filled up, at the very end
             summary.not_graded = [not_graded(o.student, o.assignment, o.notebook, [], fault) for o in ordered]
@@ -414,9 +422,12 @@ def default_jobs() -> int:
 
 def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job, str], limits: Limits,
                 jobs: int | None, progress: bool, db_wait_s: float, breaker: Breaker, bwrap: str | None,
-                references: References, times: PhaseTimes, ahead: HeadStart | None = None,
-                early: EarlySandbox | None = None) -> tuple[dict[Job, NotebookOutcome], bool]:
+                references: References, times: PhaseTimes, stack: contextlib.ExitStack,
+                ahead: HeadStart | None = None, early: EarlySandbox | None = None
+                ) -> tuple[dict[Job, NotebookOutcome], bool]:
     """Grade ``todo`` in parallel; store each outcome as soon as it is known. Returns (outcomes, stuck).
+    The grading context (check runners, fork server, workspace) is left in ``stack``, for the caller
+    to close.
 
     First the checks of every challenge in ``todo`` run on its reference solution (unless they
     passed before, unchanged): one that fails raises :class:`ChecksFailTheReference` before any
@@ -435,7 +446,6 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
     unchecked = reference_check.to_check((job.challenge for job in gradable), references.records,
                                          references.fingerprint)
     bar = _progress(len(todo), progress)
-    stack = contextlib.ExitStack()
     needed = context_settings(gradable, limits, bwrap, out)  # hidden tests are in its source folders
     adopted = None
     try:
@@ -515,8 +525,30 @@ def _grade_jobs(todo: list[Job], out: Path, store: ResultStore, prints: dict[Job
         pool.shutdown(wait=not stuck, cancel_futures=True)
         if sandboxes is not None and not stuck:
             sandboxes.close()
-        stack.close()
     return results, stuck
+
+
+class WindDown:
+    """A grading context's teardown on a thread of its own, started when the last notebook is graded:
+    the check runners and the fork server winding down (0.1 s of waiting for processes to exit) and
+    the workspace removed while the outputs are written; joined before the run returns."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._close, name="pglab-wind-down")
+        self._thread.start()
+
+    def _close(self) -> None:
+        try:
+            self._stack.close()
+        except BaseException as err:  # raised where the run joins it
+            self._error = err
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _attempt(job: Job, path: Path, context: GradingContext, sandboxes: SandboxPool, breaker: Breaker,
@@ -570,11 +602,13 @@ def _keep(job: Job, outcome: NotebookOutcome, store: ResultStore, prints: dict[J
 def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutcome],
                    problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]],
                    deadlines: Deadlines, late: dict[NotebookKey, LatePenalty], similarity: bool = True,
-                   gradebook_writer: GradebookWriterProcess | None = None) -> list[CheckRow]:
+                   gradebook_writer: GradebookWriterProcess | None = None,
+                   ranked: list[ChallengeSimilarity] | None = None) -> list[CheckRow]:
     """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs
     (with the due dates, extensions and late penalties), then report.html (with its similar answers,
     unless ``similarity`` is False); the rows of checks.csv. The gradebook is written by
-    ``gradebook_writer`` when there is one (and it answers)."""
+    ``gradebook_writer`` when there is one (and it answers); ``ranked``: the similar answers, when
+    the run ranked them already."""
     by_submission: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in work:
         if job in outcomes:
@@ -603,10 +637,15 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     grades_text = grades_csv(export, ungraded)
     write_atomically(out / "grades.csv", grades_text.encode("utf-8"))
     grades = grade_rows(grades_text)
-    similar = (class_similarity(((job.student, job.challenge, job.path) for job in work if job.path is not None),
-                                kept=out / KEPT_ANSWERS) if similarity else None)
+    similar = ranked if ranked is not None or not similarity else class_similarity(_answers(work),
+                                                                                    kept=out / KEPT_ANSWERS)
     write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)
     return rows
+
+
+def _answers(work: list[Job]) -> list[tuple[str, ChallengeNotebook, Path]]:
+    """Every submitted notebook, for :func:`~pglab.grading.reports.similarity.class_similarity`."""
+    return [(job.student, job.challenge, job.path) for job in work if job.path is not None]
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -25,7 +25,7 @@ from pglab.errors import FaultKind, GraderFault, PglabError
 from pglab.grading.atomic_files import write_atomically
 from pglab.grading.course_layout import ChallengeNotebook
 from pglab.grading.outcome import NotebookOutcome, OutcomeState
-from pglab.grading.strategies import strategy_for
+from pglab.grading.strategies import GradingStrategy, strategy_for
 from pglab.grading.timeouts import Limits
 
 # Bump when a change to the grader itself changes what a notebook would score.
@@ -38,6 +38,7 @@ class Fingerprints:
     def __init__(self, data_fingerprint: str, limits: Limits) -> None:
         self.base = f"{GRADER_REVISION}|{data_fingerprint}|{astuple(limits)}"
         self._challenges: dict[ChallengeNotebook, str] = {}
+        self._strategies: dict[ChallengeNotebook, GradingStrategy] = {}  # a class of 300: 3, asked 900 times
 
     def challenge(self, challenge: ChallengeNotebook) -> str:
         if challenge not in self._challenges:
@@ -45,7 +46,7 @@ class Fingerprints:
             for path in (challenge.source, *challenge.check_files()):
                 digest.update(path.name.encode() + b"\0")
                 digest.update(path.read_bytes() if path.is_file() else b"<none>")
-            for name, path in strategy_for(challenge).source_inputs():
+            for name, path in self._strategy(challenge).source_inputs():
                 digest.update(name.encode() + b"\0" + path.read_bytes())
             self._challenges[challenge] = digest.hexdigest()
         return self._challenges[challenge]
@@ -53,9 +54,14 @@ class Fingerprints:
     def job(self, challenge: ChallengeNotebook, submitted: Path | None) -> str:
         digest = hashlib.sha256(self.challenge(challenge).encode())
         digest.update(submitted.read_bytes() if submitted is not None else b"<not submitted>")
-        for name, path in strategy_for(challenge).submission_inputs(submitted) if submitted is not None else []:
+        for name, path in self._strategy(challenge).submission_inputs(submitted) if submitted is not None else []:
             digest.update(name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
+
+    def _strategy(self, challenge: ChallengeNotebook) -> GradingStrategy:
+        if challenge not in self._strategies:
+            self._strategies[challenge] = strategy_for(challenge)
+        return self._strategies[challenge]
 
 
 class ResultStore:
