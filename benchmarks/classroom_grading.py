@@ -9,7 +9,9 @@ Prints, in one run on this machine:
 - (b) ``pglab grade`` on the whole class: wall time, throughput per notebook, the per-notebook and
   per-run breakdown (as ``benchmarks/grading.py`` prints it), the largest process's peak memory;
 - (c) a no-op re-run, and (d) a re-run after one learner handed in again, as the instructor runs them
-  (the ``pglab grade`` command, start-up included), medians of ``--reruns``;
+  (the ``pglab grade`` command, start-up included), medians of ``--reruns``; (d) split into that
+  learner's notebook (its cells and checks as pglab timed them, and what pglab spends on any
+  notebook around them, from (b)'s medians) and the rest: the run's fixed cost;
 - whether (a) and (b) agree on the sample's scores, and the ratios to the floor and to nbgrader.
 
     python benchmarks/classroom_grading.py [--learners 300] [--jobs N] [--nbgrader-learners 10]
@@ -35,9 +37,10 @@ from grading import print_breakdown, run_nbgrader
 from jupyter_client.manager import KernelManager
 
 from pglab.db.provision import ensure_course_database
-from pglab.grading.batch import default_jobs, grade_folder
+from pglab.grading.batch import BatchSummary, default_jobs, grade_folder
 from pglab.grading.course_layout import SOURCE
 from pglab.grading.notebook_cells import plan_execution
+from pglab.grading.phase_times import NotebookPhase
 from pglab.grading.timeouts import Limits
 from pglab.settings import PROJECT_ROOT as ROOT
 
@@ -120,6 +123,14 @@ def graded_seconds(out: Path, learner: str) -> float:
     return float(record["outcome"]["seconds"])
 
 
+def per_notebook_around(summary: BatchSummary) -> float:
+    """What pglab spends on a notebook besides its cells and checks (medians over the class in (b)):
+    its database copy, its kernel's start (forked, in the sandbox), the kernel's stop and the drop."""
+    around = (NotebookPhase.DATABASE_COPY, NotebookPhase.KERNEL_START, NotebookPhase.CLEAN_UP)
+    graded = [o.phases for o in summary.outcomes if o.phases]
+    return sum(statistics.median(p.get(phase, 0.0) for p in graded) for phase in around) if graded else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=300)
@@ -185,9 +196,12 @@ def main() -> int:
         again_s, own_s = statistics.median(s for s, _ in again), statistics.median(own)
         print(f"(d) one learner handed in again:                  median {again_s:5.2f}"
               f" s of {len(again)}: {again[-1][1]}")
-        print(f"    of which that learner's notebook: its cells and checks {own_s:4.2f} s (as pglab timed them) and "
-              f"a kernel's start {kernel_s:4.2f} s (the floor's); the rest, the run's fixed cost: "
-              f"{again_s - own_s - kernel_s:4.2f} s")
+        around = per_notebook_around(summary)
+        print(f"    of which that learner's notebook: its cells and checks {own_s:4.2f} s (as pglab timed them), "
+              f"and its database copy, kernel start, kernel stop and database drop {around:4.2f} s (medians of (b)); "
+              f"the rest, the run's fixed cost: {again_s - own_s - around:4.2f} s "
+              f"(counting the floor's bare kernel start, {kernel_s:4.2f} s, instead: "
+              f"{again_s - own_s - kernel_s:4.2f} s)")
         start_s, import_s = startup_costs(args.reruns)
         print(f"    of which, before the grader runs: starting Python {start_s:4.2f} s, importing the grader "
               f"{import_s:4.2f} s (medians of {args.reruns}, each in a fresh interpreter)")
