@@ -58,7 +58,7 @@ from pglab.grading.reports.rows import (
     grade_rows,
     listed_problems,
 )
-from pglab.grading.reports.similarity import KEPT_ANSWERS, ChallengeSimilarity, class_similarity
+from pglab.grading.reports.similarity import KEPT_ANSWERS, ClassRanking, rank_similar
 from pglab.grading.result_store import GRADER_REVISION, Fingerprints, OutputLock, ResultStore, write_atomically
 from pglab.grading.sandbox import GradingContext, SandboxPool, grading_context
 from pglab.grading.strategies import strategy_for
@@ -346,7 +346,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
         ranked = None
         if grading and similarity:
             with contextlib.suppress(GraderFault):  # OUT unwritable: said where the outputs are written
-                ranked = class_similarity(_answers(work), kept=out / KEPT_ANSWERS)
+                ranked = rank_similar(_answers(work), kept=out / KEPT_ANSWERS)  # kept with the outputs
         breaker = Breaker()
         references = References(ReferenceRecords(settings.home / "references"), fingerprints.challenge)
         grading_context_stack = stack.enter_context(contextlib.ExitStack())  # closed here if grading raises
@@ -603,7 +603,7 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
                    problems: list[SubmissionProblem], course: dict[str, list[ChallengeNotebook]],
                    deadlines: Deadlines, late: dict[NotebookKey, LatePenalty], similarity: bool = True,
                    gradebook_writer: GradebookWriterProcess | None = None,
-                   ranked: list[ChallengeSimilarity] | None = None) -> list[CheckRow]:
+                   ranked: ClassRanking | None = None) -> list[CheckRow]:
     """Feedback pages, the gradebook, grades.csv and checks.csv for every notebook in the outputs
     (with the due dates, extensions and late penalties), then report.html (with its similar answers,
     unless ``similarity`` is False); the rows of checks.csv. The gradebook is written by
@@ -637,8 +637,12 @@ def _write_outputs(out: Path, work: list[Job], outcomes: dict[Job, NotebookOutco
     grades_text = grades_csv(export, ungraded)
     write_atomically(out / "grades.csv", grades_text.encode("utf-8"))
     grades = grade_rows(grades_text)
-    similar = ranked if ranked is not None or not similarity else class_similarity(_answers(work),
-                                                                                    kept=out / KEPT_ANSWERS)
+    similar = None
+    if similarity:
+        if ranked is None:
+            ranked = rank_similar(_answers(work), kept=out / KEPT_ANSWERS)
+        ranked.keep()
+        similar = ranked.challenges
     write_class_report(out, grades, rows, similar, list(late.values()), out / PLOTS)
     return rows
 

@@ -24,6 +24,7 @@ from pglab.grading.reports.similarity import (
     answer_cells,
     class_similarity,
     normalise,
+    rank_similar,
     similar_pairs,
     starter_cells,
 )
@@ -212,6 +213,20 @@ def test_a_rerun_reads_and_ranks_only_what_changed_and_ranks_the_same(tmp_path: 
     again = class_similarity(paths, kept=kept)
     assert read == [paths[1][2]] and ranked == ["core/beginner"]
     assert again == class_similarity(paths) and again != fresh
+
+
+def test_ranking_ahead_writes_nothing_until_kept(tmp_path: Path) -> None:
+    """A run ranks while its first kernel starts, and may then stop without writing anything."""
+    answers = {"ana": ORIGINAL, "bo": RENAMED, "cy": SHORT}
+    submitted = tmp_path / "submitted"
+    paths = [(student, BEGINNER, Case(student, "core", "beginner", 0, answer=answer).write(submitted))
+             for student, answer in answers.items()]
+    kept = tmp_path / "kept"
+    ranking = rank_similar(paths, kept=kept)
+    assert ranking.challenges == class_similarity(paths) and not kept.exists()
+    ranking.keep()
+    assert [p.relative_to(kept).as_posix() for p in kept.rglob("*.json")] == ["core/beginner.json"]
+    assert rank_similar(paths, kept=kept).challenges == ranking.challenges
 
 
 def test_what_another_process_kept_ranks_the_same(tmp_path: Path) -> None:

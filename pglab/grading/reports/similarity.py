@@ -363,10 +363,32 @@ def class_similarity(submissions: Iterable[tuple[str, ChallengeNotebook, Path]],
     ``kept``: a folder where each notebook's answer cells and each challenge's ranking are kept from
     one run to the next (:class:`KeptAnswers`), so a re-run reads only the notebooks that changed and
     ranks again only the challenges whose answers changed."""
+    ranking = rank_similar(submissions, shown, kept)
+    ranking.keep()
+    return ranking.challenges
+
+
+@dataclass(frozen=True)
+class ClassRanking:
+    """Each challenge's most alike pairs, and what to keep of them for the next run (:meth:`keep`)."""
+
+    challenges: list[ChallengeSimilarity]
+    _kept: list[tuple[KeptAnswers, str]]  # per challenge, in the same order: its answers read, the inputs' digest
+
+    def keep(self) -> None:
+        """Write what the next run reuses. Apart from ranking: a run may rank early (while its first
+        kernel starts) and then stop without writing anything (a check fails the reference)."""
+        for (answers, inputs), ranked in zip(self._kept, self.challenges, strict=True):
+            answers.save(inputs, ranked)
+
+
+def rank_similar(submissions: Iterable[tuple[str, ChallengeNotebook, Path]], shown: int = PAIRS_SHOWN,
+                 kept: Path | None = None) -> ClassRanking:
+    """:func:`class_similarity` without writing anything yet."""
     by_challenge: dict[ChallengeNotebook, dict[str, Path]] = defaultdict(dict)
     for student, challenge, path in submissions:
         by_challenge[challenge][student] = path
-    found = []
+    found, to_keep = [], []
     for challenge, paths in sorted(by_challenge.items(), key=lambda item: (item[0].assignment, item[0].notebook)):
         answers = KeptAnswers(kept, challenge)
         cells = {student: answers.answer(path) for student, path in paths.items()}
@@ -374,10 +396,10 @@ def class_similarity(submissions: Iterable[tuple[str, ChallengeNotebook, Path]],
         inputs = hashlib.sha256(json.dumps([sorted(cells.items()), starter, shown]).encode()).hexdigest()
         ranked = answers.ranking(inputs)
         if ranked is None:  # some answer changed: ranked again (copydetect is imported only then)
-            ranked = similar_pairs(f"{challenge.assignment}/{challenge.notebook}", cells, starter, shown)
+            ranked = similar_pairs(answers.notebook, cells, starter, shown)
         found.append(ranked)
-        answers.save(inputs, ranked)
-    return found
+        to_keep.append((answers, inputs))
+    return ClassRanking(found, to_keep)
 
 
 class KeptAnswers:
@@ -395,6 +417,7 @@ class KeptAnswers:
 
     def __init__(self, folder: Path | None, challenge: ChallengeNotebook) -> None:
         self.challenge = challenge
+        self.notebook = f"{challenge.assignment}/{challenge.notebook}"
         self.path = folder / challenge.assignment / f"{challenge.notebook}.json" if folder is not None else None
         self.key = _answers_key(challenge)
         self.entries: dict[str, list[str]] = {}
