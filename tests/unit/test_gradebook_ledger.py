@@ -4,49 +4,19 @@ compared, after every run, with a whole export made afresh from the file by nbgr
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
-from nbgrader.plugins.export import CsvExportPlugin
 
-from pglab.checks.results import CheckResult
-from pglab.grading.course_layout import assignments
-from pglab.grading.outcome import GRADE_CELL, NotebookOutcome
+from pglab.grading.outcome import GRADE_CELL
 from pglab.grading.reports import gradebook as gradebook_module
 from pglab.grading.reports.gradebook_ledger import GradebookLedger, splice_export
 from pglab.grading.reports.gradebook_plan import SubmissionRecord, grades_csv, record_submissions
+from tests.support.gradebooks import DUE, STAMP, course, nbgrader_whole_export, submission
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader under SQLAlchemy 2
-STAMP = datetime(2026, 12, 1, 9, 0, 0)
-DUE = {"core": datetime(2026, 12, 1, 12, 0, 0)}
-
-
-def course() -> dict:
-    return {"core": [c for c in assignments()["core"] if c.notebook in ("beginner", "intermediate")]}
-
-
-def submission(student: str, points: float, stamp: datetime | None = STAMP, **extra: object) -> SubmissionRecord:
-    made = []
-    for notebook in ("beginner", "intermediate"):
-        outcome = NotebookOutcome(student, "core", notebook, 10)
-        outcome.results = [CheckResult("test_all", "all of it", points, 10, False, "")]
-        made.append(outcome)
-    return SubmissionRecord(student, "core", stamp, tuple(made), **extra)  # type: ignore[arg-type]
-
-
-def nbgrader_whole_export(path: Path, scratch: Path) -> str:
-    """What ``nbgrader export`` makes of the gradebook file now, independent of any ledger."""
-    gradebook = Gradebook(f"sqlite:///{path}")
-    try:
-        plugin = CsvExportPlugin(to=str(scratch / "whole.csv"))
-        plugin.log = logging.getLogger("test")
-        plugin.export(gradebook)
-    finally:
-        gradebook.close()
-    return (scratch / "whole.csv").read_text(encoding="utf-8")
 
 
 @pytest.fixture

@@ -4,51 +4,18 @@ grader's fault, said the same way wherever it happened."""
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nbgrader.api import Gradebook
-from nbgrader.plugins.export import CsvExportPlugin
 
-from pglab.checks.results import CheckResult
 from pglab.errors import FaultKind, GraderFault
-from pglab.grading.course_layout import assignments
-from pglab.grading.outcome import NotebookOutcome
-from pglab.grading.reports.gradebook_plan import SubmissionRecord, record_submissions
+from pglab.grading.reports.gradebook_plan import record_submissions
 from pglab.grading.reports.gradebook_writer import GradebookWriterProcess
+from tests.support.gradebooks import DUE, course, nbgrader_whole_export, submission
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader under SQLAlchemy 2
-STAMP = datetime(2026, 12, 1, 9, 0, 0)
-DUE = {"core": datetime(2026, 12, 1, 12, 0, 0)}
-
-
-def course() -> dict:
-    return {"core": [c for c in assignments()["core"] if c.notebook in ("beginner", "intermediate")]}
-
-
-def submission(student: str, points: float, **extra: object) -> SubmissionRecord:
-    made = []
-    for notebook in ("beginner", "intermediate"):
-        outcome = NotebookOutcome(student, "core", notebook, 10)
-        outcome.results = [CheckResult("test_all", "all of it", points, 10, False, "")]
-        made.append(outcome)
-    return SubmissionRecord(student, "core", STAMP, tuple(made), **extra)  # type: ignore[arg-type]
-
-
-def nbgrader_export(path: Path, scratch: Path) -> str:
-    """What ``nbgrader export`` makes of the gradebook file, read by nbgrader's whole package."""
-    gradebook = Gradebook(f"sqlite:///{path}")
-    try:
-        plugin = CsvExportPlugin(to=str(scratch / "whole.csv"))
-        plugin.log = logging.getLogger("test")
-        plugin.export(gradebook)
-    finally:
-        gradebook.close()
-    return (scratch / "whole.csv").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -68,8 +35,8 @@ def test_the_writers_gradebook_is_the_one_written_in_process(tmp_path: Path, wri
     # the second request takes the ledger's path: only ann's and cy's entries, spliced into the export
     assert record_submissions(there, course(), DUE, second, writer) == record_submissions(here, course(), DUE, second)
     assert writer.process.poll() is None and not writer.conn.closed  # one writer answered both (none fell back)
-    assert nbgrader_export(there, tmp_path) == nbgrader_export(here, tmp_path)
-    assert "cy" in nbgrader_export(there, tmp_path)
+    assert nbgrader_whole_export(there, tmp_path) == nbgrader_whole_export(here, tmp_path)
+    assert "cy" in nbgrader_whole_export(there, tmp_path)
 
 
 def test_a_relative_out_is_where_the_grader_works(tmp_path: Path, writer: GradebookWriterProcess,
@@ -79,7 +46,7 @@ def test_a_relative_out_is_where_the_grader_works(tmp_path: Path, writer: Gradeb
     monkeypatch.chdir(tmp_path)
     export = record_submissions(Path("grades") / "gradebook.db", course(), DUE, [submission("ann", 7)], writer)
     assert not writer.conn.closed  # the writer answered (no fall-back in-process)
-    assert export == nbgrader_export(tmp_path / "grades" / "gradebook.db", tmp_path)
+    assert export == nbgrader_whole_export(tmp_path / "grades" / "gradebook.db", tmp_path)
 
 
 def test_a_killed_writer_leaves_the_gradebook_to_the_grader(tmp_path: Path, writer: GradebookWriterProcess) -> None:
@@ -87,7 +54,7 @@ def test_a_killed_writer_leaves_the_gradebook_to_the_grader(tmp_path: Path, writ
     writer.process.wait(timeout=10)
     run = [submission("ann", 7), submission("bob", 10)]
     export = record_submissions(tmp_path / "gradebook.db", course(), DUE, run, writer)
-    assert export == nbgrader_export(tmp_path / "gradebook.db", tmp_path)
+    assert export == nbgrader_whole_export(tmp_path / "gradebook.db", tmp_path)
     assert writer.conn.closed  # stopped, not asked again
 
 
