@@ -316,8 +316,7 @@ def _grade_locked(submitted: Path, out: Path, work: list[Job], problems: list[Su
                   course: dict[str, list[ChallengeNotebook]], limits: Limits, jobs: int | None,
                   progress: bool, students: tuple[str, ...], regrade_all: bool, db_wait_s: float,
                   started: float, bwrap: str | None, similarity: bool, penalising: Penalising,
-                  ahead: HeadStart | None = None, early: EarlySandbox | None = None,
-                  ) -> BatchSummary:
+                  ahead: HeadStart | None = None, early: EarlySandbox | None = None) -> BatchSummary:
     times = PhaseTimes()
     reading = time.perf_counter()
     settings = load_settings()

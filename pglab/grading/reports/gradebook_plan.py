@@ -94,14 +94,15 @@ def plan_gradebook(path: Path, course: dict[str, list[ChallengeNotebook]], dueda
     strategies = strategies_of(course)
     entries = [(entry_key(s.student, s.assignment), entry_of(s, strategies)) for s in submissions]
     digests = {key: _entry_digest(entry) for key, entry in entries}
-    course_key = _course_digest(course, duedates, strategies)
+    registered = course_entries(course, duedates, strategies)
+    course_key = _course_digest(registered)
     ledger = GradebookLedger.current(path, course_key)
     changed = tuple(entry for key, entry in entries if ledger is None or ledger.entries.get(key) != digests[key])
     if ledger is not None and not changed:
         return GradebookPlan(path, course_key, ledger, digests, None)
     GradebookLedger.forget(path)
     # absolute: the writer's process runs from pglab's own folder, and OUT may be given relative
-    request = RecordGradebook(str(path.absolute()), course_entries(course, duedates, strategies), changed,
+    request = RecordGradebook(str(path.absolute()), registered, changed,
                               ledger.export if ledger is not None else None)
     return GradebookPlan(path, course_key, ledger, digests, request)
 
@@ -158,13 +159,12 @@ def _entry_digest(entry: GradebookEntry) -> str:
                                       scores]).encode()).hexdigest()
 
 
-def _course_digest(course: dict[str, list[ChallengeNotebook]], duedates: Mapping[str, datetime],
-                   strategies: Mapping[tuple[str, str], GradingStrategy]) -> str:
+def _course_digest(registered: tuple[GradebookAssignment, ...]) -> str:
     """What the writer registers of the course, and the code and nbgrader that write it."""
-    shape = [[name, str(duedates.get(name)),
-              [[c.notebook, [[cell.name, cell.kind.value, cell.max_score, cell.cell_type]
-                             for cell in strategies[(name, c.notebook)].gradebook_cells()]] for c in notebooks]]
-             for name, notebooks in sorted(course.items())]
+    shape = [[a.name, str(a.duedate),
+              [[n.name, [[cell.name, cell.kind.value, cell.max_score, cell.cell_type] for cell in n.cells]]
+               for n in a.notebooks]]
+             for a in sorted(registered, key=lambda a: a.name)]
     digest = hashlib.sha256(json.dumps([shape, importlib.metadata.version("nbgrader")], default=str).encode())
     digest.update(WRITING_CODE.read_bytes())
     return digest.hexdigest()
